@@ -1,0 +1,3 @@
+from catalyst_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,68 @@
+"""The ``catalyst-tui`` command line: the third face of the core, for scripts and agents.
+
+Each sub-command lives in its own module exposing ``register(subparsers)``; the module's
+parser sets ``func`` to a ``run(args) -> int``. Errors are one line on stderr and a non-zero
+exit, never a traceback. Exit codes: 0 ok, 1 failure / unhealthy, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from catalyst_tui import __version__
+from catalyst_tui.cli.common import add_workspace_arg
+from catalyst_tui.core.errors import CatalystError
+
+COMMAND_MODULES = ["init", "cards", "status", "demo", "simulate"]
+PROG = "catalyst-tui"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Terminal dashboard for a multi-tenant AI-agent workspace.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_workspace_arg(parser)
+    parser.add_argument("--read-only", action="store_true", help="open the dashboard without any writes")
+    parser.add_argument("--theme", help="theme name for this run (default: the last one chosen)")
+    parser.add_argument("--from-mirror", metavar="URL", help="open read-only on a mirror's current snapshot")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"catalyst_tui.cli.{name}").register(sub)
+    parser.set_defaults(func=run_dashboard)
+    return parser
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    from catalyst_tui.ui.launch import launch  # textual is imported only when a UI is opened
+
+    return launch(workspace=getattr(args, "workspace", None), read_only=args.read_only, theme=args.theme,
+                  from_mirror=args.from_mirror)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CatalystError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `catalyst-tui card list | head`: not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"{PROG}: error:{where} {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,19 @@
+"""``catalyst-tui init PATH``."""
+
+from __future__ import annotations
+
+import argparse
+
+from catalyst_tui.core.workspace import Workspace
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("init", help="create a new workspace with nine default agents")
+    p.add_argument("path", metavar="PATH")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    ws = Workspace.create(args.path)
+    print(f"created workspace {ws.root} with {len(ws.config.agents)} agents: {', '.join(ws.config.agent_names)}")
+    return 0

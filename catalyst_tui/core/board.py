@@ -1,0 +1,321 @@
+"""The shared board index and its audit journal.
+
+``board/index.json`` maps card id -> lane (agent), column, order, title and references to
+the card's per-agent files. It is the only shared state. Every change is a
+read-modify-write under ``board/index.lock``; the new index is written atomically and the
+previous good one is kept as ``board/index.json.bak`` (a hard link, no copy), so a reader at
+any instant parses a complete index, and a corrupt index falls back to the last good copy.
+Every change is appended to ``board/audit.jsonl``; the operator's moves can be undone and
+redone from it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import msgspec
+
+from catalyst_tui.core import storage
+from catalyst_tui.core.errors import CardError
+from catalyst_tui.core.jsonl import ParseError, read_all
+from catalyst_tui.core.models import AuditEvent, Card, CardRefs, decode_audit
+from catalyst_tui.core.names import validate_agent_name
+
+log = logging.getLogger("catalyst_tui.board")
+
+INDEX_VERSION = 1
+OPERATOR = "operator"
+
+
+class IndexFile(msgspec.Struct, kw_only=True):
+    version: int = INDEX_VERSION
+    seq: int = 0
+    updated: float = 0.0
+    cards: dict[str, Card] = msgspec.field(default_factory=dict)
+
+
+_INDEX_DECODER = msgspec.json.Decoder(IndexFile)
+
+
+@dataclass
+class IndexView:
+    """What a reader got: the cards, and whether it had to fall back to the last good copy."""
+
+    cards: dict[str, Card]
+    seq: int
+    updated: float
+    fallback: str | None = None  # why index.json was not used, when it was not
+
+
+@dataclass
+class Board:
+    root: Path
+    columns: list[str]
+    agents: list[str]
+    lock_timeout: float = storage.DEFAULT_LOCK_TIMEOUT
+    clock: Callable[[], float] = time.time
+    _warned: set[str] = field(default_factory=set, repr=False)
+    _pending: list[AuditEvent] = field(default_factory=list, repr=False)
+
+    @property
+    def dir(self) -> Path:
+        return self.root / "board"
+
+    @property
+    def index_path(self) -> Path:
+        return self.dir / "index.json"
+
+    @property
+    def backup_path(self) -> Path:
+        return self.dir / "index.json.bak"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.dir / "index.lock"
+
+    @property
+    def audit_path(self) -> Path:
+        return self.dir / "audit.jsonl"
+
+    # ------------------------------------------------------------------ reading
+    def load(self) -> IndexView:
+        """Lock-free read of the index, falling back (loudly) to the last good copy."""
+        try:
+            return self._parse(self.index_path)
+        except FileNotFoundError:
+            if not self.backup_path.exists():
+                return IndexView({}, 0, 0.0)
+            reason = f"{self.index_path}: missing"
+        except (msgspec.DecodeError, msgspec.ValidationError, OSError) as exc:
+            reason = f"{self.index_path}: corrupt ({str(exc).splitlines()[0][:120]})"
+        try:
+            view = self._parse(self.backup_path)
+        except (FileNotFoundError, msgspec.DecodeError, msgspec.ValidationError, OSError) as exc:
+            raise CardError(f"{reason}; last good copy {self.backup_path} unusable too: {exc}") from None
+        view.fallback = f"{reason}; using last good copy {self.backup_path.name} (seq {view.seq})"
+        if view.fallback not in self._warned:
+            self._warned.add(view.fallback)
+            log.warning("index fallback: %s", view.fallback)
+        return view
+
+    def _parse(self, path: Path) -> IndexView:
+        data = path.read_bytes()
+        idx = _INDEX_DECODER.decode(data)
+        if idx.version != INDEX_VERSION:
+            raise msgspec.ValidationError(f"unknown index version {idx.version}")
+        return IndexView(idx.cards, idx.seq, idx.updated)
+
+    def get(self, card_id: str) -> Card:
+        card = self.load().cards.get(card_id)
+        if card is None:
+            raise CardError(f"no card {card_id!r}")
+        return card
+
+    def cards_for(self, agent: str) -> list[Card]:
+        cards = [c for c in self.load().cards.values() if c.agent == agent and not c.archived]
+        return sorted(cards, key=lambda c: (self._col_pos(c.column), c.order))
+
+    def _col_pos(self, column: str) -> int:
+        return self.columns.index(column) if column in self.columns else len(self.columns)
+
+    def audit(self) -> tuple[list[AuditEvent], list[ParseError]]:
+        return read_all(self.audit_path, decode_audit)
+
+    def history(self, card_id: str) -> list[AuditEvent]:
+        return [e for e in self.audit()[0] if e.card == card_id]
+
+    # ------------------------------------------------------------------ writing
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[IndexFile]:
+        """Read-modify-write of the index under its lock. Yields the mutable index.
+
+        Audit events queued with :meth:`_journal` during the block are appended after the
+        new index is in place, so the journal never records a change the index lacks.
+        """
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with storage.locked(self.lock_path, self.lock_timeout):
+            current_ok = False
+            try:
+                idx = _INDEX_DECODER.decode(self.index_path.read_bytes())
+                current_ok = True
+            except FileNotFoundError:
+                idx = IndexFile()
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                view = self.load()  # falls back to the backup, loudly
+                idx = IndexFile(seq=view.seq, updated=view.updated, cards=dict(view.cards))
+                keep = self.dir / f"index.json.corrupt-{int(self.clock())}"
+                os.replace(self.index_path, keep)  # lose nothing: keep the bad file for review
+                log.error("corrupt index moved to %s", keep)
+            self._pending = []
+            yield idx
+            idx.seq += 1
+            idx.updated = self.clock()
+            if current_ok:
+                tmp_link = storage.tmp_name(self.backup_path)
+                os.link(self.index_path, tmp_link)
+                os.replace(tmp_link, self.backup_path)
+            storage.atomic_write_bytes(self.index_path, msgspec.json.encode(idx) + b"\n")
+            for event in self._pending:
+                storage.append_line(self.audit_path, msgspec.json.encode(event))
+            self._pending = []
+
+    def _journal(self, event: AuditEvent) -> None:
+        self._pending.append(event)
+
+    def _event(self, action: str, card: Card, by: str, **kw: object) -> AuditEvent:
+        return AuditEvent(id="e-" + secrets.token_hex(6), ts=self.clock(), by=by, action=action,  # type: ignore[arg-type]
+                          card=card.id, **kw)  # type: ignore[arg-type]
+
+    def _check_target(self, agent: str, column: str) -> None:
+        validate_agent_name(agent)
+        if agent not in self.agents:
+            raise CardError(f"unknown agent {agent!r} (agents: {', '.join(self.agents)})")
+        if column not in self.columns:
+            raise CardError(f"unknown column {column!r} (columns: {', '.join(self.columns)})")
+
+    @staticmethod
+    def _next_order(idx: IndexFile, agent: str, column: str) -> float:
+        orders = [c.order for c in idx.cards.values() if c.agent == agent and c.column == column]
+        return (max(orders) + 1.0) if orders else 1.0
+
+    def add(self, agent: str, title: str, column: str | None = None, by: str = OPERATOR,
+            body: str | None = None) -> Card:
+        column = column or self.columns[0]
+        self._check_target(agent, column)
+        title = _clean_title(title)
+        now = self.clock()
+        with self._transaction() as idx:
+            card_id = _new_id(idx)
+            body_rel = f"agents/{agent}/cards/{card_id}.md"
+            card = Card(id=card_id, agent=agent, column=column, order=self._next_order(idx, agent, column),
+                        title=title, created=now, moved=now,
+                        refs=CardRefs(body=body_rel, log=f"agents/{agent}/worklog.jsonl"))
+            body_path = self.root / body_rel
+            body_path.parent.mkdir(parents=True, exist_ok=True)
+            storage.atomic_write_bytes(body_path, (body or f"# {title}\n").encode())
+            idx.cards[card_id] = card
+            self._journal(self._event("add", card, by, dst={"agent": agent, "column": column}))
+        return card
+
+    def move(self, card_id: str, column: str | None = None, agent: str | None = None,
+             by: str = OPERATOR) -> AuditEvent:
+        """Move a card to ``column`` and/or reassign it to ``agent``'s lane."""
+        with self._transaction() as idx:
+            card = _live(idx, card_id)
+            event = self._apply_move(idx, card, agent or card.agent, column or card.column, by, "move")
+        return event
+
+    def _apply_move(self, idx: IndexFile, card: Card, agent: str, column: str, by: str,
+                    action: str, ref: str | None = None) -> AuditEvent:
+        self._check_target(agent, column)
+        src = {"agent": card.agent, "column": card.column}
+        dst = {"agent": agent, "column": column}
+        if src == dst:
+            raise CardError(f"card {card.id} is already in {agent}/{column}")
+        card.order = self._next_order(idx, agent, column)
+        card.agent, card.column, card.moved = agent, column, self.clock()
+        event = self._event(action, card, by, src=src, dst=dst, ref=ref)
+        self._journal(event)
+        return event
+
+    def edit_title(self, card_id: str, title: str, by: str = OPERATOR) -> AuditEvent:
+        with self._transaction() as idx:
+            card = _live(idx, card_id)
+            old, card.title = card.title, _clean_title(title)
+            event = self._event("edit", card, by, detail=f"title was: {old[:200]}")
+            self._journal(event)
+        return event
+
+    def archive(self, card_id: str, by: str = OPERATOR) -> AuditEvent:
+        with self._transaction() as idx:
+            card = _live(idx, card_id)
+            card.archived = True
+            event = self._event("archive", card, by, src={"agent": card.agent, "column": card.column})
+            self._journal(event)
+        return event
+
+    def set_flag(self, card_id: str, flag: str, on: bool = True, by: str = "janitor") -> bool:
+        """Idempotently add or remove a flag; returns whether anything changed."""
+        with self._transaction() as idx:
+            card = idx.cards.get(card_id)
+            if card is None:
+                raise CardError(f"no card {card_id!r}")
+            if (flag in card.flags) == on:
+                return False
+            card.flags = sorted(set(card.flags) | {flag}) if on else [f for f in card.flags if f != flag]
+            self._journal(self._event("flag", card, by, detail=("+" if on else "-") + flag))
+        return True
+
+    # ------------------------------------------------------------------ undo / redo
+    def _stacks(self, by: str) -> tuple[list[AuditEvent], list[AuditEvent]]:
+        events, _ = self.audit()
+        by_id: dict[str, AuditEvent] = {}
+        done: list[AuditEvent] = []
+        undone: list[AuditEvent] = []
+        for ev in events:
+            if ev.by != by:
+                continue
+            by_id[ev.id] = ev
+            if ev.action == "move":
+                done.append(ev)
+                undone.clear()
+            elif ev.action == "undo" and ev.ref and done and done[-1].id == ev.ref:
+                undone.append(done.pop())
+            elif ev.action == "redo" and ev.ref and undone and undone[-1].id == ev.ref:
+                done.append(undone.pop())
+        return done, undone
+
+    def undo(self, by: str = OPERATOR) -> AuditEvent:
+        with self._transaction() as idx:
+            done, _ = self._stacks(by)
+            if not done:
+                raise CardError(f"nothing to undo for {by}")
+            last = done[-1]
+            card = _live(idx, last.card)
+            _expect_at(card, last.dst, "undo")
+            assert last.src is not None
+            return self._apply_move(idx, card, last.src["agent"], last.src["column"], by, "undo", ref=last.id)
+
+    def redo(self, by: str = OPERATOR) -> AuditEvent:
+        with self._transaction() as idx:
+            _, undone = self._stacks(by)
+            if not undone:
+                raise CardError(f"nothing to redo for {by}")
+            last = undone[-1]
+            card = _live(idx, last.card)
+            _expect_at(card, last.src, "redo")
+            assert last.dst is not None
+            return self._apply_move(idx, card, last.dst["agent"], last.dst["column"], by, "redo", ref=last.id)
+
+
+def _expect_at(card: Card, where: dict[str, str] | None, what: str) -> None:
+    if where is None or {"agent": card.agent, "column": card.column} != where:
+        raise CardError(f"cannot {what}: card {card.id} was moved since (now {card.agent}/{card.column})")
+
+
+def _live(idx: IndexFile, card_id: str) -> Card:
+    card = idx.cards.get(card_id)
+    if card is None or card.archived:
+        raise CardError(f"no card {card_id!r}")
+    return card
+
+
+def _new_id(idx: IndexFile) -> str:
+    while True:
+        card_id = "c-" + secrets.token_hex(4)
+        if card_id not in idx.cards:
+            return card_id
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join(title.split())  # one line: newlines and tabs become spaces
+    if not title:
+        raise CardError("a card title cannot be empty")
+    return title

@@ -1,0 +1,27 @@
+"""Errors raised by the core. Each carries a one-line, operator-readable message."""
+
+from __future__ import annotations
+
+
+class CatalystError(Exception):
+    """Base class: the message is printed as one line by the CLI."""
+
+
+class InvalidAgentName(CatalystError, ValueError):
+    pass
+
+
+class ConfigError(CatalystError):
+    pass
+
+
+class WorkspaceError(CatalystError):
+    pass
+
+
+class CardError(CatalystError):
+    pass
+
+
+class LockTimeout(CatalystError):
+    pass

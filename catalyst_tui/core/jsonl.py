@@ -1,0 +1,164 @@
+"""Incremental, crash-proof reading of JSON-lines files.
+
+A :class:`JsonlTail` remembers the byte offset, the inode and the line number it reached.
+``read_new()`` returns only what was appended since, so the cost of an update follows the
+bytes appended, not the size of the file. It handles truncation (the file got shorter),
+rotation (a new inode), and a partial last line (left for the next read). Bad lines are
+never fatal: each one is reported as a :class:`ParseError` with file and line number.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import orjson
+
+T = TypeVar("T")
+
+MAX_LINE_BYTES = 1 << 20  # a longer line is reported and skipped, never parsed
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class ParseError:
+    path: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        if self.line < 0:  # read from the tail: the line number is unknown, the byte is not
+            return f"{self.path}@byte {-self.line}: {self.reason}"
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+def _default_decode(raw: bytes) -> Any:
+    obj = orjson.loads(raw)
+    if not isinstance(obj, dict):
+        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+@dataclass
+class JsonlTail(Generic[T]):
+    """Reads a JSONL file from a saved offset. Not thread-safe; one reader per file."""
+
+    path: Path
+    decode: Callable[[bytes], T] = _default_decode  # type: ignore[assignment]
+    offset: int = 0
+    line_no: int = 0  # lines consumed so far (numbering is 1-based for errors)
+    inode: int | None = None
+    label: str = ""
+    _skipping: bool = field(default=False, repr=False)  # inside an over-long line
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+        if not self.label:
+            self.label = str(self.path)
+
+    def seek_tail(self, max_bytes: int) -> None:
+        """Start reading near the end: only the last ``max_bytes`` (whole lines) are read.
+
+        Line numbers are then unknown; they are counted from the start position and
+        reported as ``~N`` offsets by byte position instead.
+        """
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return
+        self.inode = st.st_ino
+        if st.st_size <= max_bytes:
+            return
+        start = st.st_size - max_bytes
+        with open(self.path, "rb") as fh:
+            fh.seek(start - 1)
+            # skip to the first complete line
+            prev = fh.read(1)
+            if prev != b"\n":
+                fh.readline()
+            self.offset = fh.tell()
+        self.line_no = -1  # unknown: errors are reported by byte offset
+
+    def read_new(self, max_bytes: int | None = None) -> tuple[list[T], list[ParseError]]:
+        records: list[T] = []
+        errors: list[ParseError] = []
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return records, errors
+        try:
+            st = os.fstat(fd)
+            if self.inode is not None and st.st_ino != self.inode:
+                self._reset()  # rotated: a new file under the same name
+            elif st.st_size < self.offset:
+                self._reset()  # truncated
+            self.inode = st.st_ino
+            budget = st.st_size - self.offset if max_bytes is None else max_bytes
+            pos = self.offset
+            carry = b""
+            while budget > 0:
+                chunk = os.pread(fd, min(CHUNK, budget), pos)
+                if not chunk:
+                    break
+                pos += len(chunk)
+                budget -= len(chunk)
+                data = carry + chunk
+                start = 0
+                while True:
+                    nl = data.find(b"\n", start)
+                    if nl < 0:
+                        break
+                    self._take(data[start:nl], self.offset + start, records, errors)
+                    start = nl + 1
+                self.offset += start
+                carry = data[start:]
+                if len(carry) > MAX_LINE_BYTES and not self._skipping:
+                    self._skipping = True
+                    self.line_no += 1 if self.line_no >= 0 else 0
+                    errors.append(self._err(f"line longer than {MAX_LINE_BYTES} bytes skipped"))
+                if self._skipping and carry:
+                    self.offset += len(carry)
+                    carry = b""
+            # a partial last line stays unread until its newline arrives
+        finally:
+            os.close(fd)
+        return records, errors
+
+    def _take(self, raw: bytes, at: int, records: list[T], errors: list[ParseError]) -> None:
+        if self._skipping:  # the tail of an over-long line
+            self._skipping = False
+            return
+        if self.line_no >= 0:
+            self.line_no += 1
+        if len(raw) > MAX_LINE_BYTES:
+            errors.append(self._err(f"line longer than {MAX_LINE_BYTES} bytes skipped", at))
+            return
+        if not raw.strip():
+            return
+        try:
+            records.append(self.decode(raw))
+        except Exception as exc:  # noqa: BLE001 - any bad line is reported, never fatal
+            errors.append(self._err(_reason(exc), at))
+
+    def _err(self, reason: str, at: int | None = None) -> ParseError:
+        if self.line_no >= 0:
+            return ParseError(self.label, self.line_no, reason)
+        return ParseError(self.label, -(at if at is not None else self.offset), reason)
+
+    def _reset(self) -> None:
+        self.offset = 0
+        self.line_no = 0
+        self._skipping = False
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"malformed record: {text[:160]}"
+
+
+def read_all(path: Path, decode: Callable[[bytes], T] | None = None) -> tuple[list[T], list[ParseError]]:
+    tail: JsonlTail[Any] = JsonlTail(Path(path)) if decode is None else JsonlTail(Path(path), decode)
+    return tail.read_new()

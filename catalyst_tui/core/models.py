@@ -1,0 +1,121 @@
+"""Core data models.
+
+* Hot path (dispatch records, read by the million): ``msgspec`` Structs, decoded straight
+  from bytes (see docs/performance.md for the measurement behind the choice).
+* Edges (state files, the index, config): pydantic / plain validation with clear errors.
+"""
+
+from __future__ import annotations
+
+import time
+from enum import StrEnum
+from typing import Any, Literal
+
+import msgspec
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Health(StrEnum):
+    OK = "ok"
+    DEGRADED = "degraded"
+    QUARANTINED = "quarantined"
+    OFFLINE = "offline"
+
+
+class DispatchRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One line of ``agents/<name>/dispatch.jsonl``.
+
+    ``event`` is ``enqueued``, ``started`` or ``finished``; a finished record carries
+    ``status`` (``ok`` / ``error``) and ``latency_ms``. ``id`` ties the three together.
+    """
+
+    ts: float
+    id: str
+    event: Literal["enqueued", "started", "finished"]
+    agent: str | None = None
+    status: Literal["ok", "error"] | None = None
+    latency_ms: float | None = None
+    card: str | None = None
+    error: str | None = None
+
+
+DISPATCH_DECODER = msgspec.json.Decoder(DispatchRecord)
+
+
+def decode_dispatch(raw: bytes) -> DispatchRecord:
+    return DISPATCH_DECODER.decode(raw)
+
+
+class WorkRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One line of ``worklog.jsonl`` (and of the chat archive)."""
+
+    ts: float
+    text: str
+    card: str | None = None
+    kind: str = "log"
+
+
+WORK_DECODER = msgspec.json.Decoder(WorkRecord)
+
+
+def decode_work(raw: bytes) -> WorkRecord:
+    return WORK_DECODER.decode(raw)
+
+
+class AgentState(BaseModel):
+    """``agents/<name>/state.json``: written only by its agent (or the simulator)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    agent: str
+    status: Literal["running", "idle", "stopped"] = "idle"
+    pid: int | None = Field(default=None, ge=1)
+    pid_start: float | None = None  # psutil create_time() of pid: guards against pid reuse
+    host: str | None = None
+    heartbeat: float | None = None
+    current_card: str | None = None
+    updated: float = Field(default_factory=time.time)
+
+
+class CardRefs(msgspec.Struct, kw_only=True):
+    body: str | None = None
+    log: str | None = None
+
+
+class Card(msgspec.Struct, kw_only=True):
+    """One entry of the shared index (content lives in the agent's own files)."""
+
+    id: str
+    agent: str
+    column: str
+    order: float
+    title: str
+    created: float
+    moved: float
+    flags: list[str] = msgspec.field(default_factory=list)
+    refs: CardRefs = msgspec.field(default_factory=CardRefs)
+    archived: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return msgspec.to_builtins(self)  # type: ignore[no-any-return]
+
+
+class AuditEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """One line of ``board/audit.jsonl``: who moved what, when, from where to where."""
+
+    id: str
+    ts: float
+    by: str
+    action: Literal["add", "move", "edit", "archive", "undo", "redo", "flag"]
+    card: str
+    src: dict[str, str] | None = None  # {"agent": ..., "column": ...}
+    dst: dict[str, str] | None = None
+    ref: str | None = None  # the event an undo/redo refers to
+    detail: str | None = None
+
+
+AUDIT_DECODER = msgspec.json.Decoder(AuditEvent)
+
+
+def decode_audit(raw: bytes) -> AuditEvent:
+    return AUDIT_DECODER.decode(raw)

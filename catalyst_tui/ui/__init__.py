@@ -1,0 +1,1 @@
+"""The Textual layer, on top of the headless core."""
