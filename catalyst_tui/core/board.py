@@ -99,11 +99,44 @@ class Board:
             view = self._parse(self.backup_path)
         except (FileNotFoundError, msgspec.DecodeError, msgspec.ValidationError, OSError) as exc:
             raise CardError(f"{reason}; last good copy {self.backup_path} unusable too: {exc}") from None
-        view.fallback = f"{reason}; using last good copy {self.backup_path.name} (seq {view.seq})"
+        replayed = self._replay(view.cards, view.updated)
+        view.fallback = (f"{reason}; using last good copy {self.backup_path.name} (seq {view.seq})"
+                         + (f" + {replayed} change(s) replayed from the audit journal" if replayed else ""))
         if view.fallback not in self._warned:
             self._warned.add(view.fallback)
             log.warning("index fallback: %s", view.fallback)
         return view
+
+    def _replay(self, cards: dict[str, Card], since: float) -> int:
+        """Re-apply journal events newer than a backup, so a fallback loses no change."""
+        events, _ = self.audit()
+        n = 0
+        for ev in events:
+            if ev.ts <= since:
+                continue
+            card = cards.get(ev.card)
+            if ev.action == "add" and card is None and ev.dst and ev.title:
+                agent, column = ev.dst["agent"], ev.dst["column"]
+                cards[ev.card] = Card(id=ev.card, agent=agent, column=column, order=ev.ts, title=ev.title,
+                                      created=ev.ts, moved=ev.ts,
+                                      refs=CardRefs(body=f"agents/{agent}/cards/{ev.card}.md",
+                                                    log=f"agents/{agent}/worklog.jsonl"))
+            elif card is None:
+                continue
+            elif ev.action in ("move", "undo", "redo") and ev.dst:
+                card.agent, card.column, card.moved, card.order = ev.dst["agent"], ev.dst["column"], ev.ts, ev.ts
+            elif ev.action == "edit" and ev.title:
+                card.title = ev.title
+            elif ev.action == "archive":
+                card.archived = True
+            elif ev.action == "flag" and ev.detail:
+                flag = ev.detail[1:]
+                card.flags = sorted(set(card.flags) | {flag}) if ev.detail[0] == "+" else \
+                    [f for f in card.flags if f != flag]
+            else:
+                continue
+            n += 1
+        return n
 
     def _parse(self, path: Path) -> IndexView:
         data = path.read_bytes()
@@ -201,7 +234,7 @@ class Board:
             body_path.parent.mkdir(parents=True, exist_ok=True)
             storage.atomic_write_bytes(body_path, (body or f"# {title}\n").encode())
             idx.cards[card_id] = card
-            self._journal(self._event("add", card, by, dst={"agent": agent, "column": column}))
+            self._journal(self._event("add", card, by, dst={"agent": agent, "column": column}, title=title))
         return card
 
     def move(self, card_id: str, column: str | None = None, agent: str | None = None,
@@ -229,7 +262,7 @@ class Board:
         with self._transaction() as idx:
             card = _live(idx, card_id)
             old, card.title = card.title, _clean_title(title)
-            event = self._event("edit", card, by, detail=f"title was: {old[:200]}")
+            event = self._event("edit", card, by, detail=f"title was: {old[:200]}", title=card.title)
             self._journal(event)
         return event
 

@@ -22,6 +22,7 @@ from catalyst_tui.core.models import AgentState, Health, decode_dispatch, decode
 from catalyst_tui.core.procs import owner_liveness
 
 KEEP_ERRORS = 20
+TORN_GRACE_S = 2.0  # an unterminated last line older than this is reported (a writer is never that slow)
 
 
 @dataclass
@@ -74,7 +75,10 @@ class AgentMonitor:
 
     def read_logs(self) -> int:
         """Read what was appended since last time; returns the number of new records."""
+        resets = self.dispatch_tail.resets
         records, errors = self.dispatch_tail.read_new()
+        if self.dispatch_tail.resets != resets:
+            self.stats = DispatchStats()  # truncated or rotated: figures restart from the new file
         for rec in records:
             self.stats.observe(rec)
         self._note(errors)
@@ -114,6 +118,14 @@ class AgentMonitor:
                 if figures.queue_depth > t.queue_depth:
                     reasons.append(f"queue {figures.queue_depth}")
                 if reasons:
+                    health = Health.DEGRADED
+            torn = [t for t in (self.dispatch_tail.torn_tail(TORN_GRACE_S),
+                                self.worklog_tail.torn_tail(TORN_GRACE_S)) if t is not None]
+            problems = [str(t) for t in torn] + [u for u in (self.dispatch_tail.unreadable,
+                                                             self.worklog_tail.unreadable) if u]
+            for t in problems:
+                reasons.append(t)
+                if health is Health.OK:
                     health = Health.DEGRADED
             if health is not Health.QUARANTINED and self.parse_errors:
                 first = self.recent_errors[-1] if self.recent_errors else None

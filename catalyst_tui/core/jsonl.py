@@ -10,6 +10,8 @@ never fatal: each one is reported as a :class:`ParseError` with file and line nu
 from __future__ import annotations
 
 import os
+import stat
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +54,10 @@ class JsonlTail(Generic[T]):
     line_no: int = 0  # lines consumed so far (numbering is 1-based for errors)
     inode: int | None = None
     label: str = ""
+    resets: int = 0  # times the file was truncated or rotated: derived figures must restart
+    partial_bytes: int = 0  # bytes of an unterminated last line, waiting for its newline
+    partial_since: float | None = None  # monotonic time that partial line was first seen
+    unreadable: str | None = None  # why the file cannot be read right now (a directory, EACCES...)
     _skipping: bool = field(default=False, repr=False)  # inside an over-long line
 
     def __post_init__(self) -> None:
@@ -86,11 +92,20 @@ class JsonlTail(Generic[T]):
         records: list[T] = []
         errors: list[ParseError] = []
         try:
-            fd = os.open(self.path, os.O_RDONLY)
+            # O_NONBLOCK: a FIFO planted under this name must not hang the reader
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
         except FileNotFoundError:
+            self.unreadable = None
+            return records, errors
+        except OSError as exc:
+            self.unreadable = f"{self.label}: unreadable: {exc.strerror or exc}"
             return records, errors
         try:
             st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                self.unreadable = f"{self.label}: not a regular file"
+                return records, errors
+            self.unreadable = None
             if self.inode is not None and st.st_ino != self.inode:
                 self._reset()  # rotated: a new file under the same name
             elif st.st_size < self.offset:
@@ -100,7 +115,11 @@ class JsonlTail(Generic[T]):
             pos = self.offset
             carry = b""
             while budget > 0:
-                chunk = os.pread(fd, min(CHUNK, budget), pos)
+                try:
+                    chunk = os.pread(fd, min(CHUNK, budget), pos)
+                except OSError as exc:
+                    self.unreadable = f"{self.label}: read error: {exc.strerror or exc}"
+                    break
                 if not chunk:
                     break
                 pos += len(chunk)
@@ -123,6 +142,12 @@ class JsonlTail(Generic[T]):
                     self.offset += len(carry)
                     carry = b""
             # a partial last line stays unread until its newline arrives
+            if carry and not self._skipping:
+                if self.partial_bytes != len(carry) or self.partial_since is None:
+                    self.partial_since = time.monotonic()
+                self.partial_bytes = len(carry)
+            else:
+                self.partial_bytes, self.partial_since = 0, None
         finally:
             os.close(fd)
         return records, errors
@@ -148,7 +173,19 @@ class JsonlTail(Generic[T]):
             return ParseError(self.label, self.line_no, reason)
         return ParseError(self.label, -(at if at is not None else self.offset), reason)
 
+    def torn_tail(self, grace_s: float, now: float | None = None) -> ParseError | None:
+        """An unterminated last line that stayed so for ``grace_s``: a torn write or a truncated file."""
+        if self.partial_since is None:
+            return None
+        now = time.monotonic() if now is None else now
+        if now - self.partial_since < grace_s:
+            return None
+        line = self.line_no + 1 if self.line_no >= 0 else -self.offset
+        return ParseError(self.label, line, f"unterminated last line ({self.partial_bytes} bytes): "
+                                            "truncated file or torn write")
+
     def _reset(self) -> None:
+        self.resets += 1
         self.offset = 0
         self.line_no = 0
         self._skipping = False

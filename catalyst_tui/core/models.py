@@ -31,7 +31,7 @@ class DispatchRecord(msgspec.Struct, frozen=True, kw_only=True):
 
     ts: float
     id: str
-    event: Literal["enqueued", "started", "finished"]
+    event: Literal["enqueued", "started", "finished", "abandoned"]  # abandoned: marked by the janitor
     agent: str | None = None
     status: Literal["ok", "error"] | None = None
     latency_ms: float | None = None
@@ -112,6 +112,7 @@ class AuditEvent(msgspec.Struct, frozen=True, kw_only=True):
     dst: dict[str, str] | None = None
     ref: str | None = None  # the event an undo/redo refers to
     detail: str | None = None
+    title: str | None = None  # the card's title after an add / edit (lets the index be rebuilt)
 
 
 AUDIT_DECODER = msgspec.json.Decoder(AuditEvent)

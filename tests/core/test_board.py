@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from catalyst_tui.core.errors import CardError, InvalidAgentName
+from catalyst_tui.core.workspace import Workspace
+
+
+def test_add_writes_index_body_and_journal(ws: Workspace) -> None:
+    card = ws.board.add("bjork", "Fix the router", "todo", by="bjork", body="details")
+    view = ws.board.load()
+    assert view.cards[card.id].column == "todo" and view.cards[card.id].agent == "bjork"
+    assert (ws.root / card.refs.body).read_text() == "details"  # type: ignore[operator]
+    events, errors = ws.board.audit()
+    assert errors == [] and [(e.action, e.by, e.card) for e in events] == [("add", "bjork", card.id)]
+
+
+def test_move_records_who_when_from_to(ws: Workspace) -> None:
+    card = ws.board.add("bjork", "t")
+    ev = ws.board.move(card.id, "doing", by="operator")
+    assert ev.src == {"agent": "bjork", "column": "backlog"} and ev.dst == {"agent": "bjork", "column": "doing"}
+    ev2 = ws.board.move(card.id, agent="slash", by="slash")
+    assert ev2.dst == {"agent": "slash", "column": "doing"}
+    assert [e.action for e in ws.board.history(card.id)] == ["add", "move", "move"]
+    assert ws.board.get(card.id).agent == "slash"
+
+
+def test_move_errors(ws: Workspace) -> None:
+    card = ws.board.add("bjork", "t")
+    with pytest.raises(CardError, match="unknown column"):
+        ws.board.move(card.id, "nowhere")
+    with pytest.raises(CardError, match="unknown agent"):
+        ws.board.move(card.id, agent="ghost")
+    with pytest.raises(InvalidAgentName, match="invalid agent name"):
+        ws.board.move(card.id, agent="../x")
+    with pytest.raises(CardError, match="already in"):
+        ws.board.move(card.id, "backlog")
+    with pytest.raises(CardError, match="no card"):
+        ws.board.move("c-nope", "todo")
+    assert len(ws.board.history(card.id)) == 1
+
+
+def test_undo_redo_of_operator_moves(ws: Workspace) -> None:
+    card = ws.board.add("bjork", "t")
+    ws.board.move(card.id, "todo")
+    ws.board.move(card.id, "doing")
+    ws.board.undo()
+    assert ws.board.get(card.id).column == "todo"
+    ws.board.undo()
+    assert ws.board.get(card.id).column == "backlog"
+    with pytest.raises(CardError, match="nothing to undo"):
+        ws.board.undo()
+    ws.board.redo()
+    assert ws.board.get(card.id).column == "todo"
+    ws.board.redo()
+    assert ws.board.get(card.id).column == "doing"
+    with pytest.raises(CardError, match="nothing to redo"):
+        ws.board.redo()
+
+
+def test_undo_ignores_other_actors_and_refuses_stale(ws: Workspace) -> None:
+    card = ws.board.add("bjork", "t")
+    ws.board.move(card.id, "todo")  # operator
+    ws.board.move(card.id, "doing", by="bjork")  # the agent moved it on
+    with pytest.raises(CardError, match="moved since"):
+        ws.board.undo()
+    assert ws.board.get(card.id).column == "doing"
+
+
+def test_new_move_clears_redo(ws: Workspace) -> None:
+    card = ws.board.add("bjork", "t")
+    ws.board.move(card.id, "todo")
+    ws.board.undo()
+    ws.board.move(card.id, "review")
+    with pytest.raises(CardError, match="nothing to redo"):
+        ws.board.redo()
+
+
+def test_titles_are_stored_literally_on_one_line(ws: Workspace) -> None:
+    title = "[red]x[/red] \x1b[31mred\x1b[0m [link=http://e]l[/link]"
+    card = ws.board.add("bjork", title + "\nsecond line")
+    assert ws.board.get(card.id).title == title + " second line"
+    with pytest.raises(CardError, match="empty"):
+        ws.board.add("bjork", " \n\t ")
+
+
+def test_edit_archive_and_idempotent_flags(ws: Workspace) -> None:
+    card = ws.board.add("bjork", "t")
+    ws.board.edit_title(card.id, "new")
+    assert ws.board.get(card.id).title == "new"
+    assert ws.board.set_flag(card.id, "needs-review") is True
+    assert ws.board.set_flag(card.id, "needs-review") is False
+    assert ws.board.get(card.id).flags == ["needs-review"]
+    ws.board.archive(card.id)
+    assert ws.board.cards_for("bjork") == []
+    with pytest.raises(CardError):
+        ws.board.move(card.id, "todo")
+
+
+def test_corrupt_index_falls_back_to_last_good_copy_loudly(ws: Workspace, caplog: pytest.LogCaptureFixture) -> None:
+    a = ws.board.add("bjork", "a")
+    b = ws.board.add("slash", "b")
+    ws.board.index_path.write_bytes(b'{"version": 1, "cards": {"c-1": {"id"')  # torn write
+    view = ws.board.load()
+    assert view.fallback and "corrupt" in view.fallback and "index.json.bak" in view.fallback
+    # the backup predates card b; the audit journal replays it: nothing is lost
+    assert set(view.cards) == {a.id, b.id}
+    assert "1 change(s) replayed" in view.fallback
+    assert view.cards[b.id].title == "b" and view.cards[b.id].agent == "slash"
+    assert "index fallback" in caplog.text
+    # the next write repairs the index and keeps the corrupt file for review
+    ws.board.move(a.id, "todo")
+    assert ws.board.load().fallback is None
+    assert set(ws.board.load().cards) == {a.id, b.id}
+    assert len(list(ws.board.dir.glob("index.json.corrupt-*"))) == 1
+
+
+def test_wrong_types_in_index_fall_back(ws: Workspace) -> None:
+    ws.board.add("bjork", "a")
+    ws.board.add("bjork", "b")
+    data = orjson.loads(ws.board.index_path.read_bytes())
+    data["cards"] = {"x": {"id": 5}}
+    ws.board.index_path.write_bytes(orjson.dumps(data))
+    view = ws.board.load()
+    assert view.fallback is not None and len(view.cards) == 2  # backup (1 card) + 1 replayed add
+
+
+def test_missing_index_and_backup_is_empty_board(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from catalyst_tui.core.board import Board
+
+    board = Board(tmp_path, ["a", "b"], ["x"])
+    assert board.load().cards == {}

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import orjson
+import pytest
+
+from catalyst_tui.core import storage
+from catalyst_tui.core.errors import LockTimeout
+
+
+def test_atomic_write_replaces_whole_file(tmp_path: Path) -> None:
+    p = tmp_path / "f.json"
+    storage.atomic_write_json(p, {"a": 1})
+    ino = p.stat().st_ino
+    storage.atomic_write_json(p, {"a": 2})
+    assert orjson.loads(p.read_bytes()) == {"a": 2}
+    assert p.stat().st_ino != ino  # a new file was renamed over, never rewritten in place
+    assert [x.name for x in tmp_path.iterdir()] == ["f.json"]  # no temp left behind
+
+
+def test_atomic_write_removes_temp_on_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = tmp_path / "f.json"
+    p.write_text("old")
+
+    def boom(*a: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", boom)
+    with pytest.raises(OSError, match="No space"):
+        storage.atomic_write_bytes(p, b"new")
+    assert p.read_text() == "old"
+    assert [x.name for x in tmp_path.iterdir()] == ["f.json"]
+
+
+def test_atomic_write_fsyncs_file_and_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[str] = []
+    real = os.fsync
+
+    def spy(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    storage.atomic_write_bytes(tmp_path / "x", b"1")
+    assert len(synced) == 2
+    assert ".x.tmp-" in synced[0]
+    assert synced[1] == str(tmp_path)
+
+
+def test_tmp_names_are_recognisable(tmp_path: Path) -> None:
+    t = storage.tmp_name(tmp_path / "state.json")
+    assert t.parent == tmp_path
+    assert storage.is_tmp_name(t.name)
+    assert not storage.is_tmp_name("state.json")
+
+
+def test_append_line_is_one_write_per_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    writes: list[bytes] = []
+    real = os.write
+
+    def spy(fd: int, data: bytes) -> int:
+        writes.append(bytes(data))
+        return real(fd, data)
+
+    monkeypatch.setattr(os, "write", spy)
+    p = tmp_path / "d.jsonl"
+    storage.append_jsonl(p, {"b": 2, "a": 1})
+    assert writes == [b'{"a":1,"b":2}\n']
+    with pytest.raises(ValueError):
+        storage.append_line(p, b"two\nlines")
+
+
+def test_concurrent_appends_never_interleave(tmp_path: Path) -> None:
+    p = tmp_path / "d.jsonl"
+    big = "x" * 3000
+
+    def worker(n: int) -> None:
+        for i in range(200):
+            storage.append_jsonl(p, {"w": n, "i": i, "pad": big})
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    lines = p.read_bytes().splitlines()
+    assert len(lines) == 800
+    assert all(orjson.loads(line)["pad"] == big for line in lines)
+
+
+def test_lock_timeout_is_a_clear_error(tmp_path: Path) -> None:
+    lock = tmp_path / "x.lock"
+    held = threading.Event()
+    release = threading.Event()
+
+    def holder() -> None:
+        with storage.locked(lock):
+            held.set()
+            release.wait(5)
+
+    t = threading.Thread(target=holder)
+    t.start()
+    held.wait(5)
+    try:
+        with pytest.raises(LockTimeout, match="still locked"), storage.locked(lock, timeout=0.1):
+            pass
+    finally:
+        release.set()
+        t.join()
