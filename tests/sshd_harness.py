@@ -4,8 +4,9 @@ Usage as a pytest fixture (import the fixture into your ``conftest.py``)::
 
     from tests.sshd_harness import sshd  # noqa: F401  (the fixture)
 
-    def test_remote_python(sshd, tmp_path):
-        ws = tmp_path / "ws"; ws.mkdir()
+    def test_remote_python(sshd):
+        ws = sshd.scratch("ws")                     # NOT under tmp_path: see scratch()
+        (ws / "f").write_text("x")
         sshd.grant_read(ws)                         # the ssh user may read the tree
         out = subprocess.run(sshd.remote([sshd.python, "-c", "print(1)"]),
                              capture_output=True, text=True, check=True)
@@ -34,6 +35,9 @@ What it does:
   -o StrictHostKeyChecking=yes -o UserKnownHostsFile=KNOWN_HOSTS ... user@127.0.0.1``); append
   the remote command — or use ``server.remote(argv)``, which quotes ``argv`` for the remote
   shell (ssh joins its words with spaces);
+* ``scratch(name)`` is a fresh directory outside pytest's ``tmp_path`` tree (pytest resets
+  ``/tmp/pytest-of-<user>`` to 0700 at every session start, so concurrent sessions would
+  revoke access granted there); put workspaces and mirrors the ssh user must reach in it;
 * ``grant_read(path)`` makes a tree readable (and its ancestors traversable) for the ssh user,
   ``user_dir(path)`` creates a directory the ssh user owns (e.g. an SFTP mirror root), and
   ``python`` is the project's interpreter, made runnable by the ssh user (``/root`` is often
@@ -162,6 +166,19 @@ class SshServer:
 
     def grant_read(self, path: Path) -> None:
         grant_read(path)
+
+    def scratch(self, name: str = "t") -> Path:
+        """A fresh directory the ssh user can traverse, outside pytest's ``tmp_path`` tree.
+
+        Put anything the ssh user must reach here: every pytest session start resets
+        ``/tmp/pytest-of-<user>`` to 0700, so a concurrent session would revoke access to
+        paths granted under ``tmp_path``.
+        """
+        base = self.workdir / "scratch"
+        base.mkdir(exist_ok=True)
+        path = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=base))
+        grant_traverse(path / "x")
+        return path
 
     def user_dir(self, path: Path) -> Path:
         """Create ``path`` owned by the ssh user (its ancestors made traversable)."""

@@ -12,9 +12,8 @@ from sshd_harness import SshServer
 pytestmark = pytest.mark.sshd
 
 
-def test_ssh_runs_project_python_as_unprivileged_user(sshd: SshServer, tmp_path: Path) -> None:
-    ws = tmp_path / "ws"
-    ws.mkdir()
+def test_ssh_runs_project_python_as_unprivileged_user(sshd: SshServer) -> None:
+    ws = sshd.scratch("ws")
     (ws / "note.txt").write_text("hello from the hub\n")
     sshd.grant_read(ws)
     code = f"import os, sys, catalyst_tui; print(os.getuid(), open({str(ws / 'note.txt')!r}).read().strip())"
@@ -37,8 +36,8 @@ def test_wrong_key_is_refused(sshd: SshServer, tmp_path: Path) -> None:
     assert "Permission denied" in out.stderr
 
 
-def test_user_dir_is_writable_by_the_ssh_user(sshd: SshServer, tmp_path: Path) -> None:
-    mirror = sshd.user_dir(tmp_path / "mirror")
+def test_user_dir_is_writable_by_the_ssh_user(sshd: SshServer) -> None:
+    mirror = sshd.user_dir(sshd.scratch("m") / "mirror")
     out = subprocess.run([*sshd.ssh_argv, f"touch {mirror}/x && echo ok"], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     assert (mirror / "x").exists()
