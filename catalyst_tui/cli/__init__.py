@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from catalyst_tui import __version__
-from catalyst_tui.cli.common import add_workspace_arg
+from catalyst_tui.cli.common import UsageError, add_workspace_arg
 from catalyst_tui.core.errors import CatalystError
 
 COMMAND_MODULES = ["init", "cards", "status", "demo", "simulate"]
@@ -52,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
     except CatalystError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1

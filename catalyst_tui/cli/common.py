@@ -11,6 +11,10 @@ import orjson
 from catalyst_tui.core.workspace import Workspace
 
 
+class UsageError(Exception):
+    """A bad argument value argparse could not catch: exit 2 with one line on stderr."""
+
+
 def open_workspace(args: argparse.Namespace) -> Workspace:
     return Workspace.open(getattr(args, "workspace", None))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from catalyst_tui.cli.common import add_workspace_arg, open_workspace
+from catalyst_tui.cli.common import UsageError, add_workspace_arg, open_workspace
 from catalyst_tui.core.simulate import Simulator
 
 
@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     if args.rate < 0 or (args.duration is not None and args.duration < 0):
-        raise SystemExit("catalyst-tui simulate: error: --rate and --duration must be >= 0")
+        raise UsageError("simulate: --rate and --duration must be >= 0")
     ws = open_workspace(args)
     sim = Simulator(ws, rate=args.rate, slow_agent=args.slow_agent or None, seed=args.seed)
     try:
