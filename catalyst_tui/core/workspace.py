@@ -23,6 +23,8 @@ DEFAULT_PORTS_MD = """\
 
 The single source of truth for this workspace's ports (format: docs/ports.md).
 The port tells you what kind of thing owns it: each class of service has its own band.
+Add rows with `catalyst-tui ports add PORT SERVICE --class CLASS --owner OWNER` (validated, locked)
+and check them against the live listeners with `catalyst-tui ports check`.
 
 ## Bands
 
@@ -34,11 +36,14 @@ The port tells you what kind of thing owns it: each class of service has its own
 
 ## Ports
 
-| port | protocol | service | class | owner | notes |
-|------|----------|---------|-------|-------|-------|
-| 3131 | tcp | catalyst-hub | hub | hub | the hub: kanban, chat, dispatch |
-| 18800 | tcp | inference-router | inference | hub | routes agent requests to models |
-| 19100 | tcp | catalyst-tui-metrics | dashboard | hub | `catalyst-tui metrics serve` (Prometheus) |
+`owner` is `hub` or an agent name. `process` (optional) is a word expected in the listening
+process's name or command line; when empty, the service name is expected.
+
+| port | protocol | service | class | owner | process | notes |
+|------|----------|---------|-------|-------|---------|-------|
+| 3131 | tcp | catalyst-hub | hub | hub | | the hub: kanban, chat, dispatch |
+| 18800 | tcp | inference-router | inference | hub | | routes agent requests to models |
+| 19100 | tcp | catalyst-tui-metrics | dashboard | hub | catalyst-tui | `catalyst-tui metrics serve` (Prometheus) |
 """
 
 

@@ -1,0 +1,115 @@
+"""``catalyst-tui ports check [--json] | suggest CLASS | add PORT SERVICE --class C --owner O``.
+
+``ports check`` exits 0 when all is well, 1 when any port or PORTS.md row has a problem, and 2
+when PORTS.md cannot be parsed (missing, unreadable, or a row that cannot be read): for cron and CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json, safe
+from catalyst_tui.core.ports_check import PortsReport, check
+from catalyst_tui.core.ports_edit import add_port, suggest
+from catalyst_tui.core.ports_md import PortsFileError, load_ports_md
+from catalyst_tui.core.ports_scan import scan_listeners
+from catalyst_tui.core.workspace import Workspace
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    ports = sub.add_parser("ports", help="the port map: check PORTS.md against live listeners, suggest, add")
+    psub = ports.add_subparsers(dest="ports_command", metavar="ACTION", required=True)
+
+    chk = psub.add_parser("check", help="statuses of every documented / in-band port (exit 0 ok, 1 problems, "
+                          "2 PORTS.md unparsable)")
+    add_workspace_arg(chk)
+    add_json_flag(chk)
+    chk.add_argument("--file", metavar="PATH", help="check this PORTS.md instead of the workspace's")
+    chk.add_argument("--all", action="store_true", help="also list ports that are up")
+    chk.set_defaults(func=run_check)
+
+    sug = psub.add_parser("suggest", help="the next port of CLASS's band neither documented nor listening")
+    add_workspace_arg(sug)
+    sug.add_argument("cls", metavar="CLASS")
+    sug.add_argument("--file", metavar="PATH", help="use this PORTS.md instead of the workspace's")
+    sug.set_defaults(func=run_suggest)
+
+    add = psub.add_parser("add", help="document a port in PORTS.md (validated, under its lock, atomically)")
+    add_workspace_arg(add)
+    add.add_argument("port", metavar="PORT", type=int)
+    add.add_argument("service", metavar="SERVICE")
+    add.add_argument("--class", dest="cls", metavar="CLASS", required=True, help="the service class (band)")
+    add.add_argument("--owner", metavar="OWNER", required=True, help="'hub' or an agent name")
+    add.add_argument("--protocol", default="tcp", help="tcp (default), udp or tcp/udp")
+    add.add_argument("--process", default="", help="a word expected in the listening process's command line")
+    add.add_argument("--notes", default="", help="free text for the notes column")
+    add.set_defaults(func=run_add)
+
+
+def _target(args: argparse.Namespace) -> tuple[Path, list[str] | None]:
+    """PORTS.md's path and the known agents (``--file`` works without a workspace)."""
+    if getattr(args, "file", None):
+        try:
+            return Path(args.file), Workspace.open(getattr(args, "workspace", None)).config.agent_names
+        except Exception:  # noqa: BLE001 - --file outside a workspace: any agent name is accepted
+            return Path(args.file), None
+    ws = open_workspace(args)
+    return ws.ports_path, ws.config.agent_names
+
+
+def run_check(args: argparse.Namespace) -> int:
+    try:
+        path, agents = _target(args)
+        doc = load_ports_md(path, agents)
+    except PortsFileError as exc:
+        if args.json:
+            print_json({"source": str(getattr(args, "file", None) or ""), "ok": False, "exit_code": 2,
+                        "error": str(exc)})
+        print(f"catalyst-tui: error: {exc}", file=sys.stderr)
+        return 2
+    report = check(doc, scan_listeners(), agents)
+    if args.json:
+        print_json(report.to_json())
+    else:
+        print_report(report, show_all=args.all)
+    return report.exit_code
+
+
+def print_report(report: PortsReport, show_all: bool = False) -> None:
+    for p in report.parse_problems:
+        print(safe(p.render(report.source)), file=sys.stderr if p.severity == "error" else sys.stdout)
+    if report.scan.error:
+        print(f"scan: {report.scan.error}")
+    rows = report.rows if show_all else report.problem_rows
+    for r in rows:
+        who = r.owner or (r.agent and f"{r.agent}?") or "-"
+        reasons = "; ".join(r.reasons)
+        print(f"{r.port:>5}/{r.protocol:<3} {r.status.value:<12} {safe(r.service or '-'):<24} "
+              f"{r.band.cls if r.band else '-':<10} {who:<8} {safe(r.process_label)}"
+              + (f"  ({safe(reasons)})" if reasons else ""))
+    up = sum(1 for r in report.rows if not r.status.is_problem)
+    n_problems = len(report.problem_rows) + len(report.parse_problems)
+    summary = "all well" if report.ok else f"{n_problems} problem{'s' if n_problems != 1 else ''}"
+    print(f"{summary}: {len(report.rows)} ports, {up} up; {len(report.scan.listeners)} listeners scanned "
+          f"({report.unbanded} outside every band) in {report.scan.duration_s * 1000:.0f} ms")
+
+
+def run_suggest(args: argparse.Namespace) -> int:
+    try:
+        path, agents = _target(args)
+        doc = load_ports_md(path, agents)
+    except PortsFileError as exc:
+        print(f"catalyst-tui: error: {exc}", file=sys.stderr)
+        return 2
+    print(suggest(doc, scan_listeners(describe=False), args.cls.strip().lower()))
+    return 0
+
+
+def run_add(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    added = add_port(ws.ports_path, args.port, args.service, args.cls, args.owner, protocol=args.protocol,
+                     notes=args.notes, process=args.process, agents=ws.config.agent_names)
+    print(f"{ws.ports_path}:{added.line}: added port {added.port} ({safe(args.service)})")
+    return 0
