@@ -1,45 +1,279 @@
-"""The Textual app shell (minimal: agents and their health; the board lands in issue 3)."""
+"""The app shell: screens (one Textual mode each), shared data, workers and the triage line.
+
+The contract for screens written by other issues is docs/ui-shell.md: read it before
+touching this file.
+"""
 
 from __future__ import annotations
 
-from textual import work
-from textual.app import App, ComposeResult
-from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
 
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.worker import Worker, WorkerState
+
+from catalyst_tui.core.board import Board, IndexView
+from catalyst_tui.core.errors import CatalystError
 from catalyst_tui.core.health import AgentStatus
+from catalyst_tui.core.triage import SharedProblem, summarize
 from catalyst_tui.core.workspace import Workspace
+from catalyst_tui.ui import themes
+from catalyst_tui.ui.commands import CatalystCommands
+from catalyst_tui.ui.messages import AgentsRefreshed, BoardOpFailed, CardsReloaded
+from catalyst_tui.ui.screens import SCREENS, load_screen_class
+from catalyst_tui.ui.screens.base import CatalystScreen
+
+log = logging.getLogger("catalyst_tui.ui")
+
+INDEX_POLL_S = 0.5  # cheap stat of index.json until the watcher (issue 4) takes over
+AGENTS_POLL_S = 2.0
+
+
+def _screen_factory(name: str) -> Callable[[], CatalystScreen]:
+    def make() -> CatalystScreen:
+        return load_screen_class(name)()  # type: ignore[no-any-return]
+    return make
 
 
 class CatalystApp(App[int]):
     TITLE = "catalyst-tui"
-    BINDINGS = [Binding("q", "quit", "Quit", id="quit")]
+    DEFAULT_MODE = "board"
+    COMMANDS = App.COMMANDS | {CatalystCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        *[Binding(e.key, f"go('{name}')", e.title, id=f"app.screen.{name}", show=False)
+          for name, e in SCREENS.items()],
+    ]
 
-    def __init__(self, ws: Workspace, read_only: bool = False, theme_name: str | None = None) -> None:
+    read_only: reactive[bool] = reactive(False)
+    triage: reactive[str] = reactive("")
+    last_updated: reactive[float] = reactive(0.0)
+
+    def __init__(self, ws: Workspace, read_only: bool = False, theme_name: str | None = None,
+                 clock: Callable[[], float] = time.time, poll: bool = True,
+                 cursor_blink: bool = True, config_dir: Path | None = None) -> None:
         super().__init__()
         self.ws = ws
-        self.read_only = read_only
+        self.board: Board = ws.board
+        self.clock = clock
         self.monitor = ws.monitor()
+        self.monitor.clock = clock
+        self.poll = poll
+        self.cursor_blink = cursor_blink
+        self.config_dir = config_dir or themes.config_dir()
+        self.index: IndexView = IndexView({}, 0, 0.0)
+        self.index_fallback: str | None = None
+        self.statuses: dict[str, AgentStatus] = {}
+        self.shared_problems: dict[str, list[SharedProblem]] = {}
+        self.monitor_lock = threading.Lock()
+        self._index_sig: tuple[int, int, int] | None = None
+        self._agents_busy = False
+        self._agents_pending: set[str] = set()
+        self._theme_problems: list[str] = []
+        self._requested_theme = theme_name
+        self.set_reactive(CatalystApp.read_only, read_only)
+        for name in SCREENS:
+            self.add_mode(name, _screen_factory(name))
+        self.sub_title = str(ws.root)
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield DataTable(id="agents", cursor_type="row")
-        yield Footer()
+    # ------------------------------------------------------------------ set-up
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return themes.variable_defaults()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("agent", "health", "dispatches", "reasons")
-        self.sub_title = str(self.ws.root)
-        self.run_refresh()
+        loaded = themes.load_all(self.config_dir)
+        self._theme_problems = loaded.problems
+        for theme in loaded.themes.values():
+            self.register_theme(theme)
+        chosen = themes.choose(self._requested_theme, self.config_dir, loaded, no_color=self.no_color)
+        self.theme = chosen.name
+        for problem in [*loaded.problems, *chosen.problems]:
+            self.notify(problem, title="theme", severity="warning", timeout=10)
+        self._theme_ready = True  # from here on, every theme change is saved
+        self.run_load_index()
+        self._start_agents(set(self.ws.config.agent_names))
+        if self.poll:
+            self.set_timer(INDEX_POLL_S, self._poll_index)
 
-    @work(thread=True, exclusive=True, group="refresh")
-    def run_refresh(self) -> None:
-        statuses = self.monitor.refresh_all()
-        self.call_from_thread(self._show, statuses)
+    def watch_theme(self, name: str) -> None:
+        if getattr(self, "_theme_ready", False):
+            self.run_save_settings({"theme": name})
 
-    def _show(self, statuses: dict[str, AgentStatus]) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
-        for s in statuses.values():
-            table.add_row(s.name, s.health.value, str(s.figures.records), "; ".join(s.reasons))
-        self.set_timer(2.0, self.run_refresh)
+    # ------------------------------------------------------------------ screens
+    def action_go(self, name: str) -> None:
+        """Switch to the registered screen ``name`` (a Textual mode)."""
+        if name in SCREENS:
+            self.switch_mode(name)
+
+    def action_jump_agent(self, agent: str) -> None:
+        """Show the board with ``agent``'s lane focused."""
+        self.switch_mode("board")
+        jump = getattr(self.screen, "jump_to_agent", None)
+        if jump is not None:
+            jump(agent)
+
+    def action_set_theme(self, name: str) -> None:
+        """Switch theme (palette); the choice is saved to settings.json."""
+        self.theme = name
+
+    def catalyst_screens(self) -> Iterable[CatalystScreen]:
+        """Every live screen of every mode (the data hooks go to each)."""
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                if isinstance(screen, CatalystScreen):
+                    yield screen
+
+    # ------------------------------------------------------------------ read-only
+    def guard_write(self, what: str) -> bool:
+        """Call before any write: False (and a notification) when the app is read-only."""
+        if self.read_only:
+            self.notify(f"read-only: {what} not done", severity="warning")
+            return False
+        return True
+
+    def action_toggle_read_only(self) -> None:
+        self.read_only = not self.read_only
+        self.notify("read-only on: no writes" if self.read_only else "read-only off: writes allowed")
+
+    # ------------------------------------------------------------------ triage
+    def report_shared(self, source: str, problems: list[SharedProblem]) -> None:
+        """Replace the shared-layer problems reported by ``source`` (main thread only)."""
+        if problems:
+            self.shared_problems[source] = list(problems)
+        else:
+            self.shared_problems.pop(source, None)
+        self._update_triage()
+
+    def _update_triage(self) -> None:
+        shared = [p for ps in self.shared_problems.values() for p in ps]
+        if self.index_fallback:
+            shared.append(SharedProblem("index", "index fallback to last good copy"))
+        if self.statuses or shared:
+            order = self.ws.config.agent_names
+            ordered = [self.statuses[n] for n in order if n in self.statuses]
+            self.triage = summarize(ordered, shared)
+
+    # ------------------------------------------------------------------ data: entry points
+    def request_reload(self, index: bool = False, agents: Iterable[str] = ()) -> None:
+        """Re-read the index and/or some agents now (the watcher's entry point; main thread)."""
+        if index:
+            self.run_load_index()
+        names = set(agents)
+        if names:
+            if self._agents_busy:
+                self._agents_pending |= names
+            else:
+                self._start_agents(names)
+
+    def set_polling(self, on: bool) -> None:
+        """The watcher turns polling off while it runs, and on again when it fails."""
+        was, self.poll = self.poll, on
+        if on and not was:
+            self.set_timer(INDEX_POLL_S, self._poll_index)
+            self.set_timer(AGENTS_POLL_S, self._poll_agents)
+
+    def _index_signature(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.board.index_path)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def _poll_index(self) -> None:
+        if not self.poll:
+            return
+        if self._index_signature() != self._index_sig:
+            self.run_load_index()
+        self.set_timer(INDEX_POLL_S, self._poll_index)
+
+    def _poll_agents(self) -> None:
+        if self.poll and not self._agents_busy:
+            self._start_agents(set(self.ws.config.agent_names))
+
+    def _start_agents(self, names: set[str]) -> None:
+        self._agents_busy = True
+        self.run_refresh_agents(names)
+
+    # ------------------------------------------------------------------ workers (threads)
+    @work(thread=True, group="index", exit_on_error=False)
+    def run_load_index(self) -> None:
+        sig = self._index_signature()
+        view = self.board.load()
+        self.post_message(CardsReloaded(view, sig=sig))
+
+    @work(thread=True, group="agents", exit_on_error=False)
+    def run_refresh_agents(self, names: set[str]) -> None:
+        with self.monitor_lock:
+            statuses = {n: self.monitor.refresh(n) for n in names if n in self.monitor.agents}
+        self.post_message(AgentsRefreshed(statuses))
+
+    @work(thread=True, group="board", exit_on_error=False)
+    def run_board_op(self, op: str, fn: Callable[[Board], Any], focus: str | None = None) -> None:
+        """Run ``fn(board)`` off the event loop, then post the new index (``CardsReloaded``)."""
+        try:
+            result = fn(self.board)
+        except CatalystError as exc:
+            self.post_message(BoardOpFailed(op, str(exc)))
+            return
+        card_id = getattr(result, "card", None) or getattr(result, "id", None) or focus
+        sig = self._index_signature()
+        self.post_message(CardsReloaded(self.board.load(), focus=card_id, op=op, sig=sig))
+
+    @work(thread=True, group="settings", exit_on_error=False)
+    def run_save_settings(self, changes: dict[str, Any]) -> None:
+        themes.save_settings(self.config_dir, changes)
+
+    # ------------------------------------------------------------------ message handlers
+    def on_cards_reloaded(self, msg: CardsReloaded) -> None:
+        if msg.view.seq < self.index.seq and msg.op is None:
+            return  # an older read finished late
+        if msg.sig is not None:
+            self._index_sig = msg.sig
+        self.index = msg.view
+        if msg.view.fallback != self.index_fallback:
+            self.index_fallback = msg.view.fallback
+            if msg.view.fallback:
+                self.notify(msg.view.fallback, title="index", severity="warning", timeout=10)
+            self._update_triage()
+        self.last_updated = self.clock()
+        for screen in self.catalyst_screens():
+            screen.cards_reloaded(msg.view, msg.focus, msg.op)
+
+    def on_agents_refreshed(self, msg: AgentsRefreshed) -> None:
+        self.statuses.update(msg.statuses)
+        self.last_updated = self.clock()
+        self._update_triage()
+        for screen in self.catalyst_screens():
+            screen.agents_refreshed(msg.statuses)
+
+    def on_board_op_failed(self, msg: BoardOpFailed) -> None:
+        self.notify(f"{msg.op}: {msg.error}", severity="warning")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group == "agents" and event.state in (WorkerState.SUCCESS, WorkerState.ERROR,
+                                                         WorkerState.CANCELLED):
+            self._agents_done()
+        if event.state is WorkerState.ERROR:
+            err = worker.error
+            text = str(err) if isinstance(err, CatalystError) else f"{type(err).__name__}: {err}"
+            log.error("worker %s failed: %s", worker.name, text, exc_info=err)
+            self.notify(text, title=f"{worker.name} failed", severity="error", timeout=10)
+
+    def _agents_done(self) -> None:
+        self._agents_busy = False
+        if self._agents_pending:
+            names, self._agents_pending = self._agents_pending, set()
+            self._start_agents(names)
+        elif self.poll:
+            self.set_timer(AGENTS_POLL_S, self._poll_agents)
+
+

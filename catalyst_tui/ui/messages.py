@@ -1,0 +1,41 @@
+"""Typed, past-tense messages posted by the app's thread workers (never widgets from threads)."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from catalyst_tui.core.board import IndexView
+from catalyst_tui.core.health import AgentStatus
+
+
+class CardsReloaded(Message):
+    """``run_load_index`` (or a board operation) read a new index.
+
+    ``focus`` is the card a board operation touched (the board keeps it focused);
+    ``op`` names the operation (``move``, ``undo``, ``add`` ...) or is ``None`` for a plain reload.
+    """
+
+    def __init__(self, view: IndexView, focus: str | None = None, op: str | None = None,
+                 sig: tuple[int, int, int] | None = None) -> None:
+        super().__init__()
+        self.view = view
+        self.focus = focus
+        self.op = op
+        self.sig = sig  # (mtime_ns, size, inode) of index.json when it was read, if known
+
+
+class AgentsRefreshed(Message):
+    """``run_refresh_agents`` read the named agents' files (``statuses`` holds only those)."""
+
+    def __init__(self, statuses: dict[str, AgentStatus]) -> None:
+        super().__init__()
+        self.statuses = statuses
+
+
+class BoardOpFailed(Message):
+    """A board operation was refused by the core (e.g. nothing to undo): shown as a notification."""
+
+    def __init__(self, op: str, error: str) -> None:
+        super().__init__()
+        self.op = op
+        self.error = error

@@ -1,0 +1,53 @@
+"""The base class of every top-level screen: the same chrome everywhere (docs/ui-shell.md).
+
+Header, a status bar (READ-ONLY marker, screen keys, "updated N s ago"), the triage line,
+then the screen's own body, then the Footer. Subclasses implement :meth:`compose_body` and,
+optionally, the data hooks the app calls on the main thread when new data arrives.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+
+from catalyst_tui.core.board import IndexView
+from catalyst_tui.core.health import AgentStatus
+from catalyst_tui.ui.widgets.status_bar import StatusBar
+from catalyst_tui.ui.widgets.triage_line import TriageLine
+
+if TYPE_CHECKING:
+    from catalyst_tui.ui.app import CatalystApp
+
+
+class CatalystScreen(Screen[Any]):
+    """Subclass this; never add your own Header/Footer."""
+
+    DEFAULT_CSS = """
+    CatalystScreen { layout: vertical; }
+    """
+
+    @property
+    def catalyst(self) -> CatalystApp:
+        """The app, typed (``self.app`` is typed as a plain ``App``)."""
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="◆")
+        yield StatusBar()
+        yield TriageLine()
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        """The screen's own widgets (between the triage line and the Footer)."""
+        yield from ()
+
+    # Data hooks: called by the app on the main thread for every live screen.
+    def cards_reloaded(self, view: IndexView, focus: str | None, op: str | None) -> None:
+        """A new index was read (``app.index`` already holds it)."""
+
+    def agents_refreshed(self, statuses: dict[str, AgentStatus]) -> None:
+        """Some agents' statuses were refreshed (``app.statuses`` already holds them)."""

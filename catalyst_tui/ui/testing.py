@@ -1,0 +1,100 @@
+"""Helpers for Pilot and snapshot tests of any screen (docs/ui-shell.md, "Testing").
+
+Deterministic by construction: a frozen clock, fixed card ids, no polling timers unless
+asked, no cursor blink.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from catalyst_tui.core import board as board_mod
+from catalyst_tui.core.agents import write_state
+from catalyst_tui.core.models import AgentState
+from catalyst_tui.core.workspace import Workspace
+
+FROZEN_NOW = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC
+
+
+class FrozenClock:
+    """A clock that only moves when told: ``clock.advance(5)``."""
+
+    def __init__(self, now: float = FROZEN_NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@contextlib.contextmanager
+def fixed_ids(prefix: int = 0) -> Iterator[None]:
+    """Card and event ids from a counter instead of ``secrets`` (c-00000001, ...)."""
+    counter = itertools.count(prefix + 1)
+    real = board_mod.secrets
+    board_mod.secrets = SimpleNamespace(token_hex=lambda n: f"{next(counter):0{2 * n}x}")  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        board_mod.secrets = real  # type: ignore[assignment]
+
+
+def seed_workspace(root: Path, cards: dict[str, list[tuple[str, str]]] | None = None,
+                   per_lane: int = 0, now: float = FROZEN_NOW, healthy: bool = True) -> Workspace:
+    """A workspace with the nine default agents and deterministic cards.
+
+    ``cards`` maps agent -> [(column, title), ...]; ``per_lane`` adds that many generated
+    cards to every lane, spread over the columns. Ids are c-00000001, c-00000002, ...;
+    card times come from a deterministic clock a day before ``now``, so ages are stable
+    under a FrozenClock(now).
+    """
+    ws = Workspace.create(root)
+    board = ws.board
+    ticks = itertools.count()
+    board.clock = lambda: now - 86_400.0 + 7.0 * next(ticks)  # deterministic, in the past
+    with fixed_ids():
+        for agent, items in (cards or {}).items():
+            for column, title in items:
+                board.add(agent, title, column=column)
+        if per_lane:
+            cols = board.columns
+            for agent in ws.config.agent_names:
+                for i in range(per_lane):
+                    board.add(agent, f"{agent} task {i + 1}", column=cols[i % len(cols)])
+    board.clock = time.time
+    if healthy:  # every agent running with a fresh heartbeat (no pid: liveness not checked)
+        for agent in ws.config.agent_names:
+            write_state(ws.agent(agent), AgentState(agent=agent, status="running", heartbeat=now - 5,
+                                                    updated=now - 5))
+    return ws
+
+
+def make_app(ws: Workspace, clock: FrozenClock | None = None, poll: bool = False, **kw: Any) -> Any:
+    """A CatalystApp for ``app.run_test()`` / ``snap_compare``: frozen clock, no polling, no blink."""
+    from catalyst_tui.ui.app import CatalystApp
+
+    app = CatalystApp(ws, clock=clock or FrozenClock(), poll=poll, cursor_blink=False,
+                      config_dir=ws.root / ".test-config", **kw)
+    app.sub_title = ws.root.name  # not the tmp path: snapshots must not depend on it
+    return app
+
+
+async def wait_for_data(pilot: Any, timeout: float = 5.0) -> None:
+    """Wait until the first index and agent statuses have arrived (use as snap_compare's run_before)."""
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await pilot.pause()
+        if app.index.seq and len(app.statuses) == len(app.ws.config.agent_names) and not app.workers:
+            await pilot.pause()
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the app did not load its data in time")

@@ -1,0 +1,211 @@
+"""Themes: TOML files validated by pydantic into Textual ``Theme`` objects (docs/themes.md).
+
+Shipped themes live in the package (``catalyst_tui/themes`` in a wheel) or, in a source
+checkout, in the repository's top-level ``themes/``. Users add their own in
+``~/.config/catalyst-tui/themes/``. A broken file becomes a one-line problem naming the file;
+it never stops the app. The chosen theme is kept in ``settings.json`` (written atomically).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from textual.color import Color, ColorParseError
+from textual.theme import Theme
+
+from catalyst_tui.core import storage
+
+DEFAULT_THEME = "catalyst-dark"
+ANSI_THEME = "catalyst-ansi"
+STATUSES = ("ok", "degraded", "quarantined", "offline")
+AGENT_SLOTS = 9
+_NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,39}")
+
+# The app's own theme variables, with the literal values used when a theme omits them.
+VARIABLE_DEFAULTS: dict[str, str] = {
+    **{f"agent-{i}": c for i, c in enumerate(
+        ["#e06c75", "#d19a66", "#e5c07b", "#98c379", "#56b6c2", "#61afef", "#c678dd", "#be5046", "#abb2bf"],
+        start=1)},
+    "status-ok": "#98c379",
+    "status-degraded": "#e5c07b",
+    "status-quarantined": "#c678dd",
+    "status-offline": "#e06c75",
+    "card-focus": "#3e4451",
+    "lane-focus": "#2c313a",
+}
+
+
+def variable_defaults() -> dict[str, str]:
+    return dict(VARIABLE_DEFAULTS)
+
+
+def _colour(value: str) -> str:
+    try:
+        Color.parse(value)
+    except ColorParseError:
+        raise ValueError(f"{value!r} is not a colour") from None
+    return value
+
+
+class ThemeSpec(BaseModel):
+    """One theme file. Unknown keys are errors (a typo must not pass silently)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    dark: bool = True
+    ansi: bool = False  # True: only the 16 ANSI colours (looks right in a 16-colour terminal)
+    primary: str
+    secondary: str | None = None
+    accent: str | None = None
+    foreground: str | None = None
+    background: str | None = None
+    surface: str | None = None
+    panel: str | None = None
+    boost: str | None = None
+    warning: str | None = None
+    error: str | None = None
+    success: str | None = None
+    variables: dict[str, str] = {}
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _NAME_RE.fullmatch(v):
+            raise ValueError(f"{v!r}: use lower-case letters, digits and '-' (max 40)")
+        return v
+
+    @field_validator("primary", "secondary", "accent", "foreground", "background", "surface", "panel",
+                     "boost", "warning", "error", "success")
+    @classmethod
+    def _colours(cls, v: str | None) -> str | None:
+        return None if v is None else _colour(v)
+
+    @field_validator("variables")
+    @classmethod
+    def _variables(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, value in v.items():
+            if key not in VARIABLE_DEFAULTS:
+                raise ValueError(f"unknown variable {key!r} (known: {', '.join(VARIABLE_DEFAULTS)})")
+            _colour(value)
+        return v
+
+    def to_theme(self) -> Theme:
+        fields = self.model_dump(exclude={"variables"}, exclude_none=True)
+        return Theme(**fields, variables={**VARIABLE_DEFAULTS, **self.variables})
+
+
+def parse_theme(path: Path) -> Theme:
+    """Read and validate one theme file; raises ValueError with a one-line message naming it."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: invalid TOML: {exc}") from None
+    try:
+        return ThemeSpec.model_validate(data).to_theme()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        raise ValueError(f"{path}: {loc}: {err['msg']}") from None
+
+
+def shipped_dir() -> Path:
+    """``catalyst_tui/themes`` when installed from a wheel, else the checkout's ``themes/``."""
+    packaged = Path(__file__).resolve().parent.parent / "themes"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent.parent / "themes"
+
+
+def config_dir() -> Path:
+    explicit = os.environ.get("CATALYST_CONFIG_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base).expanduser() / "catalyst-tui"
+
+
+@dataclass
+class Loaded:
+    themes: dict[str, Theme] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    origin: dict[str, Path] = field(default_factory=dict)
+
+
+def load_all(user_dir: Path | None = None, shipped: Path | None = None) -> Loaded:
+    """Shipped themes, then the user's (a user theme may replace a shipped one by name)."""
+    out = Loaded()
+    dirs = [shipped or shipped_dir()]
+    if user_dir is not None:
+        dirs.append(user_dir / "themes")
+    for directory in dirs:
+        try:
+            files = sorted(directory.glob("*.toml"))
+        except OSError as exc:
+            out.problems.append(f"{directory}: cannot list themes: {exc}")
+            continue
+        for path in files:
+            try:
+                theme = parse_theme(path)
+            except ValueError as exc:
+                out.problems.append(str(exc))
+                continue
+            out.themes[theme.name] = theme
+            out.origin[theme.name] = path
+    if DEFAULT_THEME not in out.themes:  # never without a theme, even with no files at all
+        out.themes[DEFAULT_THEME] = ThemeSpec(name=DEFAULT_THEME, primary="#61afef").to_theme()
+    return out
+
+
+def read_settings(directory: Path) -> tuple[dict[str, Any], str | None]:
+    path = directory / "settings.json"
+    try:
+        data = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        return {}, None
+    except (OSError, orjson.JSONDecodeError) as exc:
+        return {}, f"{path}: unreadable, using defaults: {exc}"
+    if not isinstance(data, dict):
+        return {}, f"{path}: expected a JSON object, using defaults"
+    return data, None
+
+
+def save_settings(directory: Path, changes: dict[str, Any]) -> None:
+    """Merge ``changes`` into settings.json under its lock, written atomically."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "settings.json"
+    with storage.locked(storage.lock_path_for(path)):
+        current, _ = read_settings(directory)
+        current.update(changes)
+        storage.atomic_write_json(path, current)
+
+
+@dataclass
+class Choice:
+    name: str
+    problems: list[str]
+
+
+def choose(requested: str | None, directory: Path, loaded: Loaded, no_color: bool = False) -> Choice:
+    """The theme to start with: --theme, else $CATALYST_THEME, else the saved one, else the default."""
+    problems: list[str] = []
+    settings, problem = read_settings(directory)
+    if problem:
+        problems.append(problem)
+    wanted = requested or os.environ.get("CATALYST_THEME") or settings.get("theme")
+    if no_color and not requested:
+        wanted = ANSI_THEME if ANSI_THEME in loaded.themes else wanted
+    if isinstance(wanted, str) and wanted in loaded.themes:
+        return Choice(wanted, problems)
+    if wanted:
+        problems.append(f"theme {wanted!r} is not available (see the notes above); using {DEFAULT_THEME}")
+    return Choice(DEFAULT_THEME, problems)
