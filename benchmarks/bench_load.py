@@ -13,13 +13,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import json  # noqa: E402
+import json
 
-import orjson  # noqa: E402
-from _common import parser, report, timed  # noqa: E402
+import orjson
+from _common import parser, report, timed
 
-from catalyst_tui.core.agents import AgentPaths, own_state, record_dispatch, write_state  # noqa: E402
-from catalyst_tui.core.workspace import Workspace  # noqa: E402
+from catalyst_tui.core.agents import AgentPaths, own_state, record_dispatch, write_state
+from catalyst_tui.core.workspace import Workspace
 
 
 def seed(root: Path, per_agent: int) -> Workspace:
@@ -74,7 +74,8 @@ def main() -> None:
         ("records", f"9 x {big:,} ({size_mb:.0f} MB)"),
         ("baseline: read bytes", f"{floor * 1000:8.1f} ms"),
         ("baseline: json.loads per line", f"{naive * 1000:8.1f} ms"),
-        ("full load (monitor.refresh_all)", f"{full * 1000:8.1f} ms  ({full / naive:.2f}x naive, {full / floor:.1f}x I/O floor)"),
+        ("full load (monitor.refresh_all)",
+         f"{full * 1000:8.1f} ms  ({full / naive:.2f}x naive, {full / floor:.1f}x I/O floor)"),
         (f"one appended record, 9 x {big:,}", f"{inc_big * 1e6:8.1f} us"),
         (f"one appended record, 9 x {small:,}", f"{inc_small * 1e6:8.1f} us"),
         ("appended-read ratio big/small", f"{inc_big / inc_small:8.2f}x  (target ~1: must not grow with file size)"),

@@ -46,9 +46,8 @@ class Simulator:
         return round(base, 1)
 
     def heartbeat(self) -> None:
-        for name, paths in self.paths.items():
-            current = None
-            write_state(paths, own_state(paths, status="running", current_card=current))
+        for paths in self.paths.values():
+            write_state(paths, own_state(paths, status="running"))
         self.stats["heartbeats"] += 1
 
     def dispatch_one(self) -> None:

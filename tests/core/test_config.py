@@ -33,7 +33,7 @@ def test_invalid_toml_reports_line(tmp_path: Path) -> None:
 
 
 def test_unknown_key_is_refused() -> None:
-    with pytest.raises(ConfigError, match="board.colums"):
+    with pytest.raises(ConfigError, match=r"board\.colums"):
         parse_config("[board]\ncolums = ['a', 'b']\n", env={})
 
 
