@@ -2,27 +2,86 @@
 
 A :class:`WorkspaceMonitor` keeps one :class:`AgentMonitor` per agent. Each reads its own
 agent's files incrementally (saved offsets), so refreshing one agent never touches another,
-and bad data in one agent's files only ever affects that agent.
+and bad data in one agent's files only ever affects that agent. At start-up only the last
+hour of each dispatch log is read, found by scanning back from the end of the file
+(:func:`seek_since`), so start-up cost does not grow with the history.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
+
 from catalyst_tui.core.agents import AgentPaths, read_state
 from catalyst_tui.core.config import HealthConfig, WorkspaceConfig
 from catalyst_tui.core.humanize import age, duration_ms
 from catalyst_tui.core.jsonl import JsonlTail, ParseError
-from catalyst_tui.core.metrics import DispatchStats, Figures
-from catalyst_tui.core.models import AgentState, Health, decode_dispatch, decode_work
-from catalyst_tui.core.procs import owner_liveness
+from catalyst_tui.core.metrics import WINDOWS, DispatchStats, Figures
+from catalyst_tui.core.models import AgentState, DispatchRecord, Health, WorkRecord, decode_dispatch, decode_work
+from catalyst_tui.core.procinfo import ProcInfo, ProcSampler
 
 KEEP_ERRORS = 20
-TORN_GRACE_S = 2.0  # an unterminated last line older than this is reported (a writer is never that slow)
+KEEP_TAIL = 200  # dispatch / work-log lines kept for the detail view
+SCAN_CHUNK = 64 * 1024
+MAX_SCAN_BYTES = 256 << 20  # never scan back further than this at start-up
+HISTORY_SLACK_S = 120.0  # read a little more than the 1 h window (out-of-order records)
+WORKLOG_TAIL_BYTES = 256 * 1024
+DISK_EVERY_S = 30.0
+SEVERITY = {Health.QUARANTINED: 0, Health.OFFLINE: 1, Health.DEGRADED: 2, Health.OK: 3}
+
+
+class _Stamp(msgspec.Struct):
+    ts: float
+
+
+_STAMP = msgspec.json.Decoder(_Stamp)
+
+
+def _first_ts(chunk: bytes) -> tuple[int, float] | None:
+    """(offset in chunk, ts) of the first complete, readable line after a newline."""
+    pos = chunk.find(b"\n")
+    while 0 <= pos < len(chunk) - 1:
+        end = chunk.find(b"\n", pos + 1)
+        if end < 0:
+            return None
+        try:
+            return pos + 1, _STAMP.decode(chunk[pos + 1:end]).ts
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            pos = end
+    return None
+
+
+def seek_since(tail: JsonlTail[DispatchRecord], cutoff: float, max_bytes: int = MAX_SCAN_BYTES) -> None:
+    """Position ``tail`` so reading starts at (about) the first record stamped >= ``cutoff``.
+
+    Scans back from the end in chunks, decoding one timestamp per chunk; stops at the first
+    chunk whose first line is older than the cutoff. A file that is mostly recent is read
+    whole; only the tail of a long history is ever touched.
+    """
+    try:
+        size = os.stat(tail.path).st_size
+    except FileNotFoundError:
+        return
+    pos = size
+    while pos > 0 and size - pos < max_bytes:
+        start = max(0, pos - SCAN_CHUNK)
+        with open(tail.path, "rb") as fh:
+            fh.seek(start)
+            chunk = fh.read(pos - start + 1)
+        if start == 0:
+            return  # reached the beginning: read everything
+        found = _first_ts(chunk)
+        if found is not None and found[1] < cutoff:
+            tail.seek_tail(size - start - found[0])
+            return
+        pos = start
+    tail.seek_tail(size - pos)
 
 
 @dataclass
@@ -35,9 +94,16 @@ class AgentStatus:
     parse_errors: int
     recent_parse_errors: list[ParseError]
     heartbeat_age_s: float | None
+    proc: ProcInfo | None = None
+    disk_bytes: int | None = None
+    checked: float = 0.0
+
+    @property
+    def headline(self) -> str:
+        """The most telling reason, short enough for the triage line."""
+        return self.reasons[0] if self.reasons else self.health.value
 
     def to_json(self) -> dict[str, object]:
-        f = self.figures
         return {
             "agent": self.name,
             "health": self.health.value,
@@ -48,26 +114,40 @@ class AgentStatus:
             "pid": self.state.pid if self.state else None,
             "current_card": self.state.current_card if self.state else None,
             "status": self.state.status if self.state else None,
-            "figures": {
-                "records": f.records, "finished": f.finished, "errors": f.errors,
-                "error_rate": round(f.error_rate, 4), "queue_depth": f.queue_depth,
-                "p50_ms": f.p50_ms, "p95_ms": f.p95_ms, "p99_ms": f.p99_ms,
-            },
+            "process": self.proc.to_json() if self.proc else None,
+            "disk_bytes": self.disk_bytes,
+            "figures": self.figures.to_json(),
         }
+
+
+def _short_problem(problem: str, path: Path) -> str:
+    return problem.replace(str(path), "state.json", 1)
 
 
 @dataclass
 class AgentMonitor:
     paths: AgentPaths
     thresholds: HealthConfig
-    stats: DispatchStats = field(default_factory=DispatchStats)
+    window: str = "5m"
+    clock: Callable[[], float] = time.time
+    sampler: ProcSampler = field(default_factory=ProcSampler)
     parse_errors: int = 0
     recent_errors: deque[ParseError] = field(default_factory=lambda: deque(maxlen=KEEP_ERRORS))
+    dispatch_recent: deque[DispatchRecord] = field(default_factory=lambda: deque(maxlen=KEEP_TAIL))
+    work_recent: deque[WorkRecord] = field(default_factory=lambda: deque(maxlen=KEEP_TAIL))
 
     def __post_init__(self) -> None:
         rel = f"agents/{self.paths.name}"
+        self.stats = DispatchStats(self.clock, self.window)
         self.dispatch_tail = JsonlTail(self.paths.dispatch, decode_dispatch, label=f"{rel}/dispatch.jsonl")
         self.worklog_tail = JsonlTail(self.paths.worklog, decode_work, label=f"{rel}/worklog.jsonl")
+        seek_since(self.dispatch_tail, self.clock() - WINDOWS["1h"] - HISTORY_SLACK_S)
+        self.worklog_tail.seek_tail(WORKLOG_TAIL_BYTES)
+        self._disk: tuple[float, int | None] = (-DISK_EVERY_S, None)
+
+    @property
+    def name(self) -> str:
+        return self.paths.name
 
     def _note(self, errors: list[ParseError]) -> None:
         self.parse_errors += len(errors)
@@ -75,65 +155,87 @@ class AgentMonitor:
 
     def read_logs(self) -> int:
         """Read what was appended since last time; returns the number of new records."""
-        resets = self.dispatch_tail.resets
         records, errors = self.dispatch_tail.read_new()
-        if self.dispatch_tail.resets != resets:
-            self.stats = DispatchStats()  # truncated or rotated: figures restart from the new file
+        now = self.clock()
+        observe = self.stats.observe
         for rec in records:
-            self.stats.observe(rec)
+            observe(rec, now)
+        self.dispatch_recent.extend(records[-KEEP_TAIL:])
         self._note(errors)
         work, werrors = self.worklog_tail.read_new()
+        self.work_recent.extend(work[-KEEP_TAIL:])
         self._note(werrors)
         return len(records) + len(work)
 
-    def status(self, now: float | None = None) -> AgentStatus:
-        now = time.time() if now is None else now
+    def disk_bytes(self, now: float) -> int | None:
+        if now - self._disk[0] < DISK_EVERY_S:
+            return self._disk[1]
+        total = 0
+        try:
+            for dirpath, _dirs, files in os.walk(self.paths.dir):
+                for f in files:
+                    try:
+                        total += os.lstat(os.path.join(dirpath, f)).st_size
+                    except OSError:
+                        continue
+        except OSError:
+            total = 0
+        self._disk = (now, total)
+        return total
+
+    def status(self, now: float | None = None, window: str | None = None) -> AgentStatus:
+        now = self.clock() if now is None else now
         read = read_state(self.paths)
-        figures = self.stats.figures()
+        figures = self.stats.figures(window or self.window, now)
         reasons: list[str] = []
         hb_age = None
+        proc = None
+        t = self.thresholds
         if read.problem:
-            health, reasons = Health.QUARANTINED, [read.problem]
+            health, reasons = Health.QUARANTINED, [f"quarantined: {_short_problem(read.problem, self.paths.state)}"]
         elif read.missing or read.state is None:
             health, reasons = Health.OFFLINE, ["no state.json"]
         else:
             st = read.state
             health = Health.OK
             hb_age = None if st.heartbeat is None else now - st.heartbeat
-            live = owner_liveness(st.pid, st.pid_start, st.host) if st.pid else None
-            t = self.thresholds
+            proc = self.sampler.sample(st.pid, st.pid_start, st.host) if st.pid else None
             if st.status == "stopped":
                 health, reasons = Health.OFFLINE, ["stopped"]
-            elif live is not None and not live.alive:
-                health, reasons = Health.OFFLINE, [live.reason]
+            elif proc is not None and not proc.alive:
+                health, reasons = Health.OFFLINE, [proc.reason]
             elif hb_age is not None and hb_age > t.heartbeat_offline_s:
                 health, reasons = Health.OFFLINE, [f"heartbeat lost {age(hb_age)}"]
-            else:
-                if hb_age is not None and hb_age > t.heartbeat_stale_s:
-                    reasons.append(f"heartbeat stale {age(hb_age)}")
-                if figures.p95_ms is not None and figures.p95_ms > t.p95_abs_ms:
-                    reasons.append(f"p95 {duration_ms(figures.p95_ms)}")
-                if figures.finished and figures.error_rate > t.error_rate:
-                    reasons.append(f"errors {figures.error_rate:.0%}")
-                if figures.queue_depth > t.queue_depth:
-                    reasons.append(f"queue {figures.queue_depth}")
-                if reasons:
-                    health = Health.DEGRADED
-            torn = [t for t in (self.dispatch_tail.torn_tail(TORN_GRACE_S),
-                                self.worklog_tail.torn_tail(TORN_GRACE_S)) if t is not None]
-            problems = [str(t) for t in torn] + [u for u in (self.dispatch_tail.unreadable,
-                                                             self.worklog_tail.unreadable) if u]
-            for t in problems:
-                reasons.append(t)
-                if health is Health.OK:
-                    health = Health.DEGRADED
-            if health is not Health.QUARANTINED and self.parse_errors:
-                first = self.recent_errors[-1] if self.recent_errors else None
-                reasons.append(f"{self.parse_errors} bad line(s), last {first}" if first else "bad lines")
-                if health is Health.OK:
-                    health = Health.DEGRADED
+            elif hb_age is not None and hb_age > t.heartbeat_stale_s:
+                reasons.append(f"heartbeat lost {age(hb_age)}")
+            if health is Health.OK or health is Health.OFFLINE:
+                reasons += self._figure_reasons(figures)
+            if reasons and health is Health.OK:
+                health = Health.DEGRADED
+        if health is not Health.QUARANTINED and self.parse_errors:
+            last = self.recent_errors[-1] if self.recent_errors else None
+            reasons.append(f"{self.parse_errors} bad line(s), last {last}" if last else "bad lines")
+            if health is Health.OK:
+                health = Health.DEGRADED
         return AgentStatus(self.paths.name, health, reasons, read.state, figures, self.parse_errors,
-                           list(self.recent_errors), hb_age)
+                           list(self.recent_errors), hb_age, proc, self.disk_bytes(now), now)
+
+    def _figure_reasons(self, f: Figures) -> list[str]:
+        t = self.thresholds
+        out: list[str] = []
+        if f.p95_ms is not None:
+            if f.baseline_p95_ms and f.p95_ratio is not None:
+                if f.p95_ratio > t.p95_ratio and f.p95_ms > t.p95_min_ms:
+                    out.append(f"p95 {duration_ms(f.p95_ms)} ({f.p95_ratio:.0f}x its 1 h baseline)")
+            elif f.p95_ms > t.p95_abs_ms:
+                out.append(f"p95 {duration_ms(f.p95_ms)}")
+        if f.finished >= t.error_min_finished and f.error_rate > t.error_rate:
+            out.append(f"errors {f.error_rate:.0%} ({f.errors} of {f.finished})")
+        if f.queue_depth > t.queue_depth:
+            out.append(f"queue {f.queue_depth}")
+        if f.clock_skew_s > t.clock_skew_s:
+            out.append(f"clock {age(f.clock_skew_s)} ahead")
+        return out
 
 
 @dataclass
@@ -143,13 +245,21 @@ class WorkspaceMonitor:
     clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
-        self.agents = {a.name: AgentMonitor(AgentPaths(self.root, a.name), self.config.health)
+        self.window = self.config.metrics.window
+        sampler = ProcSampler()
+        self.agents = {a.name: AgentMonitor(AgentPaths(self.root, a.name), self.config.health, self.window,
+                                            self.clock, sampler)
                        for a in self.config.agents}
 
     def refresh(self, name: str) -> AgentStatus:
         mon = self.agents[name]
         mon.read_logs()
-        return mon.status(self.clock())
+        return mon.status(self.clock(), self.window)
 
     def refresh_all(self) -> dict[str, AgentStatus]:
         return {name: self.refresh(name) for name in self.agents}
+
+    def status_all(self) -> dict[str, AgentStatus]:
+        """Re-evaluate without reading files (ages advance, windows slide)."""
+        now = self.clock()
+        return {name: mon.status(now, self.window) for name, mon in self.agents.items()}

@@ -1,71 +1,296 @@
-"""Per-agent dispatch figures.
+"""Per-agent dispatch figures over rolling windows (1 min, 5 min, 1 h), in constant memory.
 
-First cut (issue 2): counts, error rate, queue depth and latency percentiles over the
-last ``LATENCY_KEEP`` finished dispatches, in constant memory per agent. The windowed
-engine (1 min / 5 min / 1 h) replaces this in issue 4 behind the same ``observe`` /
-``figures`` interface.
+Design (docs/metrics.md):
+
+* Each window is a ring of :data:`SLOTS` time buckets (1 min = 60 x 1 s, 5 min = 60 x 5 s,
+  1 h = 60 x 60 s) plus a running aggregate: a record is added to its bucket and to the
+  aggregate; when a bucket leaves the window it is subtracted. Reading a window's figures
+  never walks the records.
+* Latencies go into a log-bucketed histogram (relative accuracy :data:`REL_ACCURACY`, as in
+  DDSketch): percentiles are nearest-rank over the histogram, within 1 % of the exact value.
+* Records may arrive out of order (the bucket of their own timestamp is used while it is in
+  the window) and more than once (a bounded set of recently finished ids drops duplicates).
+* Clock skew: a record stamped in the future (the agent's clock runs ahead) is counted in the
+  current bucket, never dropped; the largest lead seen is reported as ``clock_skew_s``.
+* Queue depth: ids enqueued and not (yet) finished, out-of-order safe: a ``finished`` seen
+  before its ``enqueued`` never opens the id.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from collections import OrderedDict, deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from catalyst_tui.core.models import DispatchRecord
 
-LATENCY_KEEP = 2048
-OPEN_KEEP = 100_000  # bound on tracked in-flight dispatch ids
+WINDOWS: dict[str, float] = {"1m": 60.0, "5m": 300.0, "1h": 3600.0}
+SLOTS = 60
+REL_ACCURACY = 0.01
+_GAMMA = (1 + REL_ACCURACY) / (1 - REL_ACCURACY)
+_LOG_GAMMA = math.log(_GAMMA)
+MIN_LATENCY_MS = 0.01  # anything below (including 0) lands in one "zero" bin
+ZERO_BIN = -(10**6)
+OPEN_KEEP = 50_000  # bound on tracked in-flight dispatch ids
+DONE_KEEP = 16_384  # dedupe horizon: recently finished ids (as hashes)
+SKEW_REPORT_S = 5.0  # a lead smaller than this is normal jitter (a finished ts is start + latency)
+BASELINE_MIN_SAMPLES = 20
+# back-compat for issue 2 callers
+LATENCY_KEEP = DONE_KEEP
 
 
-@dataclass(frozen=True)
-class Figures:
-    records: int
-    finished: int
-    errors: int
-    error_rate: float
-    queue_depth: int
-    p50_ms: float | None
-    p95_ms: float | None
-    p99_ms: float | None
-    last_ts: float | None
+def bin_of(ms: float) -> int:
+    if ms < MIN_LATENCY_MS:
+        return ZERO_BIN
+    return math.ceil(math.log(ms) / _LOG_GAMMA)
+
+
+def bin_value(b: int) -> float:
+    """The representative value of a bin (its relative error is at most REL_ACCURACY)."""
+    if b == ZERO_BIN:
+        return 0.0
+    return 2 * _GAMMA**b / (_GAMMA + 1)
 
 
 def percentile(sorted_values: list[float], q: float) -> float | None:
     """Nearest-rank percentile of an already sorted list (``q`` in 0..100)."""
     if not sorted_values:
         return None
-    rank = max(1, -(-len(sorted_values) * q // 100))  # ceil(n*q/100), at least 1
-    return sorted_values[int(rank) - 1]
+    rank = max(1, math.ceil(len(sorted_values) * q / 100))
+    return sorted_values[rank - 1]
+
+
+def hist_percentile(hist: dict[int, int], q: float) -> float | None:
+    total = sum(hist.values())
+    if total <= 0:
+        return None
+    rank = max(1, math.ceil(total * q / 100))
+    seen = 0
+    for b in sorted(hist):
+        seen += hist[b]
+        if seen >= rank:
+            return round(bin_value(b), 3)
+    return None  # pragma: no cover - unreachable: rank <= total
+
+
+@dataclass
+class Bucket:
+    records: int = 0
+    finished: int = 0
+    errors: int = 0
+    hist: dict[int, int] = field(default_factory=dict)
+
+    def add(self, finished: bool, error: bool, lat_bin: int | None) -> None:
+        self.records += 1
+        self.finished += finished
+        self.errors += error
+        if lat_bin is not None:
+            self.hist[lat_bin] = self.hist.get(lat_bin, 0) + 1
+
+    def merge(self, other: Bucket, sign: int = 1) -> None:
+        self.records += sign * other.records
+        self.finished += sign * other.finished
+        self.errors += sign * other.errors
+        for b, n in other.hist.items():
+            left = self.hist.get(b, 0) + sign * n
+            if left:
+                self.hist[b] = left
+            else:
+                self.hist.pop(b, None)
+
+
+class Ring:
+    """One window: ``SLOTS`` buckets of ``width`` seconds and their running sum."""
+
+    def __init__(self, span_s: float, slots: int = SLOTS) -> None:
+        self.width = span_s / slots
+        self.slots = slots
+        self.buckets: list[Bucket | None] = [None] * slots
+        self.ids: list[int] = [0] * slots  # absolute bucket number held by each slot
+        self.agg = Bucket()
+        self.head: int | None = None  # absolute bucket number of "now"
+        self.version = 0  # bumped whenever a bucket older than the newest changes
+
+    def advance(self, now: float) -> None:
+        head = math.floor(now / self.width)
+        if self.head is None:
+            self.head = head
+            return
+        if head <= self.head:
+            return
+        if head - self.head >= self.slots:  # everything left the window
+            self.buckets = [None] * self.slots
+            self.agg = Bucket()
+        else:
+            for b in range(self.head - self.slots + 1, head - self.slots + 1):
+                i = b % self.slots
+                bucket = self.buckets[i]
+                if bucket is not None and self.ids[i] == b:
+                    self.agg.merge(bucket, -1)
+                    self.buckets[i] = None
+        self.head = head
+        self.version += 1
+
+    def add(self, ts: float, finished: bool, error: bool, lat_bin: int | None) -> bool:
+        """Count one record at ``ts`` (advance first); False when it is older than the window."""
+        assert self.head is not None
+        b = min(math.floor(ts / self.width), self.head)
+        if b <= self.head - self.slots:
+            return False
+        i = b % self.slots
+        bucket = self.buckets[i]
+        if bucket is None or self.ids[i] != b:
+            if bucket is not None:  # a stale slot that advance() did not reach
+                self.agg.merge(bucket, -1)
+            bucket = self.buckets[i] = Bucket()
+            self.ids[i] = b
+        bucket.add(finished, error, lat_bin)
+        self.agg.add(finished, error, lat_bin)
+        if b != self.head:
+            self.version += 1
+        return True
+
+    def ordered(self) -> list[Bucket | None]:
+        """The buckets oldest to newest (None for an empty one)."""
+        assert self.head is not None
+        out: list[Bucket | None] = []
+        for b in range(self.head - self.slots + 1, self.head + 1):
+            i = b % self.slots
+            out.append(self.buckets[i] if self.ids[i] == b else None)
+        return out
+
+
+@dataclass(frozen=True)
+class Figures:
+    window: str
+    records: int  # dispatch lines read (all time, duplicates included)
+    finished: int  # unique finished dispatches in the window
+    errors: int
+    error_rate: float
+    throughput_per_s: float
+    queue_depth: int
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    baseline_p95_ms: float | None  # the 1 h p95 before the current window
+    p95_ratio: float | None
+    last_ts: float | None
+    duplicates: int
+    clock_skew_s: float  # how far ahead of our clock the agent's records were, at most
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "window": self.window, "records": self.records, "finished": self.finished, "errors": self.errors,
+            "error_rate": round(self.error_rate, 4), "throughput_per_s": round(self.throughput_per_s, 3),
+            "queue_depth": self.queue_depth, "p50_ms": self.p50_ms, "p95_ms": self.p95_ms, "p99_ms": self.p99_ms,
+            "baseline_p95_ms": self.baseline_p95_ms,
+            "p95_ratio": None if self.p95_ratio is None else round(self.p95_ratio, 2),
+            "last_ts": self.last_ts, "duplicates": self.duplicates, "clock_skew_s": round(self.clock_skew_s, 3),
+        }
 
 
 class DispatchStats:
-    def __init__(self) -> None:
+    """The windowed engine for one agent. ``observe`` each record, read ``figures(window)``."""
+
+    def __init__(self, clock: Callable[[], float] = time.time, default_window: str = "5m") -> None:
+        self.clock = clock
+        self.default_window = default_window
+        self.rings = {name: Ring(span) for name, span in WINDOWS.items()}
         self.records = 0
-        self.finished = 0
-        self.errors = 0
-        self.latencies: deque[float] = deque(maxlen=LATENCY_KEEP)
-        self.outcomes: deque[bool] = deque(maxlen=LATENCY_KEEP)  # True = error
+        self.duplicates = 0
+        self.finished_total = 0
+        self.errors_total = 0
         self.open: OrderedDict[str, float] = OrderedDict()
+        self._done: set[int] = set()
+        self._done_order: deque[int] = deque()
         self.last_ts: float | None = None
+        self.clock_skew_s = 0.0
+        self._baseline: dict[str, tuple[int, int, float | None]] = {}
 
-    def observe(self, rec: DispatchRecord) -> None:
+    def _advance(self, now: float) -> None:
+        for ring in self.rings.values():
+            ring.advance(now)
+
+    def _remember_done(self, h: int) -> None:
+        self._done.add(h)
+        self._done_order.append(h)
+        if len(self._done_order) > DONE_KEEP:
+            self._done.discard(self._done_order.popleft())
+
+    def observe(self, rec: DispatchRecord, now: float | None = None) -> None:
+        now = self.clock() if now is None else now
+        self._advance(now)
         self.records += 1
-        self.last_ts = rec.ts if self.last_ts is None else max(self.last_ts, rec.ts)
+        ts = rec.ts
+        lead = ts - now
+        if lead > SKEW_REPORT_S:
+            self.clock_skew_s = max(self.clock_skew_s, lead)
+        if lead > 0:
+            ts = now  # a future stamp is counted now, never lost
+        self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
+        h = hash(rec.id)
         if rec.event == "finished":
-            self.finished += 1
-            is_err = rec.status == "error"
-            self.errors += is_err
-            self.outcomes.append(is_err)
-            if rec.latency_ms is not None:
-                self.latencies.append(rec.latency_ms)
+            if h in self._done:
+                self.duplicates += 1
+                return
+            self._remember_done(h)
             self.open.pop(rec.id, None)
-        elif rec.event == "enqueued":
-            self.open[rec.id] = rec.ts
-            if len(self.open) > OPEN_KEEP:
-                self.open.popitem(last=False)
+            is_err = rec.status == "error"
+            self.finished_total += 1
+            self.errors_total += is_err
+            lat = None if rec.latency_ms is None else bin_of(rec.latency_ms)
+            for ring in self.rings.values():
+                ring.add(ts, True, is_err, lat)
+        else:
+            if rec.event == "enqueued" and h not in self._done and rec.id not in self.open:
+                self.open[rec.id] = ts
+                if len(self.open) > OPEN_KEEP:
+                    self.open.popitem(last=False)
+            for ring in self.rings.values():
+                ring.add(ts, False, False, None)
 
-    def figures(self) -> Figures:
-        lat = sorted(self.latencies)
-        recent_err = sum(self.outcomes) / len(self.outcomes) if self.outcomes else 0.0
-        return Figures(self.records, self.finished, self.errors, recent_err, len(self.open),
-                       percentile(lat, 50), percentile(lat, 95), percentile(lat, 99), self.last_ts)
+    def baseline_p95(self, window: str) -> float | None:
+        """p95 of the 1 h ring excluding the buckets that overlap the current window."""
+        ring = self.rings["1h"]
+        key = (ring.head or 0, ring.version)
+        cached = self._baseline.get(window)
+        if cached is not None and cached[:2] == key:
+            return cached[2]
+        skip = max(1, math.ceil(WINDOWS[window] / ring.width))
+        merged = Bucket()
+        for bucket in ring.ordered()[:-skip]:
+            if bucket is not None:
+                merged.merge(bucket)
+        value = hist_percentile(merged.hist, 95) if sum(merged.hist.values()) >= BASELINE_MIN_SAMPLES else None
+        self._baseline[window] = (key[0], key[1], value)
+        return value
+
+    def figures(self, window: str | None = None, now: float | None = None) -> Figures:
+        window = window or self.default_window
+        now = self.clock() if now is None else now
+        self._advance(now)
+        agg = self.rings[window].agg
+        p95 = hist_percentile(agg.hist, 95)
+        base = self.baseline_p95(window)
+        ratio = None if p95 is None or not base else p95 / base
+        return Figures(
+            window=window, records=self.records, finished=agg.finished, errors=agg.errors,
+            error_rate=agg.errors / agg.finished if agg.finished else 0.0,
+            throughput_per_s=agg.finished / WINDOWS[window], queue_depth=len(self.open),
+            p50_ms=hist_percentile(agg.hist, 50), p95_ms=p95, p99_ms=hist_percentile(agg.hist, 99),
+            baseline_p95_ms=base, p95_ratio=ratio, last_ts=self.last_ts, duplicates=self.duplicates,
+            clock_skew_s=self.clock_skew_s,
+        )
+
+    def series(self, window: str | None = None, now: float | None = None) -> tuple[list[float], list[float]]:
+        """Per-bucket p95 latency (ms, 0 when none) and error count, oldest first: for sparklines."""
+        window = window or self.default_window
+        self._advance(self.clock() if now is None else now)
+        lat: list[float] = []
+        errs: list[float] = []
+        for bucket in self.rings[window].ordered():
+            lat.append((hist_percentile(bucket.hist, 95) or 0.0) if bucket else 0.0)
+            errs.append(float(bucket.errors) if bucket else 0.0)
+        return lat, errs
