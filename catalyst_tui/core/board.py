@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import msgspec
+from msgspec.structs import replace
 
 from catalyst_tui.core import storage
 from catalyst_tui.core.errors import CardError
@@ -63,6 +64,7 @@ class Board:
     clock: Callable[[], float] = time.time
     _warned: set[str] = field(default_factory=set, repr=False)
     _pending: list[AuditEvent] = field(default_factory=list, repr=False)
+    _cache: tuple[tuple[str, int, int, int], IndexFile] | None = field(default=None, repr=False)
 
     @property
     def dir(self) -> Path:
@@ -124,26 +126,39 @@ class Board:
             elif card is None:
                 continue
             elif ev.action in ("move", "undo", "redo") and ev.dst:
-                card.agent, card.column, card.moved, card.order = ev.dst["agent"], ev.dst["column"], ev.ts, ev.ts
+                cards[ev.card] = replace(card, agent=ev.dst["agent"], column=ev.dst["column"], moved=ev.ts,
+                                         order=ev.ts)
             elif ev.action == "edit" and ev.title:
-                card.title = ev.title
+                cards[ev.card] = replace(card, title=ev.title)
             elif ev.action == "archive":
-                card.archived = True
+                cards[ev.card] = replace(card, archived=True)
             elif ev.action == "flag" and ev.detail:
-                flag = ev.detail[1:]
-                card.flags = sorted(set(card.flags) | {flag}) if ev.detail[0] == "+" else \
-                    [f for f in card.flags if f != flag]
+                cards[ev.card] = replace(card, flags=_with_flag(card.flags, ev.detail[1:], ev.detail[0] == "+"))
             else:
                 continue
             n += 1
         return n
 
     def _parse(self, path: Path) -> IndexView:
-        data = path.read_bytes()
-        idx = _INDEX_DECODER.decode(data)
+        idx = self._decode(path)
+        return IndexView(dict(idx.cards), idx.seq, idx.updated)
+
+    def _decode(self, path: Path) -> IndexFile:
+        """Decode an index file; the last decoded index is reused while the file is unchanged.
+
+        Every write renames a new file into place, so (inode, size, mtime_ns) identifies
+        one version of the index. Cards are frozen, so sharing them is safe.
+        """
+        st = os.stat(path)
+        key = (path.name, st.st_ino, st.st_size, st.st_mtime_ns)
+        cached = self._cache
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        idx = _INDEX_DECODER.decode(path.read_bytes())
         if idx.version != INDEX_VERSION:
             raise msgspec.ValidationError(f"unknown index version {idx.version}")
-        return IndexView(idx.cards, idx.seq, idx.updated)
+        self._cache = (key, idx)
+        return idx
 
     def get(self, card_id: str) -> Card:
         card = self.load().cards.get(card_id)
@@ -176,7 +191,8 @@ class Board:
         with storage.locked(self.lock_path, self.lock_timeout):
             current_ok = False
             try:
-                idx = _INDEX_DECODER.decode(self.index_path.read_bytes())
+                cur = self._decode(self.index_path)
+                idx = IndexFile(version=cur.version, seq=cur.seq, updated=cur.updated, cards=dict(cur.cards))
                 current_ok = True
             except FileNotFoundError:
                 idx = IndexFile()
@@ -195,6 +211,8 @@ class Board:
                 os.link(self.index_path, tmp_link)
                 os.replace(tmp_link, self.backup_path)
             storage.atomic_write_bytes(self.index_path, msgspec.json.encode(idx) + b"\n")
+            st = os.stat(self.index_path)
+            self._cache = ((self.index_path.name, st.st_ino, st.st_size, st.st_mtime_ns), idx)
             for event in self._pending:
                 storage.append_line(self.audit_path, msgspec.json.encode(event))
             self._pending = []
@@ -252,8 +270,9 @@ class Board:
         dst = {"agent": agent, "column": column}
         if src == dst:
             raise CardError(f"card {card.id} is already in {agent}/{column}")
-        card.order = self._next_order(idx, agent, column)
-        card.agent, card.column, card.moved = agent, column, self.clock()
+        card = replace(card, order=self._next_order(idx, agent, column), agent=agent, column=column,
+                       moved=self.clock())
+        idx.cards[card.id] = card
         event = self._event(action, card, by, src=src, dst=dst, ref=ref)
         self._journal(event)
         return event
@@ -261,15 +280,15 @@ class Board:
     def edit_title(self, card_id: str, title: str, by: str = OPERATOR) -> AuditEvent:
         with self._transaction() as idx:
             card = _live(idx, card_id)
-            old, card.title = card.title, _clean_title(title)
+            old = card.title
+            card = idx.cards[card_id] = replace(card, title=_clean_title(title))
             event = self._event("edit", card, by, detail=f"title was: {old[:200]}", title=card.title)
             self._journal(event)
         return event
 
     def archive(self, card_id: str, by: str = OPERATOR) -> AuditEvent:
         with self._transaction() as idx:
-            card = _live(idx, card_id)
-            card.archived = True
+            card = idx.cards[card_id] = replace(_live(idx, card_id), archived=True)
             event = self._event("archive", card, by, src={"agent": card.agent, "column": card.column})
             self._journal(event)
         return event
@@ -282,7 +301,7 @@ class Board:
                 raise CardError(f"no card {card_id!r}")
             if (flag in card.flags) == on:
                 return False
-            card.flags = sorted(set(card.flags) | {flag}) if on else [f for f in card.flags if f != flag]
+            card = idx.cards[card_id] = replace(card, flags=_with_flag(card.flags, flag, on))
             self._journal(self._event("flag", card, by, detail=("+" if on else "-") + flag))
         return True
 
@@ -326,6 +345,10 @@ class Board:
             _expect_at(card, last.src, "redo")
             assert last.dst is not None
             return self._apply_move(idx, card, last.dst["agent"], last.dst["column"], by, "redo", ref=last.id)
+
+
+def _with_flag(flags: tuple[str, ...], flag: str, on: bool) -> tuple[str, ...]:
+    return tuple(sorted(set(flags) | {flag})) if on else tuple(f for f in flags if f != flag)
 
 
 def _expect_at(card: Card, where: dict[str, str] | None, what: str) -> None:

@@ -10,6 +10,7 @@ hour of each dispatch log is read, found by scanning back from the end of the fi
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections import deque
 from collections.abc import Callable
@@ -34,6 +35,9 @@ HISTORY_SLACK_S = 120.0  # read a little more than the 1 h window (out-of-order 
 WORKLOG_TAIL_BYTES = 256 * 1024
 DISK_EVERY_S = 30.0
 SEVERITY = {Health.QUARANTINED: 0, Health.OFFLINE: 1, Health.DEGRADED: 2, Health.OK: 3}
+# An unterminated last line older than this is reported as a torn write / truncated file
+# (tests/core/test_blast_radius.py relies on this name; keep it).
+TORN_GRACE_S = 2.0
 
 
 class _Stamp(msgspec.Struct):
@@ -65,15 +69,21 @@ def seek_since(tail: JsonlTail[DispatchRecord], cutoff: float, max_bytes: int = 
     whole; only the tail of a long history is ever touched.
     """
     try:
-        size = os.stat(tail.path).st_size
-    except FileNotFoundError:
-        return
+        st = os.stat(tail.path)
+    except OSError:
+        return  # missing or unreadable: the tail's own read reports it
+    if not stat.S_ISREG(st.st_mode):
+        return  # a directory or FIFO under the log's name is reported by the tail, never opened here
+    size = st.st_size
     pos = size
     while pos > 0 and size - pos < max_bytes:
         start = max(0, pos - SCAN_CHUNK)
-        with open(tail.path, "rb") as fh:
-            fh.seek(start)
-            chunk = fh.read(pos - start + 1)
+        try:
+            with open(tail.path, "rb") as fh:
+                fh.seek(start)
+                chunk = fh.read(pos - start + 1)
+        except OSError:
+            return
         if start == 0:
             return  # reached the beginning: read everything
         found = _first_ts(chunk)
@@ -155,8 +165,12 @@ class AgentMonitor:
 
     def read_logs(self) -> int:
         """Read what was appended since last time; returns the number of new records."""
+        resets = self.dispatch_tail.resets
         records, errors = self.dispatch_tail.read_new()
         now = self.clock()
+        if self.dispatch_tail.resets != resets:
+            # truncated or rotated: the figures restart from the new file, never double count
+            self.stats = DispatchStats(self.clock, self.window)
         observe = self.stats.observe
         for rec in records:
             observe(rec, now)
@@ -211,6 +225,14 @@ class AgentMonitor:
             if health is Health.OK or health is Health.OFFLINE:
                 reasons += self._figure_reasons(figures)
             if reasons and health is Health.OK:
+                health = Health.DEGRADED
+        if health is not Health.QUARANTINED:
+            # a torn last line, or a log that cannot be read (a directory, EACCES, a FIFO)
+            tails = (self.dispatch_tail, self.worklog_tail)
+            problems = [str(t) for t in (x.torn_tail(TORN_GRACE_S) for x in tails) if t is not None]
+            problems += [x.unreadable for x in tails if x.unreadable]
+            reasons += problems
+            if problems and health is Health.OK:
                 health = Health.DEGRADED
         if health is not Health.QUARANTINED and self.parse_errors:
             last = self.recent_errors[-1] if self.recent_errors else None

@@ -77,13 +77,17 @@ class AgentState(BaseModel):
     updated: float = Field(default_factory=time.time)
 
 
-class CardRefs(msgspec.Struct, kw_only=True):
+class CardRefs(msgspec.Struct, frozen=True, kw_only=True):
     body: str | None = None
     log: str | None = None
 
 
-class Card(msgspec.Struct, kw_only=True):
-    """One entry of the shared index (content lives in the agent's own files)."""
+class Card(msgspec.Struct, frozen=True, kw_only=True):
+    """One entry of the shared index (content lives in the agent's own files).
+
+    Frozen: a change makes a new Card (``msgspec.structs.replace``), so index views handed
+    to readers never change under them.
+    """
 
     id: str
     agent: str
@@ -92,7 +96,7 @@ class Card(msgspec.Struct, kw_only=True):
     title: str
     created: float
     moved: float
-    flags: list[str] = msgspec.field(default_factory=list)
+    flags: tuple[str, ...] = ()
     refs: CardRefs = msgspec.field(default_factory=CardRefs)
     archived: bool = False
 

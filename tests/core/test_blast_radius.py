@@ -141,7 +141,7 @@ def test_state_problem_names_the_file(ws: Workspace) -> None:
     _truncated_state(paths)
     status = ws.monitor().refresh(VICTIM)
     assert status.health is Health.QUARANTINED
-    assert str(paths.state) in status.reasons[0]
+    assert "state.json: corrupt JSON" in status.reasons[0]  # the file, and what is wrong with it
 
 
 def test_bad_dispatch_line_is_counted_with_file_and_line(ws: Workspace) -> None:

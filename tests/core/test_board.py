@@ -91,7 +91,7 @@ def test_edit_archive_and_idempotent_flags(ws: Workspace) -> None:
     assert ws.board.get(card.id).title == "new"
     assert ws.board.set_flag(card.id, "needs-review") is True
     assert ws.board.set_flag(card.id, "needs-review") is False
-    assert ws.board.get(card.id).flags == ["needs-review"]
+    assert ws.board.get(card.id).flags == ("needs-review",)
     ws.board.archive(card.id)
     assert ws.board.cards_for("bjork") == []
     with pytest.raises(CardError):
