@@ -1,0 +1,119 @@
+"""The janitor's journal, run reports and footprint history (under ``.catalyst/janitor/``).
+
+* ``journal.jsonl``: one JSON line per event, each with its ``agent`` (``null`` for shared
+  paths). A move or removal is journaled as ``intent`` *before* it happens and ``done`` after,
+  so a run killed in between is finished (or rolled back) by the next one: see :func:`pending`.
+* ``runs/<run-id>.json``: the report of each real run (atomic writes).
+* ``footprint.jsonl``: bytes per agent after each run, so growth over time is visible.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from catalyst_tui.core import storage
+from catalyst_tui.core.janitor_rules import JANITOR_DIR
+from catalyst_tui.core.jsonl import ParseError, read_all
+
+MAX_REPORTS = 200
+
+
+@dataclass(frozen=True)
+class JanitorPaths:
+    root: Path
+
+    @property
+    def dir(self) -> Path:
+        return self.root / JANITOR_DIR
+
+    @property
+    def journal(self) -> Path:
+        return self.dir / "journal.jsonl"
+
+    @property
+    def runs(self) -> Path:
+        return self.dir / "runs"
+
+    @property
+    def footprint(self) -> Path:
+        return self.dir / "footprint.jsonl"
+
+    @property
+    def run_lock(self) -> Path:
+        return self.dir / "run.lock"
+
+    @property
+    def cache(self) -> Path:
+        return self.dir / "walk-cache.msgpack"
+
+    def report(self, run_id: str) -> Path:
+        return self.runs / f"{run_id}.json"
+
+
+def write(paths: JanitorPaths, **record: Any) -> None:
+    """Append one journal record (``agent`` is always present)."""
+    record.setdefault("agent", None)
+    paths.dir.mkdir(parents=True, exist_ok=True)
+    storage.append_jsonl(paths.journal, record)
+
+
+def read(paths: JanitorPaths) -> tuple[list[dict[str, Any]], list[ParseError]]:
+    return read_all(paths.journal)
+
+
+def pending(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Intents without an outcome: the moves a killed run may have left half-way."""
+    open_: dict[tuple[str, str], dict[str, Any]] = {}
+    for rec in records:
+        key = (str(rec.get("run")), str(rec.get("path")))
+        phase = rec.get("phase")
+        if phase == "intent":
+            open_[key] = rec
+        elif phase in ("done", "aborted", "recovered"):
+            open_.pop(key, None)
+    return list(open_.values())
+
+
+def save_report(paths: JanitorPaths, report: dict[str, Any]) -> None:
+    paths.runs.mkdir(parents=True, exist_ok=True)
+    storage.atomic_write_json(paths.report(report["run"]), report)
+    runs = sorted(paths.runs.glob("*.json"))
+    for old in runs[:-MAX_REPORTS]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+
+
+def load_reports(paths: JanitorPaths, limit: int = 20) -> tuple[list[dict[str, Any]], list[str]]:
+    """The newest ``limit`` run reports, newest first; unreadable ones are named, never fatal."""
+    try:
+        names = sorted((p for p in paths.runs.iterdir() if p.suffix == ".json"), reverse=True)
+    except FileNotFoundError:
+        return [], []
+    reports: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for path in names[:limit]:
+        try:
+            data = orjson.loads(path.read_bytes())
+        except (OSError, orjson.JSONDecodeError) as exc:
+            problems.append(f"{path}: unreadable report: {str(exc)[:120]}")
+            continue
+        if isinstance(data, dict):
+            reports.append(data)
+        else:
+            problems.append(f"{path}: not a JSON object")
+    return reports, problems
+
+
+def load_footprint(paths: JanitorPaths) -> tuple[list[dict[str, Any]], list[ParseError]]:
+    return read_all(paths.footprint)
+
+
+def fsync_fd(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.fsync(fd)

@@ -1,0 +1,256 @@
+"""Planning a janitor run: walk, re-stat, judge owners, reconcile the index, find abandoned
+dispatches. Planning never writes anything: ``--dry-run`` prints the plan and stops there.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from catalyst_tui.core.agents import AgentPaths, read_state
+from catalyst_tui.core.janitor_owner import judge, open_for_writing
+from catalyst_tui.core.janitor_rules import JANITOR_DIR, agent_of
+from catalyst_tui.core.janitor_walk import Candidate, WalkResult, open_dir_chain
+from catalyst_tui.core.jsonl import read_all
+from catalyst_tui.core.models import DispatchRecord, decode_dispatch
+from catalyst_tui.core.procs import owner_liveness
+from catalyst_tui.core.workspace import Workspace
+
+NEEDS_REVIEW = "needs-review"
+
+
+@dataclass(slots=True)
+class Item:
+    """One planned action on one file."""
+
+    action: str  # archive | remove | flag | rotate
+    relpath: str
+    dir_rel: str
+    name: str
+    agent: str | None
+    rule: str
+    reason: str
+    ino: int
+    size: int
+    mtime_ns: int
+    compress: bool = False
+    dest: str | None = None  # archive/<run>/<relpath>[.gz], or the rotated name
+
+    def to_json(self) -> dict[str, Any]:
+        return {"action": self.action, "path": self.relpath, "agent": self.agent, "rule": self.rule,
+                "reason": self.reason, "bytes": self.size, "dest": self.dest}
+
+
+@dataclass(slots=True)
+class Abandon:
+    agent: str
+    dispatch_id: str
+    card: str | None
+    last_ts: float
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"agent": self.agent, "id": self.dispatch_id, "card": self.card, "last_ts": self.last_ts,
+                "reason": self.reason}
+
+
+@dataclass
+class Plan:
+    run_id: str
+    now: float
+    walk: WalkResult
+    items: list[Item] = field(default_factory=list)
+    kept: list[dict[str, Any]] = field(default_factory=list)  # candidates kept, with why
+    abandon: list[Abandon] = field(default_factory=list)
+    flag_cards: list[dict[str, Any]] = field(default_factory=list)  # cards to flag needs-review
+    reported: list[dict[str, Any]] = field(default_factory=list)  # reconciliation findings
+    errors: list[str] = field(default_factory=list)
+
+
+def keep(plan: Plan, relpath: str, agent: str | None, reason: str) -> None:
+    plan.kept.append({"path": relpath, "agent": agent, "reason": reason})
+
+
+def decide(plan: Plan, root_fd: int, proc: str = "/proc") -> None:
+    """Re-stat every candidate and judge its owner; fill ``plan.items`` and ``plan.kept``."""
+    walk = plan.walk
+    for fut in walk.future:
+        keep(plan, fut.relpath, fut.agent, "modification time in the future (clock skew?)")
+    for relpath, kind in walk.special:
+        keep(plan, relpath, agent_of(relpath), f"not a regular file ({kind}): never touched")
+    fresh: list[tuple[Candidate, os.stat_result, int]] = []
+    for cand in walk.candidates:
+        if is_internal(cand.relpath):
+            continue  # the janitor's own journal, reports and run lock
+        try:
+            dfd = open_dir_chain(root_fd, cand.dir_rel, walk.dirs)
+        except OSError as exc:
+            keep(plan, cand.relpath, cand.agent, f"directory changed during the walk: {exc}")
+            continue
+        try:
+            st = os.stat(cand.name, dir_fd=dfd, follow_symlinks=False)
+        except OSError:
+            os.close(dfd)
+            continue  # gone already
+        if not stat.S_ISREG(st.st_mode) or st.st_ino != cand.ino:
+            os.close(dfd)
+            keep(plan, cand.relpath, cand.agent, "replaced during the walk")
+            continue
+        age = plan.now - st.st_mtime
+        if st.st_mtime > plan.now:
+            os.close(dfd)
+            keep(plan, cand.relpath, cand.agent, "modification time in the future (clock skew?)")
+            continue
+        if age <= cand.rule.ttl_s:
+            os.close(dfd)
+            continue  # written since the previous walk: young again
+        fresh.append((cand, st, dfd))
+    try:
+        writers = open_for_writing(((st.st_dev, st.st_ino) for _, st, _ in fresh), proc)
+        for cand, st, dfd in fresh:
+            verdict = judge(dfd, cand.name, cand.relpath, st, writers)
+            if verdict.alive:
+                keep(plan, cand.relpath, cand.agent, f"live owner: {verdict.reason}")
+                continue
+            rule = cand.rule
+            item = Item(rule.action, cand.relpath, cand.dir_rel, cand.name, cand.agent, rule.name,
+                        f"older than {rule.ttl_s:g} s; {verdict.reason}", st.st_ino, st.st_size, st.st_mtime_ns,
+                        compress=rule.compress)
+            if rule.action == "archive":
+                item.dest = f"archive/{plan.run_id}/{cand.relpath}" + (".gz" if rule.compress else "")
+            plan.items.append(item)
+    finally:
+        for _, _, dfd in fresh:
+            os.close(dfd)
+
+
+def plan_chat_rotation(plan: Plan, ws: Workspace, rotate_bytes: int) -> None:
+    """``agents/<n>/chat.jsonl`` past ``rotate_bytes`` is renamed ``chat-<ts>.jsonl`` (appenders
+    that still hold the old descriptor keep writing into the rotated file: nothing is lost)."""
+    stamp = _stamp(plan.now)
+    for name in ws.config.agent_names:
+        rel_dir = f"agents/{name}/"
+        try:
+            st = os.stat(ws.root / rel_dir / "chat.jsonl", follow_symlinks=False)
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and st.st_size > rotate_bytes and rel_dir in plan.walk.dirs:
+            plan.items.append(Item("rotate", rel_dir + "chat.jsonl", rel_dir, "chat.jsonl", name, "chat-rotate",
+                                   f"larger than {rotate_bytes} bytes", st.st_ino, st.st_size, st.st_mtime_ns,
+                                   dest=f"{rel_dir}chat-{stamp}.jsonl"))
+
+
+def _stamp(ts: float) -> str:
+    import time
+
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(ts))
+
+
+def plan_dispatch(plan: Plan, ws: Workspace, ttl_s: float) -> None:
+    """Pending dispatches (enqueued or started, never finished) of an agent that is not running,
+    older than ``ttl_s``: flagged, and marked ``abandoned`` when the plan is executed."""
+    for name in ws.config.agent_names:
+        paths = AgentPaths(ws.root, name)
+        if not paths.dispatch.exists():
+            continue
+        records, errors = read_all(paths.dispatch, decode_dispatch)
+        plan.errors.extend(str(e) for e in errors)
+        open_: dict[str, DispatchRecord] = {}
+        for rec in records:
+            if rec.event in ("finished", "abandoned"):
+                open_.pop(rec.id, None)
+            else:
+                prev = open_.get(rec.id)
+                open_[rec.id] = rec if prev is None or rec.ts >= prev.ts else prev
+        if not open_:
+            continue
+        running, why = _agent_running(paths)
+        if running:
+            continue
+        for rec in open_.values():
+            if plan.now - rec.ts > ttl_s:
+                plan.abandon.append(Abandon(name, rec.id, rec.card, rec.ts, f"{rec.event} but agent {why}"))
+
+
+def _agent_running(paths: AgentPaths) -> tuple[bool, str]:
+    sr = read_state(paths)
+    if sr.state is None:
+        return False, "has no readable state" if not sr.missing else "has no state file"
+    st = sr.state
+    if st.status == "stopped":
+        return False, "is stopped"
+    live = owner_liveness(st.pid, st.pid_start, st.host)
+    return live.alive, ("is running" if live.alive else f"is not running ({live.reason})")
+
+
+def plan_reconcile(plan: Plan, ws: Workspace) -> None:
+    """Cards whose per-agent files are missing -> flag needs-review; index entries for unknown
+    agents, agent directories nobody configured and card bodies no card refers to -> reported."""
+    try:
+        view = ws.board.load()
+    except Exception as exc:  # noqa: BLE001 - a broken index is reported, the run goes on
+        plan.errors.append(f"{ws.board.index_path}: {exc}")
+        return
+    if view.fallback:
+        plan.errors.append(view.fallback)
+    known = set(ws.config.agent_names)
+    referenced: set[str] = set()
+    for card in view.cards.values():
+        refs = [("body", card.refs.body), ("log", card.refs.log)]
+        for _, ref in refs:
+            if ref:
+                referenced.add(ref)
+        if card.agent not in known:
+            plan.reported.append({"kind": "unknown-agent-card", "card": card.id, "agent": card.agent,
+                                  "detail": f"card {card.id} is in the lane of unknown agent {card.agent!r}"})
+        if card.archived:
+            continue
+        missing = [f"{kind} {ref}" for kind, ref in refs if ref and not _regular_file(ws.root, ref)]
+        if missing and NEEDS_REVIEW not in card.flags:
+            plan.flag_cards.append({"card": card.id, "agent": card.agent,
+                                    "reason": "missing " + ", ".join(missing)})
+    agents_dir = ws.root / "agents"
+    try:
+        dirs = sorted(p.name for p in agents_dir.iterdir() if p.is_dir() and not p.is_symlink())
+    except FileNotFoundError:
+        dirs = []
+    for name in dirs:
+        if name not in known:
+            plan.reported.append({"kind": "unknown-agent-dir", "card": None, "agent": name,
+                                  "detail": f"agents/{name}/ belongs to no configured agent"})
+            continue
+        cards_dir = agents_dir / name / "cards"
+        try:
+            bodies = sorted(p.name for p in cards_dir.iterdir())
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for body in bodies:
+            rel = f"agents/{name}/cards/{body}"
+            if rel not in referenced and not body.startswith("."):
+                plan.reported.append({"kind": "orphan-file", "card": None, "agent": name,
+                                      "detail": f"{rel} is referred to by no card"})
+
+
+def _regular_file(root: Path, ref: str) -> bool:
+    """Does the workspace-relative ``ref`` name a regular file, reached without any symlink?"""
+    parts = ref.split("/")
+    if ref.startswith("/") or ".." in parts or "" in parts:
+        return False
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in parts[:-1]:
+            child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = child
+        return stat.S_ISREG(os.stat(parts[-1], dir_fd=fd, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def is_internal(relpath: str) -> bool:
+    return relpath.startswith(JANITOR_DIR + "/")

@@ -1,0 +1,117 @@
+"""Janitor rules: which paths the janitor looks at, after how long, and what it does.
+
+A rule is a path pattern relative to the workspace root (``*`` matches within one path
+component, ``**/`` any number of directories, ``?`` one character), a TTL in seconds and an
+action: ``archive`` (the default: moved under ``archive/<run-id>/`` keeping its relative path,
+restorable), ``remove`` or ``flag`` (reported only). ``compress`` gzips an archived file.
+The first rule whose pattern matches a path wins.
+
+The built-in defaults (used when ``[janitor] rules`` is not set in ``catalyst.toml``) cover:
+session lock files of closed sessions, orphan temp files of interrupted atomic writes,
+half-written compressed archives, filelock lock files whose guarded file is gone, and rotated
+chat archives past their retention (archived and compressed).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from catalyst_tui.core.config import JanitorConfig, JanitorRule
+from catalyst_tui.core.names import is_valid_agent_name
+
+Action = Literal["archive", "remove", "flag"]
+
+ARCHIVE_DIR = "archive"  # archive/<run-id>/<relative path>
+JANITOR_DIR = ".catalyst/janitor"  # journal, run reports, footprint history, run lock
+EXCLUDED_TOP = frozenset({ARCHIVE_DIR})  # never walked: the janitor's own archive
+
+HOUR = 3600.0
+DAY = 86400.0
+
+DEFAULT_RULES: tuple[JanitorRule, ...] = (
+    # half-written compressed archives (a temp .gz nobody finished): nothing to keep
+    JanitorRule(name="half-written-archive", pattern="**/.*.gz.tmp-*", ttl_s=HOUR, action="remove"),
+    # orphan temp files of interrupted atomic writes (storage.tmp_name): kept in the archive
+    JanitorRule(name="orphan-temp", pattern="**/.*.tmp-*", ttl_s=HOUR, action="archive"),
+    # session locks whose session is closed (owner pid dead / reused / zombie)
+    JanitorRule(name="session-lock", pattern="agents/*/locks/*.lock", ttl_s=HOUR, action="archive"),
+    # filelock lock files whose guarded file no longer exists (held ones are never touched)
+    JanitorRule(name="orphan-filelock", pattern="**/*.lock", ttl_s=DAY, action="archive"),
+    # rotated chat archives past retention: archived and compressed
+    JanitorRule(name="chat-retention", pattern="agents/*/chat-*.jsonl", ttl_s=7 * DAY, action="archive",
+                compress=True),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    index: int
+    name: str
+    pattern: str
+    ttl_s: float
+    action: Action
+    compress: bool
+
+
+def glob_to_regex(pattern: str) -> str:
+    """Translate a workspace glob into a regex (anchored by the caller)."""
+    if pattern.startswith("/") or ".." in pattern.split("/"):
+        raise ValueError(f"janitor rule pattern {pattern!r} must be relative and free of '..'")
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:[^/]+/)*")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return "".join(out)
+
+
+class RuleSet:
+    """All rules compiled into one regex; ``match`` returns the first rule that matches."""
+
+    def __init__(self, rules: Sequence[JanitorRule]) -> None:
+        self.rules: list[Rule] = []
+        parts = []
+        for i, r in enumerate(rules):
+            self.rules.append(Rule(i, r.name or f"rule-{i + 1}", r.pattern, r.ttl_s, r.action, r.compress))
+            parts.append(f"(?P<r{i}>{glob_to_regex(r.pattern)})")
+        self._re = re.compile("|".join(parts)) if parts else None
+        # the first path component of every pattern: directories that cannot match are skipped
+        self.max_ttl = max((r.ttl_s for r in self.rules), default=0.0)
+        self.min_ttl = min((r.ttl_s for r in self.rules), default=0.0)
+
+    @classmethod
+    def from_config(cls, cfg: JanitorConfig) -> RuleSet:
+        return cls(DEFAULT_RULES if cfg.rules is None else cfg.rules)
+
+    def match(self, relpath: str) -> Rule | None:
+        if self._re is None:
+            return None
+        m = self._re.fullmatch(relpath)
+        if m is None or m.lastgroup is None:
+            return None
+        return self.rules[int(m.lastgroup[1:])]
+
+
+def agent_of(relpath: str) -> str | None:
+    """The tenant a workspace path belongs to: ``agents/<name>/...`` -> name; shared -> None."""
+    if relpath.startswith("agents/"):
+        name = relpath[7:].split("/", 1)[0]
+        if is_valid_agent_name(name):
+            return name
+    return None

@@ -1,0 +1,270 @@
+"""The janitor: scheduled, safe clean-up of orphan state, and index reconciliation.
+
+``Janitor(ws).run()`` takes the single-instance lock (``.catalyst/janitor/run.lock``; a CLI
+run and the dashboard's run never overlap), finishes whatever a killed run left half-way,
+plans (:mod:`janitor_plan`: walk, re-stat, owners, reconciliation) and executes the plan,
+re-verifying every file right before acting on it. ``run(dry_run=True)`` only plans: it takes
+no lock and writes nothing. Time is injected (``clock``, ``monotonic``): ages never depend on
+when a test happens to run. See docs/janitor.md.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from catalyst_tui.core import janitor_journal as journal
+from catalyst_tui.core import storage
+from catalyst_tui.core.errors import CatalystError, LockTimeout
+from catalyst_tui.core.janitor_fs import gzip_into, open_rel_dir, open_root, same_file, split
+from catalyst_tui.core.janitor_journal import JanitorPaths
+from catalyst_tui.core.janitor_owner import flock_held, open_for_writing
+from catalyst_tui.core.janitor_plan import (
+    NEEDS_REVIEW,
+    Item,
+    Plan,
+    decide,
+    keep,
+    plan_chat_rotation,
+    plan_dispatch,
+    plan_reconcile,
+)
+from catalyst_tui.core.janitor_recover import recover, restore
+from catalyst_tui.core.janitor_report import build_report
+from catalyst_tui.core.janitor_rules import RuleSet
+from catalyst_tui.core.janitor_walk import WalkCache, Walker, decode_cache, encode_cache, open_dir_chain
+from catalyst_tui.core.workspace import Workspace
+
+Progress = Callable[[int], None]
+
+
+class JanitorBusy(CatalystError):
+    pass
+
+
+def new_run_id(now: float) -> str:
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now)) + "-" + secrets.token_hex(3)
+
+
+class Janitor:
+    def __init__(self, ws: Workspace, *, clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic, proc: str = "/proc") -> None:
+        self.ws = ws
+        self.cfg = ws.config.janitor
+        self.rules = RuleSet.from_config(self.cfg)
+        self.paths = JanitorPaths(Path(ws.root))
+        self.clock = clock
+        self.monotonic = monotonic
+        self.proc = proc
+
+    # ------------------------------------------------------------------ planning
+    def _load_cache(self) -> WalkCache | None:
+        try:
+            return decode_cache(self.paths.cache.read_bytes())
+        except OSError:
+            return None
+
+    def plan(self, *, full: bool | None = None, progress: Progress | None = None,
+             run_id: str | None = None, deadline: float | None = None) -> tuple[Plan, WalkCache]:
+        """Walk and decide; writes nothing. Returns the plan and the walk cache to save."""
+        now = self.clock()
+        cache = self._load_cache()
+        if full is None:
+            full = cache is None or cache.runs + 1 >= self.cfg.full_walk_every
+        if deadline is None:
+            deadline = self.monotonic() + self.cfg.max_runtime_s
+        root_fd = open_root(self.ws.root)
+        try:
+            walker = Walker(root_fd, self.rules, now, cache=None if full else cache, deadline=deadline,
+                            monotonic=self.monotonic, progress=progress)
+            result = walker.run()
+            plan = Plan(run_id or new_run_id(now), now, result)
+            decide(plan, root_fd, self.proc)
+        finally:
+            os.close(root_fd)
+        plan_chat_rotation(plan, self.ws, self.cfg.chat_rotate_bytes)
+        plan_dispatch(plan, self.ws, self.cfg.dispatch_ttl_s)
+        plan_reconcile(plan, self.ws)
+        new = walker.new
+        new.runs = 0 if full else (cache.runs + 1 if cache is not None else 0)
+        return plan, new
+
+    # ------------------------------------------------------------------ running
+    def run(self, *, dry_run: bool = False, full: bool | None = None, progress: Progress | None = None,
+            before_execute: Callable[[Plan], None] | None = None) -> dict[str, Any]:
+        started = self.clock()
+        t0 = self.monotonic()
+        deadline = t0 + self.cfg.max_runtime_s
+        if dry_run:
+            pending = journal.pending(journal.read(self.paths)[0]) if self.paths.journal.exists() else []
+            plan, _ = self.plan(full=full, progress=progress, deadline=deadline)
+            return build_report(plan, started, started + self.monotonic() - t0, dry_run=True,
+                                recovered=[{"path": p.get("path"), "agent": p.get("agent"),
+                                            "action": "would recover"} for p in pending])
+        self.paths.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            with storage.locked(self.paths.run_lock, timeout=0):
+                return self._locked_run(started, t0, deadline, full, progress, before_execute)
+        except LockTimeout:
+            raise JanitorBusy(f"{self.paths.run_lock}: another janitor run is in progress") from None
+
+    def _locked_run(self, started: float, t0: float, deadline: float, full: bool | None,
+                    progress: Progress | None, before_execute: Callable[[Plan], None] | None) -> dict[str, Any]:
+        root_fd = open_root(self.ws.root)
+        try:
+            recovered = recover(self.paths, root_fd, self.clock)
+            plan, cache = self.plan(full=full, progress=progress, deadline=deadline)
+            journal.write(self.paths, ts=self.clock(), run=plan.run_id, action="run-start", full=plan.walk.full)
+            if before_execute is not None:
+                before_execute(plan)  # a test seam: change the tree between the walk and the actions
+            done = self.execute(plan, root_fd, deadline)
+        finally:
+            os.close(root_fd)
+        if not plan.walk.capped and (plan.walk.cache_dirty or plan.walk.full or cache.runs):
+            storage.atomic_write_bytes(self.paths.cache, encode_cache(cache))
+        report = build_report(plan, started, started + self.monotonic() - t0, dry_run=False,
+                              recovered=recovered, done=done)
+        journal.save_report(self.paths, report)
+        for agent, figures in sorted(report["agents"].items()):
+            storage.append_jsonl(self.paths.footprint, {"ts": plan.now, "run": plan.run_id, "agent": agent,
+                                                        "bytes": figures["footprint_bytes"],
+                                                        "files": figures["scanned"]})
+        journal.write(self.paths, ts=self.clock(), run=plan.run_id, action="run-end",
+                      duration_s=report["duration_s"], capped=report["capped"])
+        return report
+
+    # ------------------------------------------------------------------ executing
+    def execute(self, plan: Plan, root_fd: int, deadline: float) -> list[dict[str, Any]]:
+        """Carry the plan out, re-verifying each file first. Returns what was done."""
+        done: list[dict[str, Any]] = []
+        dev = os.fstat(root_fd).st_dev
+        writers = open_for_writing(((dev, i.ino) for i in plan.items), self.proc)
+        for item in plan.items:
+            if self.monotonic() > deadline:
+                plan.walk.capped = True
+                break
+            try:
+                outcome = self._act(plan, root_fd, item, writers)
+            except OSError as exc:
+                plan.errors.append(f"{item.relpath}: {item.action} failed: {exc.strerror or exc}")
+                continue
+            if outcome is None:
+                done.append(item.to_json())
+            else:
+                keep(plan, item.relpath, item.agent, outcome)
+        for ab in plan.abandon:
+            paths_dispatch = self.ws.root / "agents" / ab.agent / "dispatch.jsonl"
+            storage.append_jsonl(paths_dispatch, {"ts": self.clock(), "id": ab.dispatch_id, "event": "abandoned",
+                                                  "agent": ab.agent, "card": ab.card, "by": "janitor"})
+            journal.write(self.paths, ts=self.clock(), run=plan.run_id, agent=ab.agent, action="abandon",
+                          path=f"agents/{ab.agent}/dispatch.jsonl", dispatch=ab.dispatch_id, reason=ab.reason)
+        for fc in plan.flag_cards:
+            try:
+                changed = self.ws.board.set_flag(fc["card"], NEEDS_REVIEW, on=True, by="janitor")
+            except CatalystError as exc:
+                plan.errors.append(f"flag {fc['card']}: {exc}")
+                continue
+            if changed:
+                journal.write(self.paths, ts=self.clock(), run=plan.run_id, agent=fc["agent"], action="flag-card",
+                              card=fc["card"], flag=NEEDS_REVIEW, reason=fc["reason"])
+        for rep in plan.reported:
+            journal.write(self.paths, ts=self.clock(), run=plan.run_id, agent=rep["agent"], action="report",
+                          kind=rep["kind"], detail=rep["detail"])
+        return done
+
+    def _act(self, plan: Plan, root_fd: int, item: Item, writers: dict[tuple[int, int], int]) -> str | None:
+        """Do one action; ``None`` when done, else why the file was kept."""
+        try:
+            dfd = open_dir_chain(root_fd, item.dir_rel, plan.walk.dirs)
+        except OSError as exc:
+            return f"directory changed since the walk: {exc}"
+        try:
+            try:
+                st = os.stat(item.name, dir_fd=dfd, follow_symlinks=False)
+            except FileNotFoundError:
+                return "gone before the action"
+            if not same_file(st, item.ino, item.size, item.mtime_ns):
+                return "modified or replaced since the walk"
+            if item.action == "rotate":
+                return self._rotate(plan, dfd, item)
+            if (st.st_dev, st.st_ino) in writers:
+                return f"open for writing by pid {writers[(st.st_dev, st.st_ino)]}"
+            if flock_held(dfd, item.name, item.ino):
+                return "lock held (flock)"
+            base = dict(ts=self.clock(), run=plan.run_id, agent=item.agent, action=item.action, path=item.relpath,
+                        rule=item.rule, reason=item.reason, bytes=item.size, ino=item.ino, dest=item.dest,
+                        compress=item.compress)
+            if item.action == "flag":
+                journal.write(self.paths, **base, phase="done")
+                return None
+            journal.write(self.paths, **base, phase="intent")
+            if item.action == "remove":
+                os.unlink(item.name, dir_fd=dfd)
+                os.fsync(dfd)
+            else:
+                self._archive(root_fd, dfd, item)
+            journal.write(self.paths, **{**base, "ts": self.clock()}, phase="done")
+            return None
+        finally:
+            os.close(dfd)
+
+    def _archive(self, root_fd: int, dfd: int, item: Item) -> None:
+        assert item.dest is not None
+        dest_dir, dest_name = split(item.dest)
+        afd = open_rel_dir(root_fd, dest_dir, create=True)
+        try:
+            if item.compress:
+                st, _ = gzip_into(dfd, item.name, item.ino, afd, dest_name)
+                now = os.stat(item.name, dir_fd=dfd, follow_symlinks=False)
+                if not same_file(now, st.st_ino, st.st_size, st.st_mtime_ns):
+                    os.unlink(dest_name, dir_fd=afd)  # written to while compressing: keep the original
+                    raise OSError(f"{item.relpath}: modified while compressing; kept")
+                os.unlink(item.name, dir_fd=dfd)
+            else:
+                try:
+                    os.stat(dest_name, dir_fd=afd, follow_symlinks=False)
+                    raise OSError(f"{item.dest}: already exists")
+                except FileNotFoundError:
+                    pass
+                os.rename(item.name, dest_name, src_dir_fd=dfd, dst_dir_fd=afd)
+                os.fsync(afd)
+            os.fsync(dfd)
+        finally:
+            os.close(afd)
+
+    def _rotate(self, plan: Plan, dfd: int, item: Item) -> str | None:
+        assert item.dest is not None
+        _, dest_name = split(item.dest)
+        try:
+            os.stat(dest_name, dir_fd=dfd, follow_symlinks=False)
+            return f"{item.dest} already exists"
+        except FileNotFoundError:
+            pass
+        base = dict(ts=self.clock(), run=plan.run_id, agent=item.agent, action="rotate", path=item.relpath,
+                    rule=item.rule, reason=item.reason, bytes=item.size, ino=item.ino, dest=item.dest)
+        journal.write(self.paths, **base, phase="intent")
+        os.rename(item.name, dest_name, src_dir_fd=dfd, dst_dir_fd=dfd)
+        os.fsync(dfd)
+        journal.write(self.paths, **base, phase="done")
+        return None
+
+    def restore(self, run_id: str, path: str | None = None) -> dict[str, Any]:
+        """Move what ``run_id`` archived (or only ``path``) back; never overwrites anything."""
+        self.paths.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            with storage.locked(self.paths.run_lock, timeout=0):
+                root_fd = open_root(self.ws.root)
+                try:
+                    return restore(self.paths, root_fd, run_id, path, self.clock)
+                finally:
+                    os.close(root_fd)
+        except LockTimeout:
+            raise JanitorBusy(f"{self.paths.run_lock}: a janitor run is in progress; try again") from None
+
+    # ------------------------------------------------------------------ reading
+    def reports(self, limit: int = 20) -> tuple[list[dict[str, Any]], list[str]]:
+        return journal.load_reports(self.paths, limit)
