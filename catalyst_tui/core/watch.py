@@ -49,7 +49,7 @@ def classify(rel: str, agent_names: Iterable[str], ports_file: str = "PORTS.md")
     """``("agent", name)``, ``("shared", what)`` or None (ignored) for a workspace-relative path."""
     parts = rel.replace(os.sep, "/").split("/")
     name = parts[-1]
-    if not parts or parts[0] == ".catalyst" or is_tmp_name(name) or name.endswith(".lock") and len(parts) < 4:
+    if not parts or parts[0] == ".catalyst" or is_tmp_name(name) or (name.endswith(".lock") and len(parts) < 4):
         return None  # our own files, temp files of atomic writes, lock files beside data files
     if parts[0] == "agents" and len(parts) >= 2:
         return ("agent", parts[1]) if parts[1] in set(agent_names) else None

@@ -125,7 +125,7 @@ def test_watch_failure_falls_back_to_polling(ws: Workspace, monkeypatch: pytest.
 
 def test_removed_directory_is_reported_not_silent(tmp_path: Path) -> None:
     ws = Workspace.create(tmp_path / "ws")
-    w, rec, t = _start(ws, WatchConfig(poll_interval_s=0.1))
+    w, _rec, t = _start(ws, WatchConfig(poll_interval_s=0.1))
     try:
         assert w.mode == "watching"
         shutil.rmtree(ws.root)
@@ -133,7 +133,7 @@ def test_removed_directory_is_reported_not_silent(tmp_path: Path) -> None:
         while w.mode != "polling" and time.monotonic() < end:
             time.sleep(0.05)
         assert w.mode == "polling"
-        assert w.reason and "removed" in w.reason or "failed" in (w.reason or "")
+        assert (w.reason and "removed" in w.reason) or "failed" in (w.reason or "")
     finally:
         w.stop()
         t.join(5)
