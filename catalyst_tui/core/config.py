@@ -101,15 +101,27 @@ class PortsConfig(_Strict):
 
 
 class JanitorRule(_Strict):
-    pattern: str
+    pattern: str  # relative to the workspace: `*` within a component, `**/` any directories
     ttl_s: float = Field(ge=0)
     action: Literal["archive", "remove", "flag"] = "archive"
+    name: str | None = None  # shown in reports (default: rule-<n>)
+    compress: bool = False  # gzip the file when archiving it
+
+    @field_validator("pattern")
+    @classmethod
+    def _relative(cls, v: str) -> str:
+        if not v or v.startswith("/") or ".." in v.split("/"):
+            raise ValueError(f"pattern {v!r} must be relative to the workspace and free of '..'")
+        return v
 
 
 class JanitorConfig(_Strict):
     interval_s: float = Field(1800.0, gt=0)
     max_runtime_s: float = Field(120.0, gt=0)
     rules: list[JanitorRule] | None = None  # None: the janitor's built-in default rules
+    dispatch_ttl_s: float = Field(3600.0, ge=0)  # pending dispatches of a stopped agent older than this
+    chat_rotate_bytes: int = Field(8 << 20, ge=1024)  # chat.jsonl is rotated to chat-<ts>.jsonl past this
+    full_walk_every: int = Field(4, ge=1)  # every Nth run re-stats every file (the walk cache's safety net)
 
 
 class SnapshotConfig(_Strict):
