@@ -87,7 +87,8 @@ def _insert_at(doc: PortsDoc, table: TableSpan, port: int) -> int:
 
 def add_port(path: Path, port: int, service: str, cls: str, owner: str, protocol: str = "tcp", notes: str = "",
              process: str = "", agents: list[str] | None = None,
-             ephemeral: tuple[int, int] | bool | None = True) -> Added:
+             ephemeral: tuple[int, int] | bool | None = True,
+             lock_timeout: float = storage.DEFAULT_LOCK_TIMEOUT) -> Added:
     """Add one row to PORTS.md, validated, under the file's lock, atomically."""
     path = Path(path)
     proto = protocol.strip().lower()
@@ -104,7 +105,7 @@ def add_port(path: Path, port: int, service: str, cls: str, owner: str, protocol
     if not service:
         raise PortsEditError("service: must not be empty")
     notes, process = _cell(notes, "notes"), _cell(process, "process")
-    with storage.locked(storage.lock_path_for(path)):
+    with storage.locked(storage.lock_path_for(path), lock_timeout):
         text = read_ports_text(path)
         doc = parse_ports_md(text, str(path), agents, ephemeral)
         if doc.errors:
