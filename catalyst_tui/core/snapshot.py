@@ -1,0 +1,282 @@
+"""Snapshots, part 1: what a snapshot is, canonical JSON, and taking one incrementally.
+
+* The **manifest** lists each file's relative path, size and sha256, in canonical JSON
+  (orjson, sorted keys, no whitespace, files sorted by path). The **snapshot id** is the
+  sha256 of those exact bytes, so the same content always has the same id.
+* A snapshot is taken under the index lock (``storage.locked(ws.board.lock_path)``). Every
+  file the hub writes is replaced atomically (a new inode each time), so a hard link made
+  under the lock *is* a consistent copy: changed files are linked into
+  ``.catalyst/snapshot-objects/<sha256>`` (copied when linking is impossible) and the push
+  reads from there, never from the live path. Append-only logs (optional) are hashed and
+  pushed up to the size seen under the lock.
+* Re-hashing is incremental: ``.catalyst/snapshot-hashes.json`` maps each path to
+  (size, mtime_ns, inode, sha256); a file whose three keys are unchanged is not re-read.
+
+Pushing: :mod:`snapshot_push`; the mirror side: :mod:`snapshot_spoke`; retention:
+:mod:`snapshot_retention`. Format: docs/snapshots.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from catalyst_tui.core import storage
+from catalyst_tui.core.errors import CatalystError
+from catalyst_tui.core.workspace import Workspace
+
+MANIFEST_VERSION = 1
+HEX64 = re.compile(r"[0-9a-f]{64}")
+LOG_PATTERNS = ("agents/*/dispatch.jsonl", "agents/*/worklog.jsonl", "agents/*/chat.jsonl", "board/audit.jsonl")
+CACHE_NAME = "snapshot-hashes.json"
+OBJECTS_DIR = "snapshot-objects"
+BUF = 1 << 20
+
+
+class SnapshotError(CatalystError):
+    """A snapshot could not be taken, pushed, verified or applied (one line)."""
+
+
+def canonical(obj: Any) -> bytes:
+    """Canonical JSON: sorted keys, no whitespace variance, UTF-8."""
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    path: str
+    size: int
+    sha256: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "sha256": self.sha256, "size": self.size}
+
+
+def manifest_bytes(entries: list[FileEntry]) -> bytes:
+    files = sorted(entries, key=lambda e: e.path)
+    return canonical({"files": [e.to_json() for e in files], "version": MANIFEST_VERSION})
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class Snapshot:
+    id: str
+    manifest: bytes
+    entries: list[FileEntry]
+    sources: dict[str, Path]  # sha256 -> a stable local copy (hard link) to upload from
+    hashed_bytes: int = 0  # bytes actually read this time (0 for an unchanged workspace)
+    hashed_files: int = 0
+
+    @property
+    def size(self) -> int:
+        return sum(e.size for e in self.entries)
+
+    @property
+    def objects(self) -> dict[str, int]:
+        """Unique objects: sha256 -> size."""
+        return {e.sha256: e.size for e in self.entries}
+
+
+def hash_prefix(path: Path, size: int) -> str:
+    """sha256 of the first ``size`` bytes of ``path`` (all of it for a replaced-whole file)."""
+    digest = hashlib.sha256()
+    buf = bytearray(BUF)
+    view = memoryview(buf)
+    remaining = size
+    with path.open("rb", buffering=0) as fh:
+        while remaining:
+            n = fh.readinto(view[: min(BUF, remaining)])  # type: ignore[attr-defined]
+            if not n:
+                raise SnapshotError(f"{path}: shrank while being hashed ({size - remaining} of {size} bytes)")
+            digest.update(view[:n])
+            remaining -= n
+    return digest.hexdigest()
+
+
+@dataclass
+class HashCache:
+    path: Path
+    entries: dict[str, list[Any]] = field(default_factory=dict)  # rel -> [size, mtime_ns, ino, sha]
+    dirty: bool = False
+
+    @classmethod
+    def load(cls, path: Path) -> HashCache:
+        try:
+            data = orjson.loads(path.read_bytes())
+            entries = {k: v for k, v in data.get("files", {}).items()
+                       if isinstance(v, list) and len(v) == 4 and isinstance(v[3], str) and HEX64.fullmatch(v[3])}
+        except (OSError, orjson.JSONDecodeError, AttributeError):
+            entries = {}  # a lost or corrupt cache only costs one full re-hash
+        return cls(path, entries)
+
+    def lookup(self, rel: str, st: os.stat_result) -> str | None:
+        hit = self.entries.get(rel)
+        if hit and hit[:3] == [st.st_size, st.st_mtime_ns, st.st_ino]:
+            return str(hit[3])
+        return None
+
+    def store(self, rel: str, st: os.stat_result, sha: str) -> None:
+        self.entries[rel] = [st.st_size, st.st_mtime_ns, st.st_ino, sha]
+        self.dirty = True
+
+    def save(self, keep: set[str]) -> None:
+        for rel in set(self.entries) - keep:
+            del self.entries[rel]
+            self.dirty = True
+        if self.dirty:
+            storage.atomic_write_bytes(self.path, canonical({"files": self.entries, "version": 1}))
+            self.dirty = False
+
+
+def include_patterns(ws: Workspace) -> list[str]:
+    cfg = ws.config.snapshot
+    return [*cfg.include, *(LOG_PATTERNS if cfg.include_logs else ())]
+
+
+def collect(root: Path, patterns: list[str]) -> list[str]:
+    """Relative paths of the regular files matching ``patterns`` (symlinks are never followed)."""
+    found: set[str] = set()
+    for pattern in patterns:
+        for path in root.glob(pattern):
+            rel = path.relative_to(root).as_posix()
+            if rel.startswith(".catalyst/") or storage.is_tmp_name(path.name):
+                continue
+            try:
+                st = path.lstat()
+            except FileNotFoundError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                found.add(rel)
+    return sorted(found)
+
+
+def _stage(src: Path, objects: Path, sha: str, size: int) -> Path:
+    """A stable copy of ``src`` named by its hash: a hard link (free), else a copy."""
+    dest = objects / sha
+    if dest.exists():
+        return dest
+    try:
+        os.link(src, dest)
+    except FileExistsError:
+        pass
+    except OSError:
+        tmp = storage.tmp_name(dest)
+        with src.open("rb") as fin, tmp.open("wb") as fout:
+            shutil.copyfileobj(fin, fout, BUF)
+        os.replace(tmp, dest)
+    return dest
+
+
+def take_snapshot(ws: Workspace, lock_timeout: float = storage.DEFAULT_LOCK_TIMEOUT) -> Snapshot:
+    """Take a consistent snapshot of the workspace (under the index lock)."""
+    root = ws.root
+    internal = ws.internal_dir
+    objects = internal / OBJECTS_DIR
+    objects.mkdir(parents=True, exist_ok=True)
+    cache = HashCache.load(internal / CACHE_NAME)
+    entries: list[FileEntry] = []
+    sources: dict[str, Path] = {}
+    hashed_bytes = hashed_files = 0
+    with storage.locked(ws.board.lock_path, lock_timeout):
+        for rel in collect(root, include_patterns(ws)):
+            path = root / rel
+            try:
+                st = path.lstat()
+            except FileNotFoundError:
+                continue
+            sha = cache.lookup(rel, st)
+            if sha is None:
+                sha = hash_prefix(path, st.st_size)
+                cache.store(rel, st, sha)
+                hashed_bytes += st.st_size
+                hashed_files += 1
+            sources[sha] = _stage(path, objects, sha, st.st_size)
+            entries.append(FileEntry(rel, st.st_size, sha))
+    cache.save({e.path for e in entries})
+    manifest = manifest_bytes(entries)
+    return Snapshot(sha256_hex(manifest), manifest, entries, sources, hashed_bytes, hashed_files)
+
+
+def prune_staged(ws: Workspace, keep: set[str]) -> int:
+    """Drop staged object links no longer needed (after a successful push)."""
+    objects = ws.internal_dir / OBJECTS_DIR
+    removed = 0
+    with contextlib.suppress(FileNotFoundError):
+        for name in os.listdir(objects):
+            if name not in keep:
+                with contextlib.suppress(FileNotFoundError):
+                    (objects / name).unlink()
+                    removed += 1
+    return removed
+
+
+# ---------------------------------------------------------------------- manifests (spoke side)
+def _bad(source: str, text: str) -> SnapshotError:
+    return SnapshotError(f"{source}: {text}")
+
+
+def parse_manifest(data: bytes, source: str) -> list[FileEntry]:
+    """Validate a manifest; refuse unknown versions, ``..``, absolute paths and links."""
+    try:
+        obj = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise _bad(source, f"not JSON ({exc})") from None
+    if not isinstance(obj, dict):
+        raise _bad(source, "not a JSON object")
+    if obj.get("version") != MANIFEST_VERSION:
+        raise _bad(source, f"unknown manifest version {obj.get('version')!r} (this build reads {MANIFEST_VERSION})")
+    files = obj.get("files")
+    if not isinstance(files, list):
+        raise _bad(source, "'files' is not a list")
+    entries: list[FileEntry] = []
+    seen: set[str] = set()
+    for i, item in enumerate(files):
+        where = f"files[{i}]"
+        if not isinstance(item, dict):
+            raise _bad(source, f"{where}: not an object")
+        if "link" in item or "target" in item or item.get("type", "file") != "file":
+            raise _bad(source, f"{where}: links are refused")
+        if set(item) - {"path", "size", "sha256", "type"}:
+            raise _bad(source, f"{where}: unknown keys {sorted(set(item) - {'path', 'size', 'sha256', 'type'})}")
+        path, size, sha = item.get("path"), item.get("size"), item.get("sha256")
+        check_rel_path(path, f"{source}: {where}")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise _bad(source, f"{where}: bad size {size!r}")
+        if not isinstance(sha, str) or not HEX64.fullmatch(sha):
+            raise _bad(source, f"{where}: bad sha256 {sha!r}")
+        assert isinstance(path, str)
+        if path in seen:
+            raise _bad(source, f"{where}: duplicate path {path!r}")
+        seen.add(path)
+        entries.append(FileEntry(path, size, sha))
+    for e in entries:  # "a" and "a/b" cannot both be files
+        parts = e.path.split("/")
+        for n in range(1, len(parts)):
+            if "/".join(parts[:n]) in seen:
+                raise _bad(source, f"{e.path!r}: a parent directory is also listed as a file")
+    return entries
+
+
+def check_rel_path(path: object, where: str) -> str:
+    if not isinstance(path, str) or not path:
+        raise SnapshotError(f"{where}: path is not a non-empty string")
+    if path.startswith("/") or path.startswith("\\") or re.match(r"[A-Za-z]:", path):
+        raise SnapshotError(f"{where}: absolute path {path!r} refused")
+    parts = path.split("/")
+    if ".." in parts:
+        raise SnapshotError(f"{where}: path {path!r} contains '..'")
+    if any(p in ("", ".") for p in parts) or "\\" in path or "\0" in path:
+        raise SnapshotError(f"{where}: path {path!r} is not normalised")
+    return path

@@ -1,0 +1,173 @@
+"""Snapshots, part 2: the push. Objects first, then the manifest, then one atomic pointer switch.
+
+Hub state lives in ``.catalyst/snapshot-state.json``: the generation (random per hub
+lineage), the last sequence number used and the one reserved for a push in flight (written
+*before* the commit, so a pusher killed after the switch never reuses a number), and the
+push history shown by the Snapshots screen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from catalyst_tui.core import storage
+from catalyst_tui.core.errors import LockTimeout
+from catalyst_tui.core.snapshot import BUF, Snapshot, SnapshotError, canonical, prune_staged, take_snapshot
+from catalyst_tui.core.snapshot_spoke import Mirror, Record, manifest_key, object_key
+from catalyst_tui.core.targets import Target, open_target
+from catalyst_tui.core.workspace import Workspace
+
+STATE_NAME = "snapshot-state.json"
+PUSH_LOCK = "snapshot-push.lock"
+HISTORY_KEEP = 50
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+@dataclass
+class HubState:
+    generation: str
+    seq: int = 0
+    reserved: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"generation": self.generation, "history": self.history[-HISTORY_KEEP:], "reserved": self.reserved,
+                "seq": self.seq, "version": 1}
+
+
+def state_path(ws: Workspace) -> Path:
+    return ws.internal_dir / STATE_NAME
+
+
+def load_state(ws: Workspace) -> HubState | None:
+    path = state_path(ws)
+    try:
+        obj = orjson.loads(path.read_bytes())
+        return HubState(str(obj["generation"]), int(obj.get("seq", 0)), int(obj.get("reserved", 0)),
+                        list(obj.get("history", [])))
+    except FileNotFoundError:
+        return None
+    except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise SnapshotError(f"{path}: unreadable hub snapshot state ({exc}); not pushing under a guessed "
+                            "generation") from None
+
+
+def save_state(ws: Workspace, state: HubState) -> None:
+    storage.atomic_write_bytes(state_path(ws), canonical(state.to_json()))
+
+
+@dataclass
+class PushResult:
+    url: str
+    record: Record
+    noop: bool
+    objects_total: int
+    objects_sent: int
+    bytes_sent: int
+    duration_s: float
+    hashed_bytes: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"bytes_sent": self.bytes_sent, "duration_s": round(self.duration_s, 3),
+                "generation": self.record.generation, "id": self.record.id, "noop": self.noop,
+                "objects_sent": self.objects_sent, "objects_total": self.objects_total, "seq": self.record.seq,
+                "size": self.record.size, "files": self.record.files, "created": self.record.created,
+                "url": self.url, "hashed_bytes": self.hashed_bytes}
+
+
+def _read_verified(path: Path, size: int, sha: str) -> Iterator[bytes]:
+    """The first ``size`` bytes of the staged copy, checked against ``sha`` as they stream."""
+    digest = hashlib.sha256()
+    remaining = size
+    with path.open("rb") as fh:
+        while remaining:
+            chunk = fh.read(min(BUF, remaining))
+            if not chunk:
+                break
+            digest.update(chunk)
+            remaining -= len(chunk)
+            if not remaining and digest.hexdigest() != sha:
+                raise SnapshotError(f"{path}: changed after it was hashed; push abandoned (try again)")
+            yield chunk
+    if remaining:
+        raise SnapshotError(f"{path}: shrank after it was hashed; push abandoned (try again)")
+
+
+def _upload(target: Target, snap: Snapshot, progress: Progress | None) -> tuple[int, int]:
+    objects = snap.objects
+    total = sum(objects.values())
+    done = sent = sent_bytes = 0
+    for sha, size in objects.items():
+        key = object_key(sha)
+        if target.size(key) != size:  # absent or truncated: (re)upload; content is checked at commit
+            target.write(key, _read_verified(snap.sources[sha], size, sha))
+            sent += 1
+            sent_bytes += size
+        done += size
+        if progress:
+            progress("upload", done, total)
+    return sent, sent_bytes
+
+
+def push(ws: Workspace, url: str | None = None, *, adopt: bool = False, progress: Progress | None = None,
+         clock: Callable[[], float] = time.time) -> PushResult:
+    """Take a snapshot and push it to ``url`` (default: ``[snapshot] target``)."""
+    url = url or ws.config.snapshot.target
+    started = time.monotonic()
+    ws.internal_dir.mkdir(exist_ok=True)
+    try:
+        with storage.locked(ws.internal_dir / PUSH_LOCK, timeout=0.5):
+            return _push_locked(ws, url, adopt, progress, clock, started)
+    except LockTimeout:
+        raise SnapshotError(f"{ws.internal_dir / PUSH_LOCK}: another push from this workspace is running") from None
+
+
+def _push_locked(ws: Workspace, url: str, adopt: bool, progress: Progress | None,
+                 clock: Callable[[], float], started: float) -> PushResult:
+    state = load_state(ws) or HubState(secrets.token_hex(16))
+    if progress:
+        progress("snapshot", 0, 1)
+    snap = take_snapshot(ws)
+    with open_target(url, base=ws.root) as target:
+        mirror = Mirror(target, clock)
+        cur = mirror.current()
+        objects_total = len(snap.objects)
+        if cur is not None and cur.id == snap.id and cur.generation == state.generation:
+            state.seq = max(state.seq, cur.seq)
+            save_state(ws, state)
+            return PushResult(url, cur, True, objects_total, 0, 0, time.monotonic() - started, snap.hashed_bytes)
+        seq = max(state.seq, state.reserved) + 1
+        lease = f"staging/{secrets.token_hex(8)}.json"
+        target.write_bytes(lease, canonical({"id": snap.id, "manifest": snap.manifest.decode(),
+                                             "started": clock()}))
+        try:
+            sent, sent_bytes = _upload(target, snap, progress)
+            target.write_bytes(manifest_key(snap.id), snap.manifest)
+            record = Record(snap.id, state.generation, seq, clock(), len(snap.entries), snap.size)
+            state.reserved = seq
+            save_state(ws, state)  # write-ahead: this number is never used again
+            verify = (lambda n, t: progress("verify", n, t)) if progress else None
+            mirror.commit(record, adopt=adopt, keep=ws.config.snapshot.keep, on_verify=verify)
+        finally:
+            target.delete(lease)
+    result = PushResult(url, record, False, objects_total, sent, sent_bytes, time.monotonic() - started,
+                        snap.hashed_bytes)
+    state.seq = seq
+    state.history.append(result.to_json())
+    save_state(ws, state)
+    prune_staged(ws, set(snap.objects))
+    return result
+
+
+def hub_history(ws: Workspace) -> list[dict[str, Any]]:
+    state = load_state(ws)
+    return list(state.history) if state else []

@@ -1,0 +1,292 @@
+"""Snapshots, part 3: the spoke (the mirror). Verify, apply atomically, serve, restore.
+
+Target layout (docs/snapshots.md)::
+
+    objects/<sha256>            content-addressed file contents
+    manifests/<id>.json         canonical manifests; id = sha256 of the file's bytes
+    refs/<generation>-<seq>.json  one record per applied snapshot (the history)
+    staging/<token>.json        leases of pushes in flight (retention never deletes their objects)
+    CURRENT                     the pointer: the record of the current snapshot
+    commit.lock                 held while a snapshot is verified and the pointer switched
+
+Readers only ever follow ``CURRENT``. A snapshot becomes current only after every object of
+its manifest has been re-read from the target and its size and sha256 checked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from catalyst_tui.core import storage
+from catalyst_tui.core.procs import hostname, owner_liveness, process_start_time
+from catalyst_tui.core.snapshot import (
+    HEX64,
+    MANIFEST_VERSION,
+    FileEntry,
+    SnapshotError,
+    canonical,
+    parse_manifest,
+    sha256_hex,
+)
+from catalyst_tui.core.targets import Target
+
+POINTER = "CURRENT"
+LOCK = "commit.lock"
+LOCK_STALE_S = 120.0  # a lock older than this from another host is considered abandoned
+LOCK_WAIT_S = 10.0
+GEN_RE = re.compile(r"[0-9a-f]{16,64}")
+
+
+class SpokeRefused(SnapshotError):
+    """The mirror refused a snapshot; the pointer did not move."""
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    generation: str
+    seq: int
+    created: float
+    files: int
+    size: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"created": self.created, "files": self.files, "generation": self.generation, "id": self.id,
+                "seq": self.seq, "size": self.size, "version": MANIFEST_VERSION}
+
+    @property
+    def ref_name(self) -> str:
+        return f"{self.generation}-{self.seq:012d}.json"
+
+    @classmethod
+    def parse(cls, data: bytes, source: str) -> Record:
+        try:
+            obj = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise SnapshotError(f"{source}: not JSON ({exc})") from None
+        if not isinstance(obj, dict) or obj.get("version") != MANIFEST_VERSION:
+            version = obj.get("version") if isinstance(obj, dict) else None
+            raise SnapshotError(f"{source}: unknown record version {version!r}")
+        try:
+            rec = cls(str(obj["id"]), str(obj["generation"]), int(obj["seq"]), float(obj["created"]),
+                      int(obj["files"]), int(obj["size"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SnapshotError(f"{source}: bad record ({exc})") from None
+        if not HEX64.fullmatch(rec.id) or not GEN_RE.fullmatch(rec.generation) or rec.seq < 1:
+            raise SnapshotError(f"{source}: bad record (id, generation or seq)")
+        return rec
+
+
+def object_key(sha: str) -> str:
+    return f"objects/{sha}"
+
+
+def manifest_key(snapshot_id: str) -> str:
+    return f"manifests/{snapshot_id}.json"
+
+
+class Mirror:
+    def __init__(self, target: Target, clock: Callable[[], float] = time.time) -> None:
+        self.target = target
+        self.clock = clock
+
+    # ------------------------------------------------------------------ reading
+    def current(self) -> Record | None:
+        try:
+            data = self.target.read(POINTER)
+        except FileNotFoundError:
+            return None
+        return Record.parse(data, f"{self.target.url}/{POINTER}")
+
+    def manifest(self, snapshot_id: str) -> list[FileEntry]:
+        """The manifest of ``snapshot_id``, checked against its id and validated."""
+        key = manifest_key(snapshot_id)
+        source = f"{self.target.url}/{key}"
+        try:
+            data = self.target.read(key)
+        except FileNotFoundError:
+            raise SnapshotError(f"{source}: missing") from None
+        if sha256_hex(data) != snapshot_id:
+            raise SnapshotError(f"{source}: hash mismatch (the manifest is not snapshot {snapshot_id[:12]})")
+        return parse_manifest(data, source)
+
+    def history(self) -> list[Record]:
+        records = []
+        for name in self.target.list("refs"):
+            if name.endswith(".json") and not storage.is_tmp_name(name):
+                with contextlib.suppress(SnapshotError, FileNotFoundError):
+                    records.append(Record.parse(self.target.read(f"refs/{name}"), name))
+        return sorted(records, key=lambda r: (r.created, r.seq))
+
+    def check_object(self, sha: str, size: int) -> str | None:
+        """None when ``objects/<sha>`` is whole and correct, else the problem (one line)."""
+        key = object_key(sha)
+        have = self.target.size(key)
+        if have is None:
+            return f"{key}: missing"
+        if have != size:
+            return f"{key}: truncated or wrong size ({have} bytes, manifest says {size})"
+        digest = hashlib.sha256()
+        for chunk in self.target.iter_read(key):
+            digest.update(chunk)
+        if digest.hexdigest() != sha:
+            return f"{key}: hash mismatch (content is {digest.hexdigest()[:12]}...)"
+        return None
+
+    def verify(self, snapshot_id: str | None = None) -> list[str]:
+        """Problems with a snapshot (default: the current one); [] means whole and correct."""
+        if snapshot_id is None:
+            rec = self.current()
+            if rec is None:
+                return [f"{self.target.url}: no current snapshot"]
+            snapshot_id = rec.id
+        try:
+            entries = self.manifest(snapshot_id)
+        except SnapshotError as exc:
+            return [str(exc)]
+        seen: dict[str, int] = {e.sha256: e.size for e in entries}
+        return [p for sha, size in seen.items() if (p := self.check_object(sha, size))]
+
+    # ------------------------------------------------------------------ the commit lock
+    @contextlib.contextmanager
+    def commit_lock(self, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
+        pid = os.getpid()
+        body = canonical({"host": hostname(), "pid": pid, "pid_start": process_start_time(pid),
+                          "taken": self.clock(), "token": secrets.token_hex(8)})
+        deadline = time.monotonic() + wait_s
+        while not self.target.create_exclusive(LOCK, body):
+            if self._break_stale_lock():
+                continue
+            if time.monotonic() >= deadline:
+                raise SnapshotError(f"{self.target.url}/{LOCK}: another push holds the commit lock")
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                if self.target.read(LOCK) == body:
+                    self.target.delete(LOCK)
+
+    def _break_stale_lock(self) -> bool:
+        try:
+            data = self.target.read(LOCK)
+            info = orjson.loads(data)
+            alive = owner_liveness(info.get("pid"), info.get("pid_start"), info.get("host")).alive
+            if alive and self.clock() - float(info.get("taken", 0)) < LOCK_STALE_S:
+                return False
+        except FileNotFoundError:
+            return True
+        except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
+            pass  # an unreadable lock (torn by a crash): stale
+        # Move it aside first so that two breakers cannot both delete a fresh lock.
+        aside = f"staging/stale-lock-{secrets.token_hex(6)}"
+        try:
+            self.target.rename(LOCK, aside)
+        except OSError:
+            return False
+        if self.target.read(aside) != data:  # we moved someone's fresh lock: it is theirs again
+            with contextlib.suppress(OSError):
+                self.target.rename(aside, LOCK)
+            return False
+        self.target.delete(aside)
+        return True
+
+    # ------------------------------------------------------------------ applying
+    def commit(self, record: Record, *, adopt: bool = False, keep: int = 10,
+               on_verify: Callable[[int, int], None] | None = None) -> Record | None:
+        """Verify ``record``'s snapshot and switch the pointer to it; returns the previous record.
+
+        Refuses (``SpokeRefused``) a foreign generation unless ``adopt``, a sequence at or
+        below the current one, an invalid manifest and any missing, truncated or corrupt
+        object (which is removed, so that the next push uploads it again).
+        """
+        from catalyst_tui.core.snapshot_retention import prune
+
+        with self.commit_lock():
+            cur = self.current()
+            if cur is not None:
+                if cur.generation != record.generation and not adopt:
+                    raise SpokeRefused(f"{self.target.url}: foreign generation {record.generation[:12]} "
+                                       f"(mirror follows {cur.generation[:12]}; push with --adopt to switch)")
+                if cur.generation == record.generation and record.seq <= cur.seq:
+                    raise SpokeRefused(f"{self.target.url}: sequence {record.seq} is not above the current "
+                                       f"{cur.seq} of generation {cur.generation[:12]}")
+            try:
+                entries = self.manifest(record.id)
+            except SnapshotError as exc:
+                raise SpokeRefused(str(exc)) from None
+            objects = {e.sha256: e.size for e in entries}
+            if len(entries) != record.files or sum(e.size for e in entries) != record.size:
+                raise SpokeRefused(f"{self.target.url}: record does not match manifest {record.id[:12]}")
+            problems = []
+            for n, (sha, size) in enumerate(objects.items(), 1):
+                problem = self.check_object(sha, size)
+                if problem:
+                    problems.append(problem)
+                    self.target.delete(object_key(sha))
+                if on_verify:
+                    on_verify(n, len(objects))
+            if problems:
+                more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+                raise SpokeRefused(f"{self.target.url}/{problems[0]}{more}; bad objects removed")
+            data = canonical(record.to_json())
+            self.target.write_bytes(f"refs/{record.ref_name}", data)
+            self.target.write_bytes(POINTER, data)  # the atomic switch (temp + rename over)
+            prune(self, keep)
+            return cur
+
+    # ------------------------------------------------------------------ restoring
+    def restore(self, into: Path, snapshot_id: str | None = None, attempts: int = 3) -> Record | None:
+        """Write the files of a snapshot (default: the current one) into ``into``, verified."""
+        for attempt in range(attempts):
+            rec = self.current() if snapshot_id is None else self._find(snapshot_id)
+            if rec is None and snapshot_id is None:
+                raise SnapshotError(f"{self.target.url}: no current snapshot")
+            sid = rec.id if rec is not None else str(snapshot_id)
+            try:
+                self._restore_files(into, sid)
+                return rec
+            except FileNotFoundError:
+                if snapshot_id is not None or attempt == attempts - 1:
+                    raise SnapshotError(f"{self.target.url}: snapshot {sid[:12]} vanished while restoring") from None
+                # the pointer moved and retention removed the old snapshot: follow the pointer again
+        return None
+
+    def _find(self, snapshot_id: str) -> Record | None:
+        matches = [r for r in self.history() if r.id.startswith(snapshot_id)]
+        if len({r.id for r in matches}) > 1:
+            raise SnapshotError(f"{self.target.url}: snapshot id {snapshot_id!r} is ambiguous")
+        if not matches and not (HEX64.fullmatch(snapshot_id) and self.target.exists(manifest_key(snapshot_id))):
+            raise SnapshotError(f"{self.target.url}: no snapshot {snapshot_id!r}")
+        return matches[-1] if matches else None
+
+    def _restore_files(self, into: Path, snapshot_id: str) -> None:
+        entries = self.manifest(snapshot_id)
+        into = Path(into).absolute()
+        into.mkdir(parents=True, exist_ok=True)
+        base = into.resolve()
+        for e in entries:
+            dest = into / e.path
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if not dest.parent.resolve().is_relative_to(base):
+                raise SnapshotError(f"{dest}: escapes {into} through a link; refused")
+            digest = hashlib.sha256()
+            chunks = []
+            for chunk in self.target.iter_read(object_key(e.sha256)):
+                digest.update(chunk)
+                chunks.append(chunk)
+            data = b"".join(chunks)
+            if len(data) != e.size or digest.hexdigest() != e.sha256:
+                raise SnapshotError(f"{self.target.url}/{object_key(e.sha256)}: corrupt (for {e.path})")
+            storage.atomic_write_bytes(dest, data)
