@@ -67,7 +67,8 @@ class Plan:
     abandon: list[Abandon] = field(default_factory=list)
     flag_cards: list[dict[str, Any]] = field(default_factory=list)  # cards to flag needs-review
     reported: list[dict[str, Any]] = field(default_factory=list)  # reconciliation findings
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # actions that failed
+    problems: list[str] = field(default_factory=list)  # bad input met on the way (file:line), never fatal
 
 
 def keep(plan: Plan, relpath: str, agent: str | None, reason: str) -> None:
@@ -157,7 +158,7 @@ def plan_dispatch(plan: Plan, ws: Workspace, ttl_s: float) -> None:
         if not paths.dispatch.exists():
             continue
         records, errors = read_all(paths.dispatch, decode_dispatch)
-        plan.errors.extend(str(e) for e in errors)
+        plan.problems.extend(str(e) for e in errors)
         open_: dict[str, DispatchRecord] = {}
         for rec in records:
             if rec.event in ("finished", "abandoned"):
@@ -192,10 +193,10 @@ def plan_reconcile(plan: Plan, ws: Workspace) -> None:
     try:
         view = ws.board.load()
     except Exception as exc:  # noqa: BLE001 - a broken index is reported, the run goes on
-        plan.errors.append(f"{ws.board.index_path}: {exc}")
+        plan.problems.append(f"{ws.board.index_path}: {exc}")
         return
     if view.fallback:
-        plan.errors.append(view.fallback)
+        plan.problems.append(view.fallback)
     known = set(ws.config.agent_names)
     referenced: set[str] = set()
     for card in view.cards.values():
