@@ -81,7 +81,9 @@ def make_app(ws: Workspace, clock: FrozenClock | None = None, poll: bool = False
     """A CatalystApp for ``app.run_test()`` / ``snap_compare``: frozen clock, no polling, no blink."""
     from catalyst_tui.ui.app import CatalystApp
 
-    app = CatalystApp(ws, clock=clock or FrozenClock(), poll=poll, cursor_blink=False,
+    clock = clock or FrozenClock()
+    ws.board.clock = clock  # moves made by the app are stamped with the frozen time too
+    app = CatalystApp(ws, clock=clock, poll=poll, cursor_blink=False,
                       config_dir=ws.root / ".test-config", **kw)
     app.sub_title = ws.root.name  # not the tmp path: snapshots must not depend on it
     return app

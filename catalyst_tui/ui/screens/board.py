@@ -1,13 +1,227 @@
-"""The board (placeholder while the real board is built)."""
+"""The board screen: nine lanes, keyboard card moves through the core, the filter (docs/dashboard.md)."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Static
+from textual.binding import Binding
+from textual.widgets import Input
 
+from catalyst_tui.core.board import Board, IndexView
+from catalyst_tui.core.health import AgentStatus
+from catalyst_tui.ui.board_model import CardFilter, parse_filter, printable
 from catalyst_tui.ui.screens.base import CatalystScreen
+from catalyst_tui.ui.widgets.board_view import BoardView
 
 
 class BoardScreen(CatalystScreen):
+    DEFAULT_CSS = """
+    BoardScreen #board-filter { display: none; height: 1; border: none; padding: 0 1; }
+    BoardScreen #board-filter.-shown { display: block; }
+    """
+    BINDINGS = [
+        Binding("up,k", "cursor('up')", "Up", id="board.up", show=False),
+        Binding("down,j", "cursor('down')", "Down", id="board.down", show=False),
+        Binding("left,h", "cursor('left')", "Left", id="board.left", show=False),
+        Binding("right,l", "cursor('right')", "Right", id="board.right", show=False),
+        Binding("shift+right,greater_than_sign", "shift_column(1)", "Next col", id="board.next_column"),
+        Binding("shift+left,less_than_sign", "shift_column(-1)", "Prev col", id="board.prev_column"),
+        Binding("shift+up", "shift_lane(-1)", "Lane up", id="board.lane_up", show=False),
+        Binding("shift+down", "shift_lane(1)", "Lane down", id="board.lane_down", show=False),
+        Binding("m", "pick", "Move to…", id="board.pick", show=False),
+        Binding("u", "undo", "Undo", id="board.undo"),
+        Binding("ctrl+r", "redo", "Redo", id="board.redo"),
+        Binding("n", "new_card", "New", id="board.new", show=False),
+        Binding("e", "edit_title", "Edit", id="board.edit", show=False),
+        Binding("enter", "details", "Details", id="board.details", show=False),
+        Binding("d", "archive", "Archive", id="board.archive", show=False),
+        Binding("slash", "filter", "Filter", id="board.filter"),
+        Binding("escape", "clear_filter", "Clear filter", id="board.clear_filter", show=False),
+        *[Binding(str(i), f"jump({i})", f"Lane {i}", id=f"board.lane_{i}", show=False) for i in range(1, 10)],
+        Binding("question_mark", "help", "Help", id="board.help"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filter = CardFilter()
+
     def compose_body(self) -> ComposeResult:
-        yield Static(id="board-body")
+        app = self.catalyst
+        yield Input(placeholder="filter: words, agent:NAME, column:NAME, flag:NAME — enter applies, esc clears",
+                    id="board-filter")
+        yield BoardView(app.ws.config.agent_names, list(app.ws.config.board.columns), app.clock)
+
+    def on_mount(self) -> None:
+        self.query_one("#board-filter", Input).cursor_blink = self.catalyst.cursor_blink
+        self.view.focus()
+        app = self.catalyst
+        if app.index.seq:
+            self.view.apply(app.index.cards, self.filter)
+        for status in app.statuses.values():
+            self.view.set_status(status)
+        self.watch(app, "theme", lambda _t: self.view.theme_changed(), init=False)
+
+    @property
+    def view(self) -> BoardView:
+        return self.query_one(BoardView)
+
+    # ------------------------------------------------------------------ data hooks
+    def cards_reloaded(self, view: IndexView, focus: str | None, op: str | None) -> None:
+        self.view.apply(view.cards, self.filter, focus)
+
+    def agents_refreshed(self, statuses: dict[str, AgentStatus]) -> None:
+        for status in statuses.values():
+            self.view.set_status(status)
+
+    # ------------------------------------------------------------------ navigation
+    def action_cursor(self, where: str) -> None:
+        v = self.view
+        if where == "up":
+            v.cursor_up()
+        elif where == "down":
+            v.cursor_down()
+        else:
+            v.cursor_col(-1 if where == "left" else 1)
+
+    def action_jump(self, slot: int) -> None:
+        if slot <= len(self.view.lanes):
+            self.view.set_current(slot - 1)
+
+    def jump_to_agent(self, agent: str) -> None:
+        agents = self.view.agents
+        if agent in agents:
+            self.view.set_current(agents.index(agent))
+
+    # ------------------------------------------------------------------ moves (through the core, in a worker)
+    def _card_for(self, what: str):  # type: ignore[no-untyped-def]
+        card = self.view.focused_card()
+        if card is None:
+            self.notify(f"{what}: no card here", severity="warning")
+            return None
+        if not self.catalyst.guard_write(what):
+            return None
+        return card
+
+    def action_shift_column(self, delta: int) -> None:
+        card = self._card_for("move")
+        if card is None:
+            return
+        columns = self.view.columns
+        pos = columns.index(card.column) + delta
+        if not 0 <= pos < len(columns):
+            self.notify(f"{card.id} is already in the {'last' if delta > 0 else 'first'} column")
+            return
+        target = columns[pos]
+        self.catalyst.run_board_op("move", lambda b: b.move(card.id, column=target), focus=card.id)
+
+    def action_shift_lane(self, delta: int) -> None:
+        card = self._card_for("reassign")
+        if card is None:
+            return
+        agents = self.view.agents
+        pos = agents.index(card.agent) + delta
+        if not 0 <= pos < len(agents):
+            self.notify(f"{card.id}: no lane {'below' if delta > 0 else 'above'}")
+            return
+        target = agents[pos]
+        self.catalyst.run_board_op("move", lambda b: b.move(card.id, agent=target), focus=card.id)
+
+    def action_pick(self) -> None:
+        card = self._card_for("move")
+        if card is None:
+            return
+        from catalyst_tui.ui.screens.move_picker import MovePickerScreen
+
+        def chosen(target: tuple[str, str] | None) -> None:
+            if target is not None:
+                agent, column = target
+                self.catalyst.run_board_op("move", lambda b: b.move(card.id, column=column, agent=agent),
+                                           focus=card.id)
+
+        self.app.push_screen(MovePickerScreen(card, self.view.agents, self.view.columns), chosen)
+
+    def action_undo(self) -> None:
+        if self.catalyst.guard_write("undo"):
+            self.catalyst.run_board_op("undo", Board.undo)
+
+    def action_redo(self) -> None:
+        if self.catalyst.guard_write("redo"):
+            self.catalyst.run_board_op("redo", Board.redo)
+
+    def action_new_card(self) -> None:
+        if not self.catalyst.guard_write("new card"):
+            return
+        from catalyst_tui.ui.screens.text_prompt import TextPromptScreen
+
+        lane = self.view.lane
+        agent, column = lane.agent, lane.columns[lane.col]
+
+        def done(title: str | None) -> None:
+            if title:
+                self.catalyst.run_board_op("add", lambda b: b.add(agent, title, column=column))
+
+        self.app.push_screen(TextPromptScreen(f"New card in {agent} / {column}:",
+                                              blink=self.catalyst.cursor_blink), done)
+
+    def action_edit_title(self) -> None:
+        card = self._card_for("edit")
+        if card is None:
+            return
+        from catalyst_tui.ui.screens.text_prompt import TextPromptScreen
+
+        def done(title: str | None) -> None:
+            if title and title != card.title:
+                self.catalyst.run_board_op("edit", lambda b: b.edit_title(card.id, title), focus=card.id)
+
+        self.app.push_screen(TextPromptScreen(f"Title of {card.id}:", card.title,
+                                              blink=self.catalyst.cursor_blink), done)
+
+    def action_archive(self) -> None:
+        card = self._card_for("archive")
+        if card is None:
+            return
+        from catalyst_tui.ui.screens.confirm import ConfirmScreen
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.catalyst.run_board_op("archive", lambda b: b.archive(card.id))
+
+        question = Text("Archive ") + Text(printable(card.title[:300]), style="bold") + Text(f" ({card.id})?")
+        self.app.push_screen(ConfirmScreen(question), done)
+
+    def action_details(self) -> None:
+        card = self.view.focused_card()
+        if card is None:
+            return
+        from catalyst_tui.ui.screens.card_detail import CardDetailScreen
+
+        self.app.push_screen(CardDetailScreen(card, self.catalyst.board, self.catalyst.clock))
+
+    # ------------------------------------------------------------------ filter and help
+    def action_filter(self) -> None:
+        inp = self.query_one("#board-filter", Input)
+        inp.add_class("-shown")
+        inp.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "board-filter":
+            self.set_filter(event.value)
+            self.view.focus()
+
+    def set_filter(self, text: str) -> None:
+        self.filter = parse_filter(text)
+        inp = self.query_one("#board-filter", Input)
+        inp.set_class(self.filter.active, "-shown")
+        if inp.value != text:
+            inp.value = text
+        self.view.apply(self.catalyst.index.cards, self.filter)
+
+    def action_clear_filter(self) -> None:
+        self.set_filter("")
+        self.view.focus()
+
+    def action_help(self) -> None:
+        from catalyst_tui.ui.screens.help import HelpScreen
+
+        sections = [("Board", list(self.BINDINGS)), ("App", list(self.app.BINDINGS))]
+        self.app.push_screen(HelpScreen("catalyst-tui keys", sections))

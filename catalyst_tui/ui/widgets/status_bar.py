@@ -41,7 +41,7 @@ class StatusBar(Static):
         for name, entry in SCREENS.items():
             label = f"{entry.key.upper()} {entry.title}"
             text.append(label, style="bold underline" if name == current else "")
-            text.append("  ")
+            text.append(" │ ", style="dim")
         last = getattr(app, "last_updated", 0.0)
         clock = getattr(app, "clock", None)
         if last and clock is not None:

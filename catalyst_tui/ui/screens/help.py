@@ -1,0 +1,51 @@
+"""``?``: every key of the screen below and of the app, from the bindings themselves."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+def _rows(bindings: list[BindingType]) -> list[tuple[str, str, str]]:
+    rows = []
+    for b in bindings:
+        if not isinstance(b, Binding):
+            continue
+        keys = ", ".join(k.strip() for k in b.key.split(","))
+        rows.append((keys, b.description or b.action, b.id or ""))
+    return rows
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 90%; max-width: 100; height: 90%; border: thick $primary;
+                                  background: $surface; padding: 0 1; }
+    """
+    BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="help.close")]
+
+    def __init__(self, title: str, sections: list[tuple[str, list[BindingType]]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.sections = sections
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body"):
+            yield Static(Text(self.title_text, style="bold"))
+            for name, bindings in self.sections:
+                table = Table(title=name, title_justify="left", expand=True, show_edge=False)
+                table.add_column("keys", no_wrap=True, style="bold")
+                table.add_column("what")
+                table.add_column("binding id", style="dim", no_wrap=True)
+                for keys, what, bid in _rows(bindings):
+                    table.add_row(Text(keys), Text(what), Text(bid))
+                yield Static(table)
+            yield Static(Text("Remap any key by its binding id (docs/dashboard.md). esc closes.", style="dim"))
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,135 @@
+"""The nine lanes on one screen. Lanes are mounted once; updates only redraw changed lanes.
+
+Height: every lane gets ``k`` rows (1 at 80x24, up to 4 on tall terminals) and the focused
+lane takes the rest, so all lanes stay on screen at 80x24.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from catalyst_tui.core.health import AgentStatus
+from catalyst_tui.core.models import Card
+from catalyst_tui.ui.board_model import CardFilter, Grouped, group
+from catalyst_tui.ui.widgets.lane import BADGE_W, COUNT_W, NAME_W, LaneView
+
+
+def lane_heights(avail: int, lanes: int, focused: int) -> list[int]:
+    """Rows per lane: ``k`` for the others, the rest (at least 2 more) for the focused one."""
+    if lanes == 0:
+        return []
+    k = max(1, min(4, (avail - 20) // max(1, lanes - 1)))
+    while k > 1 and avail - k * (lanes - 1) < 8:
+        k -= 1
+    heights = [k] * lanes
+    heights[focused] = max(1, avail - k * (lanes - 1))
+    return heights
+
+
+class BoardView(Vertical, can_focus=True):
+    DEFAULT_CSS = """
+    BoardView { height: 1fr; }
+    BoardView > #board-head { height: 1; color: $text-muted; text-style: bold; }
+    BoardView > LaneView.-focused { background: $lane-focus; }
+    """
+
+    def __init__(self, agents: list[str], columns: list[str], clock: Callable[[], float]) -> None:
+        super().__init__(id="board")
+        self.agents = agents
+        self.columns = columns
+        self.lanes = [LaneView(a, i, columns, clock) for i, a in enumerate(agents, start=1)]
+        self.lane_of = {lane.agent: lane for lane in self.lanes}
+        self.current = 0
+        self.grouped = Grouped()
+        self.rebuilds = 0  # full re-mounts of lanes: stays 0 after start (the benchmark checks it)
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._head_text(), id="board-head")
+        yield from self.lanes
+
+    def on_mount(self) -> None:
+        self.lanes[self.current].set_lane_focused(True)
+
+    def _head_text(self) -> Text:
+        text = Text(" " * 2 + "agent".ljust(NAME_W) + "health".ljust(BADGE_W), no_wrap=True)
+        for col in self.columns:
+            text.append(col[: COUNT_W - 1].rjust(COUNT_W - 1) + " ")
+        text.append(" focused card")
+        return text
+
+    def on_resize(self) -> None:
+        self.layout_lanes()
+
+    def layout_lanes(self) -> None:
+        avail = self.size.height - 1
+        for lane, h in zip(self.lanes, lane_heights(avail, len(self.lanes), self.current), strict=True):
+            if lane.styles.height is None or lane.styles.height.value != h:
+                lane.styles.height = h
+
+    # ------------------------------------------------------------------ data
+    def apply(self, cards: dict[str, Card], flt: CardFilter | None, focus: str | None = None) -> list[str]:
+        """Show a new index; only lanes whose cards changed redraw. Returns those lanes' agents."""
+        self.grouped = group(cards.values(), self.agents, self.columns, flt)
+        changed = []
+        for lane in self.lanes:
+            if lane.set_cards(self.grouped.lanes[lane.agent]):
+                changed.append(lane.agent)
+        if focus is not None:
+            self.follow(focus)
+        return changed
+
+    def follow(self, card_id: str) -> bool:
+        """Put the cursor on ``card_id`` (and its lane), wherever it is now."""
+        for i, lane in enumerate(self.lanes):
+            if lane.focus_card(card_id):
+                self.set_current(i)
+                return True
+        return False
+
+    def set_status(self, status: AgentStatus) -> None:
+        lane = self.lane_of.get(status.name)
+        if lane is not None:
+            lane.set_status(status)
+
+    # ------------------------------------------------------------------ cursor
+    @property
+    def lane(self) -> LaneView:
+        return self.lanes[self.current]
+
+    def focused_card(self) -> Card | None:
+        return self.lane.focused_card()
+
+    def set_current(self, index: int) -> None:
+        index = max(0, min(index, len(self.lanes) - 1))
+        if index == self.current:
+            return
+        self.lanes[self.current].set_lane_focused(False)
+        self.current = index
+        self.lanes[index].set_lane_focused(True)
+        self.layout_lanes()
+
+    def cursor_up(self) -> None:
+        if not self.lane.move_row(-1) and self.current > 0:
+            col = self.lane.col
+            self.set_current(self.current - 1)
+            self.lane.col = col
+            self.lane.go_to_row(len(self.lane.cards[col]) - 1)
+
+    def cursor_down(self) -> None:
+        if not self.lane.move_row(1) and self.current < len(self.lanes) - 1:
+            col = self.lane.col
+            self.set_current(self.current + 1)
+            self.lane.col = col
+            self.lane.go_to_row(0)
+
+    def cursor_col(self, delta: int) -> None:
+        self.lane.move_col(delta)
+
+    def theme_changed(self) -> None:
+        for lane in self.lanes:
+            lane.theme_changed()

@@ -1,0 +1,228 @@
+"""One agent's lane: ONE widget draws all of its cards (Line API), so cards are never widgets.
+
+Row 0 is the lane's summary (agent, health badge, per-column counts, focused card). When the
+lane has more rows, the columns are laid out across: a header row, then the cards, scrolled
+so the lane's cursor stays visible. Only the rows on screen are ever rendered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.style import Style
+from rich.text import Text
+from textual.color import Color
+from textual.strip import Strip
+from textual.widget import Widget
+
+from catalyst_tui.core.health import AgentStatus
+from catalyst_tui.core.humanize import age
+from catalyst_tui.core.models import Card, Health
+from catalyst_tui.ui.board_model import printable
+
+NAME_W = 9
+BADGE_W = 13
+COUNT_W = 5
+BADGES = {Health.OK: "● ok", Health.DEGRADED: "▲ degraded", Health.QUARANTINED: "■ quarantined",
+          Health.OFFLINE: "○ offline"}
+
+
+def summary_prefix_width(ncols: int) -> int:
+    return 2 + NAME_W + BADGE_W + COUNT_W * ncols
+
+
+class LaneView(Widget):
+    DEFAULT_CSS = """
+    LaneView { height: 1; width: 1fr; }
+    """
+
+    def __init__(self, agent: str, slot: int, columns: list[str], clock: Callable[[], float]) -> None:
+        super().__init__(id=f"lane-{agent}")
+        self.agent = agent
+        self.slot = slot  # 1-based: the lane's number key and its $agent-N colour
+        self.columns = columns
+        self.clock = clock
+        self.cards: list[list[Card]] = [[] for _ in columns]
+        self.status: AgentStatus | None = None
+        self.col = 0
+        self.rows = [0] * len(columns)
+        self.scroll = [0] * len(columns)
+        self.lane_focused = False
+        self.redraws = 0  # how many times this lane was asked to redraw (the benchmark checks it)
+        self._styles: dict[str, Style] = {}
+
+    # ------------------------------------------------------------------ state
+    def set_cards(self, cols: list[list[Card]], keep: str | None = None) -> bool:
+        """Replace the lane's cards; returns False (and draws nothing) when nothing changed."""
+        if cols == self.cards:
+            return False
+        keep = keep or (c.id if (c := self.focused_card()) else None)
+        self.cards = cols
+        if keep is None or not self.focus_card(keep):
+            self._clamp()
+        self._redraw()
+        return True
+
+    def set_status(self, status: AgentStatus) -> None:
+        old = self.status
+        self.status = status
+        if old is None or old.health != status.health or old.reasons != status.reasons:
+            self._redraw()
+
+    def set_lane_focused(self, on: bool) -> None:
+        if on != self.lane_focused:
+            self.lane_focused = on
+            self.set_class(on, "-focused")
+            self._redraw()
+
+    def theme_changed(self) -> None:
+        self._styles.clear()
+        self._redraw()
+
+    def _redraw(self) -> None:
+        self.redraws += 1
+        self.refresh()
+
+    def _clamp(self) -> None:
+        self.col = max(0, min(self.col, len(self.columns) - 1))
+        for i, col in enumerate(self.cards):
+            self.rows[i] = max(0, min(self.rows[i], len(col) - 1))
+
+    def focused_card(self) -> Card | None:
+        col = self.cards[self.col]
+        row = self.rows[self.col]
+        return col[row] if 0 <= row < len(col) else None
+
+    def focus_card(self, card_id: str) -> bool:
+        for ci, col in enumerate(self.cards):
+            for ri, card in enumerate(col):
+                if card.id == card_id:
+                    self.col, self.rows[ci] = ci, ri
+                    self._redraw()
+                    return True
+        return False
+
+    def move_row(self, delta: int) -> bool:
+        """Move the cursor within the column; False at the edge (the board then changes lane)."""
+        row = self.rows[self.col] + delta
+        if not 0 <= row < len(self.cards[self.col]):
+            return False
+        self.rows[self.col] = row
+        self._redraw()
+        return True
+
+    def move_col(self, delta: int) -> None:
+        self.col = max(0, min(self.col + delta, len(self.columns) - 1))
+        self._redraw()
+
+    def go_to_row(self, row: int) -> None:
+        self.rows[self.col] = max(0, min(row, len(self.cards[self.col]) - 1))
+        self._redraw()
+
+    # ------------------------------------------------------------------ drawing
+    def _style(self, name: str, bold: bool = False) -> Style:
+        key = f"{name}/{bold}"
+        style = self._styles.get(key)
+        if style is None:
+            value = self.app.theme_variables.get(name)
+            color = Color.parse(value).rich_color if value else None
+            if name in ("card-focus", "lane-focus"):
+                style = Style(bgcolor=color, bold=bold or None)
+            else:
+                style = Style(color=color, bold=bold or None)
+            self._styles[key] = style
+        return style
+
+    def summary(self, width: int) -> Text:
+        text = Text(no_wrap=True, end="")
+        text.append("▌", self._style(f"agent-{self.slot}"))
+        text.append(f"{self.slot}", "dim")
+        name = Text(printable(self.agent), style=self._style(f"agent-{self.slot}", bold=True))
+        name.truncate(NAME_W - 1, overflow="ellipsis", pad=True)
+        text.append_text(name)
+        text.append(" ")
+        if self.status is None:
+            text.append("… loading".ljust(BADGE_W), "dim")
+        else:
+            badge = BADGES[self.status.health]
+            text.append(badge.ljust(BADGE_W)[:BADGE_W], self._style(f"status-{self.status.health.value}"))
+        for col in self.cards:
+            text.append(f"{len(col):>{COUNT_W - 1}} ", "bold" if col else "dim")
+        rest = width - text.cell_len - 1
+        card = self.focused_card()
+        if rest > 3 and card is not None:
+            title = Text(" " + printable(card.title))
+            title.truncate(rest, overflow="ellipsis")
+            text.append_text(title)
+        elif rest > 3 and self.status is not None and self.status.reasons and not any(self.cards):
+            text.append(" " + printable("; ".join(self.status.reasons))[: rest - 1], "dim italic")
+        return text
+
+    def _unit(self, colw: int) -> int:
+        return 2 if (self.lane_focused and colw < 40) else 1
+
+    def _top(self) -> int:
+        """The first card row: the focused lane has a column-header row, the others do not."""
+        return 2 if self.lane_focused else 1
+
+    def _visible_cards(self, height: int, colw: int) -> int:
+        return max(1, (height - self._top()) // self._unit(colw))
+
+    def _keep_visible(self, height: int, colw: int) -> None:
+        vis = self._visible_cards(height, colw)
+        for ci in range(len(self.columns)):
+            row, top = self.rows[ci], self.scroll[ci]
+            if row < top:
+                self.scroll[ci] = row
+            elif row >= top + vis:
+                self.scroll[ci] = row - vis + 1
+            self.scroll[ci] = max(0, min(self.scroll[ci], max(0, len(self.cards[ci]) - vis)))
+
+    def _cell(self, ci: int, y: int, colw: int, height: int) -> Text:
+        """Row ``y`` (>= 1) of column ``ci``, exactly ``colw`` cells wide."""
+        cur = self.lane_focused and ci == self.col
+        if y == 1 and self.lane_focused:
+            head = Text(f"{self.columns[ci]} ({len(self.cards[ci])})",
+                        style=Style(bold=True, underline=cur) + (self._style("card-focus") if cur else Style()))
+            head.truncate(colw - 1, overflow="ellipsis", pad=True)
+            head.append("│", "dim")
+            return head
+        unit = self._unit(colw)
+        idx = self.scroll[ci] + (y - self._top()) // unit
+        part = (y - self._top()) % unit
+        col = self.cards[ci]
+        cell = Text(no_wrap=True, end="")
+        if idx < len(col):
+            card = col[idx]
+            focus = cur and idx == self.rows[ci]
+            flags = (" ⚑" + ",".join(printable(f) for f in card.flags)) if card.flags else ""
+            meta = f"{card.id} {age(max(0.0, self.clock() - card.moved))}{flags}"
+            if part == 0:
+                cell.append(printable(card.title))
+                if unit == 1:
+                    room = colw - 1 - len(meta) - 1
+                    cell.truncate(max(1, room), overflow="ellipsis", pad=True)
+                    cell.append(" " + meta, "dim")
+            else:
+                cell.append("  " + meta, "dim")
+            if focus:
+                cell.stylize(self._style("card-focus", bold=True))
+        cell.truncate(colw - 1, overflow="ellipsis", pad=True)
+        cell.append("│", "dim")
+        return cell
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        height = self.size.height
+        base = self.rich_style
+        if y == 0:
+            line = self.summary(width)
+        else:
+            n = len(self.columns)
+            colw = max(4, width // n)
+            self._keep_visible(height, colw)
+            line = Text(no_wrap=True, end="")
+            for ci in range(n):
+                line.append_text(self._cell(ci, y, colw, height))
+        segments = list(line.render(self.app.console))
+        return Strip(segments).crop_extend(0, width, base).apply_style(base)
