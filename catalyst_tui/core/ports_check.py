@@ -39,11 +39,14 @@ class PortStatus(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(PortStatus).index(self)
+        return _RANK[self]
 
     @property
     def is_problem(self) -> bool:
         return self is not PortStatus.UP
+
+
+_RANK = {s: i for i, s in enumerate(PortStatus)}
 
 
 @dataclass(slots=True)
@@ -148,15 +151,6 @@ def _norm(text: str) -> str:
     return _NON_ALNUM.sub("", text.lower())
 
 
-def looks_like(entry: PortEntry, listener: Listener) -> bool | None:
-    """Does the listening process look like the documented service? None: the owner is unknown."""
-    proc = listener.process
-    if proc is None or proc.name is None:
-        return None
-    want = _norm(entry.process or entry.service)
-    return bool(want) and want in _norm(proc.name + " " + proc.command)
-
-
 def guess_agent(listeners: list[Listener], agents: list[str]) -> str | None:
     """An undocumented listener's agent, from ``agents/<name>`` in its command line."""
     for lst in listeners:
@@ -174,7 +168,7 @@ def _describe_pids(listeners: list[Listener]) -> str:
                              for lst in listeners if lst.pid is not None}))
 
 
-def _judge_documented(row: PortRow, doc: PortsDoc) -> None:
+def _judge_documented(row: PortRow, doc: PortsDoc, matcher: _Matcher) -> None:
     entries = row.entries
     first = entries[0]
     row.owner, row.agent = first.owner, first.agent
@@ -191,7 +185,7 @@ def _judge_documented(row: PortRow, doc: PortsDoc) -> None:
     if not row.listeners:
         row.escalate(PortStatus.DOWN, "nothing listening")
         return
-    verdicts = [looks_like(first, lst) for lst in row.listeners]
+    verdicts = [matcher.looks_like(first, lst) for lst in row.listeners]
     if any(v is False for v in verdicts) and not any(v is True for v in verdicts):
         want = first.process or first.service
         row.escalate(PortStatus.WRONG_OWNER, f"{_describe_pids(row.listeners)} does not look like {want!r}")
@@ -199,15 +193,54 @@ def _judge_documented(row: PortRow, doc: PortsDoc) -> None:
         row.reasons.append(OWNER_UNKNOWN)
 
 
-def _judge_undocumented(row: PortRow, doc: PortsDoc, agents: list[str]) -> None:
+class _Matcher:
+    """Which documented entries a process looks like, computed once per process (a scan may
+    show one process on hundreds of ports)."""
+
+    def __init__(self, entries: list[PortEntry]) -> None:
+        self.wants = [(e, _norm(e.process or e.service)) for e in entries]
+        self.hay: dict[int | None, str] = {}
+        self.cache: dict[int | None, dict[str, PortEntry]] = {}
+
+    def haystack(self, lst: Listener) -> str | None:
+        proc = lst.process
+        if proc is None or proc.name is None:
+            return None
+        if lst.pid not in self.hay:
+            self.hay[lst.pid] = _norm(proc.name + " " + proc.command)
+        return self.hay[lst.pid]
+
+    def looks_like(self, entry: PortEntry, lst: Listener) -> bool | None:
+        hay = self.haystack(lst)
+        if hay is None:
+            return None
+        want = _norm(entry.process or entry.service)
+        return bool(want) and want in hay
+
+    def matches(self, lst: Listener) -> dict[str, PortEntry]:
+        """The first documented entry of each class this listener's process looks like."""
+        hay = self.haystack(lst)
+        if hay is None:
+            return {}
+        if lst.pid not in self.cache:
+            found: dict[str, PortEntry] = {}
+            for e, want in self.wants:
+                if want and e.cls not in found and want in hay:
+                    found[e.cls] = e
+            self.cache[lst.pid] = found
+        return self.cache[lst.pid]
+
+
+def _judge_undocumented(row: PortRow, matcher: _Matcher, agents: list[str]) -> None:
     row.agent = guess_agent(row.listeners, agents)
     assert row.band is not None
-    for e in doc.entries:
-        if e.cls != row.band.cls and any(looks_like(e, lst) for lst in row.listeners):
-            row.escalate(PortStatus.WRONG_BAND, f"looks like {e.service} (class {e.cls}, documented on port "
-                         f"{e.port}) but listens in band {row.band.label}")
-            row.owner, row.agent = e.owner, e.agent
-            return
+    for lst in row.listeners:
+        for cls, e in matcher.matches(lst).items():
+            if cls != row.band.cls:
+                row.escalate(PortStatus.WRONG_BAND, f"looks like {e.service} (class {e.cls}, documented on port "
+                             f"{e.port}) but listens in band {row.band.label}")
+                row.owner, row.agent = e.owner, e.agent
+                return
     row.escalate(PortStatus.UNDOCUMENTED, f"listening in band {row.band.label}, not in PORTS.md")
 
 
@@ -215,13 +248,14 @@ def check(doc: PortsDoc, scan: ScanResult, agents: list[str] | None = None) -> P
     """Every documented port and every in-band listener, with its status."""
     live = scan.by_port()
     rows: list[PortRow] = []
-    documented: set[tuple[int, str]] = set()
+    documented: dict[tuple[int, str], list[PortEntry]] = {}
     for e in doc.entries:
         for proto in e.protocols:
-            documented.add((e.port, proto))
-    for port, proto in sorted(documented):
-        row = PortRow(port, proto, doc.band_of_port(port), doc.entries_for(port, proto), live.get((port, proto), []))
-        _judge_documented(row, doc)
+            documented.setdefault((e.port, proto), []).append(e)
+    matcher = _Matcher(doc.entries)
+    for (port, proto), entries in sorted(documented.items()):
+        row = PortRow(port, proto, doc.band_of_port(port), entries, live.get((port, proto), []))
+        _judge_documented(row, doc, matcher)
         rows.append(row)
     unbanded = 0
     for (port, proto), listeners in sorted(live.items()):
@@ -232,7 +266,7 @@ def check(doc: PortsDoc, scan: ScanResult, agents: list[str] | None = None) -> P
             unbanded += 1
             continue
         row = PortRow(port, proto, band, [], listeners)
-        _judge_undocumented(row, doc, agents or [])
+        _judge_undocumented(row, matcher, agents or [])
         rows.append(row)
     rows.sort(key=sort_key)
     return PortsReport(doc.source, doc, scan, rows, unbanded)
