@@ -1,0 +1,231 @@
+"""Push and spoke against a directory target (file://)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import pytest
+from snaphelpers import tree, write
+
+from catalyst_tui.core.snapshot import SnapshotError, canonical, sha256_hex
+from catalyst_tui.core.snapshot_push import load_state, push, save_state, state_path
+from catalyst_tui.core.snapshot_spoke import POINTER, Mirror, Record, SpokeRefused, manifest_key, object_key
+from catalyst_tui.core.targets import FileTarget, TargetError, open_target
+from catalyst_tui.core.workspace import Workspace
+
+Make = Callable[..., Workspace]
+
+
+def mirror_of(path: Path) -> Mirror:
+    return Mirror(FileTarget(path))
+
+
+def test_first_push_then_noop_then_incremental(make_ws: Make, tmp_path: Path) -> None:
+    ws = make_ws({"data/a": b"a" * 100, "data/b": b"b" * 200})
+    url = f"file://{tmp_path / 'mirror'}"
+    first = push(ws, url)
+    assert not first.noop and first.record.seq == 1
+    assert first.objects_sent == first.objects_total == len(set(FileTarget(tmp_path / 'mirror').list('objects')))
+    assert first.bytes_sent == first.record.size  # every object was new
+    mirror = mirror_of(tmp_path / "mirror")
+    assert mirror.current() == first.record
+    assert mirror.verify() == []
+    again = push(ws, url)
+    assert again.noop and again.record == first.record and again.objects_sent == 0
+    assert mirror.current() == first.record  # the pointer did not move
+    write(ws.root, "data/b", b"B" * 200)
+    third = push(ws, url)
+    assert not third.noop and third.record.seq == 2
+    assert third.objects_sent == 1 and third.bytes_sent == 200
+    assert mirror.current() == third.record
+    assert [r.seq for r in mirror.history()] == [1, 2]
+    hub = load_state(ws)
+    assert hub is not None and hub.seq == 2 and hub.generation == third.record.generation
+    assert [h["seq"] for h in hub.history] == [1, 2]
+
+
+def test_restore_gives_back_the_workspace_files(make_ws: Make, tmp_path: Path) -> None:
+    ws = make_ws({"data/a": os.urandom(5000), "data/sub/b": b"bee"})
+    push(ws, f"file://{tmp_path / 'm'}")
+    out = tmp_path / "restored"
+    rec = mirror_of(tmp_path / "m").restore(out)
+    assert rec is not None
+    restored = tree(out)
+    original = tree(ws.root)
+    assert restored == {k: v for k, v in original.items() if k in restored}
+    assert {"data/a", "data/sub/b", "catalyst.toml", "board/index.json", "PORTS.md"} <= set(restored)
+    assert Workspace.open(out).config.snapshot.keep == ws.config.snapshot.keep
+
+
+def test_default_target_is_relative_to_the_workspace(make_ws: Make) -> None:
+    ws = make_ws({"data/a": b"1"})
+    result = push(ws)
+    assert result.url == "file://mirror"
+    assert mirror_of(ws.root / "mirror").current() == result.record
+
+
+def test_retention_keeps_the_last_k_and_garbage_collects(make_ws: Make, tmp_path: Path) -> None:
+    ws = make_ws({"data/a": b"0"}, keep=3)
+    url = f"file://{tmp_path / 'm'}"
+    records = []
+    for i in range(6):
+        write(ws.root, "data/a", f"content {i}".encode())
+        records.append(push(ws, url).record)
+    mirror = mirror_of(tmp_path / "m")
+    assert [r.seq for r in mirror.history()] == [4, 5, 6]
+    assert mirror.current() == records[-1]
+    kept_manifests = set(FileTarget(tmp_path / "m").list("manifests"))
+    assert kept_manifests == {f"{r.id}.json" for r in records[-3:]}
+    objects = set(FileTarget(tmp_path / "m").list("objects"))
+    assert sha256_hex(b"content 0") not in objects and sha256_hex(b"content 5") in objects
+    for r in records[-3:]:
+        assert mirror.verify(r.id) == []
+
+
+def test_a_bit_flipped_object_is_refused_and_the_next_push_repairs_it(make_ws: Make, tmp_path: Path) -> None:
+    ws = make_ws({"data/a": b"a" * 4096, "data/b": b"b" * 10})
+    url = f"file://{tmp_path / 'm'}"
+    first = push(ws, url)
+    obj = tmp_path / "m" / object_key(sha256_hex(b"a" * 4096))
+    data = bytearray(obj.read_bytes())
+    data[100] ^= 0x01
+    obj.write_bytes(bytes(data))
+    mirror = mirror_of(tmp_path / "m")
+    problems = mirror.verify()
+    assert len(problems) == 1 and "hash mismatch" in problems[0]
+    write(ws.root, "data/b", b"changed")
+    with pytest.raises(SpokeRefused, match="hash mismatch"):
+        push(ws, url)
+    assert mirror.current() == first.record  # the pointer did not move
+    assert not obj.exists()  # the bad object was removed ...
+    repaired = push(ws, url)  # ... so the next push uploads it again
+    assert repaired.record.seq > first.record.seq and mirror.verify() == []
+
+
+def test_a_truncated_object_is_refused(make_ws: Make, tmp_path: Path) -> None:
+    ws = make_ws({"data/a": b"a" * 4096})
+    url = f"file://{tmp_path / 'm'}"
+    first = push(ws, url)
+    write(ws.root, "data/a", b"z" * 4096)
+    target = FileTarget(tmp_path / "m")
+    # Plant a truncated object with the new content's name, as a crashed upload could leave it.
+    target.write_bytes(object_key(sha256_hex(b"z" * 4096)), b"z" * 4095)
+    assert target.size(object_key(sha256_hex(b"z" * 4096))) == 4095
+    result = push(ws, url)  # the pusher sees the wrong size and uploads it again
+    assert result.objects_sent >= 1 and mirror_of(tmp_path / "m").verify() == []
+    # A commit of a record whose object is truncated on the target is refused by the spoke.
+    rec = result.record
+    (tmp_path / "m" / object_key(sha256_hex(b"z" * 4096))).write_bytes(b"z" * 10)
+    with pytest.raises(SpokeRefused, match="truncated"):
+        mirror_of(tmp_path / "m").commit(Record(rec.id, rec.generation, rec.seq + 1, rec.created, rec.files,
+                                                rec.size))
+    assert mirror_of(tmp_path / "m").current() == rec != first.record
+
+
+def test_an_older_sequence_is_refused(make_ws: Make, tmp_path: Path) -> None:
+    ws = make_ws({"data/a": b"1"})
+    url = f"file://{tmp_path / 'm'}"
+    push(ws, url)
+    old_state = state_path(ws).read_bytes()
+    write(ws.root, "data/a", b"2")
+    second = push(ws, url)
+    state_path(ws).write_bytes(old_state)  # the hub's state rolled back (restored from a backup)
+    write(ws.root, "data/a", b"3")
+    with pytest.raises(SpokeRefused, match="sequence 2 is not above the current 2"):
+        push(ws, url)
+    assert mirror_of(tmp_path / "m").current() == second.record
+
+
+def test_a_foreign_generation_is_refused_unless_adopted(make_ws: Make, tmp_path: Path) -> None:
+    url = f"file://{tmp_path / 'm'}"
+    hub1 = make_ws({"data/a": b"one"})
+    hub2 = make_ws({"data/a": b"two"})
+    first = push(hub1, url)
+    with pytest.raises(SpokeRefused, match="foreign generation"):
+        push(hub2, url)
+    assert mirror_of(tmp_path / "m").current() == first.record
+    adopted = push(hub2, url, adopt=True)
+    assert mirror_of(tmp_path / "m").current() == adopted.record
+    assert adopted.record.generation != first.record.generation
+    with pytest.raises(SpokeRefused, match="foreign generation"):
+        push(hub1, url)  # now hub1 is the foreign one
+
+
+def test_unknown_manifest_version_is_refused_at_commit(make_ws: Make, tmp_path: Path) -> None:
+    ws = make_ws({"data/a": b"1"})
+    first = push(ws, f"file://{tmp_path / 'm'}")
+    target = FileTarget(tmp_path / "m")
+    bad = canonical({"files": [], "version": 99})
+    bad_id = sha256_hex(bad)
+    target.write_bytes(manifest_key(bad_id), bad)
+    with pytest.raises(SpokeRefused, match="unknown manifest version 99"):
+        Mirror(target).commit(Record(bad_id, first.record.generation, 5, 0.0, 0, 0))
+    assert Mirror(target).current() == first.record
+
+
+def test_a_manifest_that_is_not_its_id_is_refused(make_ws: Make, tmp_path: Path) -> None:
+    ws = make_ws({"data/a": b"1"})
+    first = push(ws, f"file://{tmp_path / 'm'}")
+    target = FileTarget(tmp_path / "m")
+    evil = canonical({"files": [{"path": "../x", "sha256": "a" * 64, "size": 1}], "version": 1})
+    fake_id = "f" * 64
+    target.write_bytes(manifest_key(fake_id), evil)
+    with pytest.raises(SpokeRefused, match="hash mismatch"):
+        Mirror(target).commit(Record(fake_id, first.record.generation, 9, 0.0, 1, 1))
+    real_id = sha256_hex(evil)
+    target.write_bytes(manifest_key(real_id), evil)
+    with pytest.raises(SpokeRefused, match="contains '..'"):
+        Mirror(target).commit(Record(real_id, first.record.generation, 9, 0.0, 1, 1))
+    assert Mirror(target).current() == first.record
+
+
+def test_a_corrupt_pointer_is_a_clear_error(make_ws: Make, tmp_path: Path) -> None:
+    ws = make_ws({"data/a": b"1"})
+    push(ws, f"file://{tmp_path / 'm'}")
+    (tmp_path / "m" / POINTER).write_bytes(b'{"version": 7}')
+    with pytest.raises(SnapshotError, match="CURRENT: unknown record version 7"):
+        mirror_of(tmp_path / "m").current()
+
+
+def test_unreadable_hub_state_refuses_to_guess_a_generation(make_ws: Make, tmp_path: Path) -> None:
+    ws = make_ws({"data/a": b"1"})
+    push(ws, f"file://{tmp_path / 'm'}")
+    state_path(ws).write_bytes(b"{torn")
+    with pytest.raises(SnapshotError, match="snapshot-state.json: unreadable"):
+        push(ws, f"file://{tmp_path / 'm'}")
+
+
+def test_seq_reservation_survives_a_crash_after_the_switch(make_ws: Make, tmp_path: Path) -> None:
+    ws = make_ws({"data/a": b"1"})
+    url = f"file://{tmp_path / 'm'}"
+    push(ws, url)
+    state = load_state(ws)
+    assert state is not None
+    write(ws.root, "data/a", b"2")
+    second = push(ws, url)
+    # Simulate a crash after the switch but before the hub recorded seq 2: only the reservation is left.
+    state.reserved = 2
+    save_state(ws, state)
+    write(ws.root, "data/a", b"3")
+    third = push(ws, url)
+    assert third.record.seq == 3 > second.record.seq
+
+
+def test_unsupported_scheme_and_bad_keys() -> None:
+    with pytest.raises(TargetError, match="unsupported target scheme 'ftp'"):
+        open_target("ftp://example/x")
+    target = FileTarget(Path("/nonexistent"))
+    for key in ("../x", "/abs", "a/../../b", ""):
+        with pytest.raises(TargetError):
+            target.read(key)
+
+
+def test_pointer_record_is_canonical_json(make_ws: Make, tmp_path: Path) -> None:
+    ws = make_ws({"data/a": b"1"})
+    rec = push(ws, f"file://{tmp_path / 'm'}").record
+    data = (tmp_path / "m" / POINTER).read_bytes()
+    assert data == canonical(orjson.loads(data))
+    assert Record.parse(data, "x") == rec
