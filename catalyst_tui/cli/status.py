@@ -1,40 +1,54 @@
-"""``catalyst-tui status [--json]``: exit 0 when all tenants are healthy, 1 when any is not."""
+"""``catalyst-tui status [--json] [--window 1m|5m|1h]``: per-agent health from the metrics engine.
+
+The same :class:`~catalyst_tui.core.health.WorkspaceMonitor` and triage as the dashboard, so
+scripts and alerting see what the screen shows. Exit codes: 0 all tenants healthy (and the
+index readable), 1 any tenant not healthy (or the index on its fallback copy), 2 usage error.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json
+from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json, safe
 from catalyst_tui.core.humanize import duration_ms
+from catalyst_tui.core.metrics import WINDOWS
 from catalyst_tui.core.models import Health
+from catalyst_tui.core.triage import triage
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("status", help="per-agent health (exit 1 when any tenant is not healthy)")
     add_workspace_arg(p)
     add_json_flag(p)
+    p.add_argument("--window", choices=list(WINDOWS), default=None,
+                   help="metrics window (default: [metrics] window in catalyst.toml)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
-    statuses = ws.monitor().refresh_all()
+    monitor = ws.monitor()
+    if getattr(args, "window", None):
+        monitor.window = args.window
+    statuses = monitor.refresh_all()
     view = ws.board.load()
     unhealthy = [s for s in statuses.values() if s.health is not Health.OK]
+    tri = triage(statuses.values(), shared_fraction=ws.config.health.shared_fraction)
     if args.json:
         print_json({
             "workspace": str(ws.root),
+            "window": monitor.window,
             "healthy": not unhealthy,
             "affected": [s.name for s in unhealthy],
+            "triage": {"text": tri.text, "scope": tri.scope, "affected": list(tri.affected)},
             "index": {"seq": view.seq, "cards": len(view.cards), "fallback": view.fallback},
             "agents": [s.to_json() for s in statuses.values()],
         })
     else:
-        summary = f"all {len(statuses)} healthy" if not unhealthy else f"{len(unhealthy)} of {len(statuses)} affected"
-        print(summary + (f"  (index: {view.fallback})" if view.fallback else ""))
+        print(safe(tri.text) + (f"  (index: {safe(view.fallback)})" if view.fallback else ""))
         for s in statuses.values():
             f = s.figures
             p95 = duration_ms(f.p95_ms) if f.p95_ms is not None else "-"
-            print(f"{s.name:<12} {s.health.value:<12} dispatches {f.records:>7}  errors {f.error_rate:>5.1%}  "
-                  f"p95 {p95:>8}  queue {f.queue_depth:>4}  {'; '.join(s.reasons)}")
+            print(f"{s.name:<12} {s.health.value:<12} finished {f.finished:>6}  errors {f.error_rate:>5.1%}  "
+                  f"p95 {p95:>8}  queue {f.queue_depth:>4}  {safe('; '.join(s.reasons))}")
     return 1 if unhealthy or view.fallback else 0

@@ -81,12 +81,18 @@ class HealthConfig(_Strict):
     error_rate: float = Field(0.10, ge=0, le=1)
     queue_depth: int = Field(50, ge=1)
     shared_fraction: float = Field(0.6, gt=0, le=1)  # "most tenants affected" -> shared layer
+    p95_min_ms: float = Field(500.0, ge=0)  # a ratio alarm needs at least this p95 (no alarm on 2 -> 8 ms)
+    error_min_finished: int = Field(5, ge=1)  # the error rate is judged over at least this many dispatches
+    clock_skew_s: float = Field(60.0, gt=0)  # records stamped further ahead of our clock are flagged
 
 
 class WatchConfig(_Strict):
-    debounce_ms: int = Field(50, ge=1)
-    step_ms: int = Field(20, ge=1)
-    poll_interval_s: float = Field(2.0, gt=0)
+    """watchfiles tuning (docs/metrics.md, measured in benchmarks/bench_watch.py)."""
+
+    debounce_ms: int = Field(50, ge=1)  # longest a burst is grouped before it is shown
+    step_ms: int = Field(50, ge=1)  # quiet time that ends a burst; also the idle wake-up period
+    poll_interval_s: float = Field(2.0, gt=0)  # the fallback when watching fails
+    enabled: bool = True  # False: poll only
 
 
 class MetricsConfig(_Strict):
@@ -175,8 +181,9 @@ def default_config_toml(agents: list[tuple[str, str]] | None = None) -> str:
     lines += [
         "[board]", f"columns = [{cols}]", "",
         "[health]", "heartbeat_stale_s = 120.0", "heartbeat_offline_s = 600.0", "p95_ratio = 3.0",
-        "p95_abs_ms = 2000.0", "error_rate = 0.1", "queue_depth = 50", "shared_fraction = 0.6", "",
-        "[watch]", "debounce_ms = 50", "step_ms = 20", "poll_interval_s = 2.0", "",
+        "p95_abs_ms = 2000.0", "error_rate = 0.1", "queue_depth = 50", "shared_fraction = 0.6",
+        "p95_min_ms = 500.0", "error_min_finished = 5", "clock_skew_s = 60.0", "",
+        "[watch]", "debounce_ms = 50", "step_ms = 50", "poll_interval_s = 2.0", "enabled = true", "",
         "[metrics]", 'window = "5m"', "port = 19100", 'bind = "127.0.0.1"', "",
         "[ports]", 'file = "PORTS.md"', "scan_interval_s = 10.0", "",
         "[janitor]", "interval_s = 1800.0", "max_runtime_s = 120.0",

@@ -8,6 +8,8 @@ these with the per-agent statuses (issue 4 builds the summary on top of this mod
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -22,33 +24,73 @@ class SharedProblem:
     agents: tuple[str, ...] | None = None  # None: every tenant is affected
 
 
+SHARED_HINT = "look at the shared layer (index, disk, hub)"
+MAX_NAMED = 3
+_KIND = re.compile(r"^[A-Za-z][\w.]*(?: [A-Za-z][\w.]*)*")
+
+
+def reason_kind(reason: str) -> str:
+    """The kind of a reason, for grouping: ``heartbeat lost 6 min`` -> ``heartbeat lost``."""
+    if reason.startswith("pid ") and ("not running" in reason or "zombie" in reason or "reused" in reason):
+        return "process dead"
+    m = _KIND.match(reason)
+    return m.group(0) if m else reason
+
+
+@dataclass(frozen=True)
+class Triage:
+    text: str
+    affected: tuple[str, ...]  # most severe first
+    scope: str  # "none", "tenant" or "shared"
+
+
+def _severity(status: AgentStatus) -> tuple[int, str]:
+    order = {Health.QUARANTINED: 0, Health.OFFLINE: 1, Health.DEGRADED: 2, Health.OK: 3}
+    return order[status.health], status.name
+
+
 def _reason_text(status: AgentStatus) -> str:
-    reason = ", ".join(status.reasons) if status.reasons else status.health.value
+    reason = status.reasons[0] if status.reasons else status.health.value
     return f"{status.name} {reason}"
 
 
-def summarize(statuses: Iterable[AgentStatus], shared: Iterable[SharedProblem] = ()) -> str:
-    """The one-line answer to "which tenant is affected?" (first simple version; issue 4 refines it).
+def triage(statuses: Iterable[AgentStatus], shared: Iterable[SharedProblem] = (),
+           shared_fraction: float = 0.6) -> Triage:
+    """Which tenant is affected? The size of the answer says where to look.
 
-    ``all 9 healthy`` or ``2 of 9 affected: bjork p95 4.2 s, slash heartbeat lost 6 min``;
-    shared-layer problems follow (``shared: hub port 3131 down``).
+    * ``all 9 healthy``
+    * ``2 of 9 affected: bjork p95 4.2 s (5x its 1 h baseline), slash heartbeat lost 6 min``
+      (most severe first, each with its most telling reason; beyond three: ``+2 more``)
+    * when at least ``shared_fraction`` of the tenants are affected at once, or a shared
+      problem hits everyone: ``7 of 9 affected (5 heartbeat lost, 2 no state.json): look at
+      the shared layer (index, disk, hub)``
+    Shared-layer problems follow: ``; shared: hub port 3131 down``.
     """
-    statuses = list(statuses)
+    statuses = sorted(statuses, key=_severity)
     problems = list(shared)
     total = len(statuses)
+    names = {s.name for s in statuses}
     affected = [s for s in statuses if s.health is not Health.OK]
-    if problems:
-        everyone = [p for p in problems if p.agents is None]
-        named = {a for p in problems if p.agents for a in p.agents}
-        names = {s.name for s in affected} | named
-        count = total if everyone else len(names & {s.name for s in statuses})
-    else:
-        count = len(affected)
-    if not affected and not problems:
-        return f"all {total} healthy"
+    everyone = any(p.agents is None for p in problems)
+    hit = {s.name for s in affected} | {a for p in problems if p.agents for a in p.agents if a in names}
+    count = total if everyone else len(hit)
+    tail = ("; shared: " + ", ".join(p.text for p in problems)) if problems else ""
+    if count == 0:
+        return Triage(f"all {total} healthy" + tail, (), "none")
+    order = tuple(s.name for s in affected) + tuple(sorted(hit - {s.name for s in affected}))
     head = f"{count} of {total} affected"
-    parts: list[str] = [_reason_text(s) for s in affected]
-    text = head + (": " + ", ".join(parts) if parts else "")
-    if problems:
-        text += "; shared: " + ", ".join(p.text for p in problems)
-    return text
+    if everyone or (total >= 3 and count / total >= shared_fraction):
+        kinds = Counter(reason_kind(s.reasons[0]) if s.reasons else s.health.value for s in affected)
+        groups = ", ".join(f"{n} {k}" for k, n in kinds.most_common(3))
+        return Triage(f"{head}{f' ({groups})' if groups else ''}: {SHARED_HINT}{tail}", order, "shared")
+    parts = [_reason_text(s) for s in affected[:MAX_NAMED]]
+    if len(affected) > MAX_NAMED:
+        parts.append(f"+{len(affected) - MAX_NAMED} more")
+    body = ": " + ", ".join(parts) if parts else ""
+    return Triage(head + body + tail, order, "tenant")
+
+
+def summarize(statuses: Iterable[AgentStatus], shared: Iterable[SharedProblem] = (),
+              shared_fraction: float = 0.6) -> str:
+    """The triage line's text (see :func:`triage`)."""
+    return triage(statuses, shared, shared_fraction).text

@@ -1,0 +1,124 @@
+"""status --json, the Prometheus exporter (a real socket) and the dashboard's JSON log."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import orjson
+import pytest
+
+from catalyst_tui.cli import main
+from catalyst_tui.core.agents import own_state, record_dispatch, write_state
+from catalyst_tui.core.applog import AppLog
+from catalyst_tui.core.prom import MetricsServer, _labels, render
+from catalyst_tui.core.workspace import Workspace
+
+
+def _healthy(ws: Workspace) -> None:
+    for name in ws.config.agent_names:
+        p = ws.agent(name)
+        write_state(p, own_state(p))
+        record_dispatch(p, id="d1", event="finished", status="ok", latency_ms=10)
+
+
+def _fail(ws: Workspace, name: str, errors: int = 8) -> None:
+    p = ws.agent(name)
+    for i in range(errors):
+        record_dispatch(p, id=f"x{i}", event="finished", status="error", latency_ms=30)
+
+
+def test_status_json_uses_the_engine_and_triage(ws: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    _healthy(ws)
+    _fail(ws, "bjork")
+    code = main(["status", "--json", "--window", "1m", "-w", str(ws.root)])
+    data = orjson.loads(capsys.readouterr().out)
+    assert code == 1 and data["window"] == "1m"
+    assert data["triage"] == {"text": "1 of 9 affected: bjork errors 89% (8 of 9)", "scope": "tenant",
+                              "affected": ["bjork"]}
+    bjork = next(a for a in data["agents"] if a["agent"] == "bjork")
+    assert bjork["figures"]["finished"] == 9 and bjork["figures"]["errors"] == 8
+    assert bjork["process"]["alive"] is True and bjork["process"]["pid"] == os.getpid()
+    with pytest.raises(SystemExit) as exc:
+        main(["status", "--window", "2h", "-w", str(ws.root)])
+    assert exc.value.code == 2 and "--window" in capsys.readouterr().err
+
+
+def test_render_has_agent_labels_and_escapes(ws: Workspace) -> None:
+    _healthy(ws)
+    _fail(ws, "slash")
+    text = render(ws.monitor().refresh_all().values())
+    assert 'catalyst_agent_healthy{agent="slash"} 0' in text
+    assert 'catalyst_agent_healthy{agent="bjork"} 1' in text
+    assert 'catalyst_dispatch_errors{agent="slash",window="5m"} 8' in text
+    assert 'catalyst_dispatch_latency_ms{agent="bjork",window="5m",quantile="0.95"}' in text
+    assert "catalyst_agents_affected 1" in text
+    assert text.count("# TYPE catalyst_agent_healthy gauge") == 1
+    for line in text.splitlines():
+        if line.startswith("catalyst_") and not line.startswith("catalyst_agents_"):
+            assert 'agent="' in line, line
+    assert _labels(agent='a"b\\c\nd') == '{agent="a\\"b\\\\c\\nd"}'
+
+
+def test_metrics_server_on_loopback(ws: Workspace) -> None:
+    _healthy(ws)
+    server = MetricsServer(ws.monitor(), port=0).start()
+    try:
+        assert server.httpd.server_address[0] == "127.0.0.1"
+        url = f"http://127.0.0.1:{server.port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+            first = resp.read().decode()
+        assert 'catalyst_dispatch_finished{agent="cher",window="5m"} 1' in first
+        _fail(ws, "cher", errors=3)  # the next scrape reads what was appended
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            assert 'catalyst_dispatch_finished{agent="cher",window="5m"} 4' in resp.read().decode()
+    finally:
+        server.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_cli_metrics_serve_subprocess(ws: Workspace) -> None:
+    _healthy(ws)
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "catalyst_tui", "metrics", "serve", "--port", str(port),
+                             "-w", str(ws.root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        banner = proc.stdout.readline()
+        assert f"http://127.0.0.1:{port}/metrics" in banner
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+            assert 'catalyst_agent_healthy{agent="nina"} 1' in resp.read().decode()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    busy = subprocess.run([sys.executable, "-m", "catalyst_tui", "metrics", "serve", "--port", "70000",
+                           "-w", str(ws.root)], capture_output=True, text=True, timeout=60)
+    assert busy.returncode == 1 and busy.stderr.count("\n") == 1 and "--port 70000" in busy.stderr
+
+
+def test_applog_lines_are_json_with_agent(tmp_path: Path) -> None:
+    log = AppLog(tmp_path / "log" / "catalyst-tui.log", max_bytes=2000)
+    log.tenant("bjork", "health", "bjork turned degraded", health="degraded")
+    log.event("watch", "watching started")
+    lines = [orjson.loads(x) for x in (tmp_path / "log" / "catalyst-tui.log").read_bytes().splitlines()]
+    assert lines[0]["agent"] == "bjork" and lines[0]["event"] == "health" and lines[0]["health"] == "degraded"
+    assert "agent" not in lines[1] and lines[1]["msg"] == "watching started"
+    for i in range(40):  # rotation keeps the file bounded
+        log.tenant("slash", "dispatch", f"line {i}")
+    assert (tmp_path / "log" / "catalyst-tui.log").stat().st_size <= 2000
+    assert (tmp_path / "log" / "catalyst-tui.log.1").exists()
+    mem = AppLog(None)
+    mem.tenant("cher", "health", "x")
+    assert mem.recent[-1]["agent"] == "cher"
+    assert time.time() - mem.recent[-1]["ts"] < 5

@@ -1,0 +1,69 @@
+"""The triage line: which tenant, and when to look at the shared layer instead."""
+
+from __future__ import annotations
+
+from catalyst_tui.core.health import AgentStatus
+from catalyst_tui.core.metrics import DispatchStats
+from catalyst_tui.core.models import Health
+from catalyst_tui.core.triage import SHARED_HINT, SharedProblem, reason_kind, summarize, triage
+
+NAMES = ["aretha", "bjork", "bowie", "cher", "joni", "nina", "ozzy", "prince", "slash"]
+FIG = DispatchStats(clock=lambda: 0.0).figures("5m", 0.0)
+
+
+def st(name: str, health: Health = Health.OK, *reasons: str) -> AgentStatus:
+    return AgentStatus(name, health, list(reasons), None, FIG, 0, [], None)
+
+
+def nine(**bad: tuple[Health, str]) -> list[AgentStatus]:
+    return [st(n, *bad[n]) if n in bad else st(n) for n in NAMES]
+
+
+def test_all_healthy() -> None:
+    assert summarize(nine()) == "all 9 healthy"
+    assert triage(nine()).scope == "none"
+
+
+def test_two_affected_named_with_their_reason() -> None:
+    out = triage(nine(bjork=(Health.DEGRADED, "p95 4.2 s (5x its 1 h baseline)"),
+                      slash=(Health.DEGRADED, "heartbeat lost 6 min")))
+    assert out.text == "2 of 9 affected: bjork p95 4.2 s (5x its 1 h baseline), slash heartbeat lost 6 min"
+    assert out.scope == "tenant" and out.affected == ("bjork", "slash")
+
+
+def test_most_severe_first_and_more_than_three() -> None:
+    out = triage(nine(aretha=(Health.DEGRADED, "queue 80"), bowie=(Health.DEGRADED, "errors 20% (2 of 10)"),
+                      slash=(Health.OFFLINE, "pid 4242 not running"),
+                      cher=(Health.QUARANTINED, "quarantined: state.json: corrupt JSON")))
+    assert out.text.startswith("4 of 9 affected: cher quarantined: state.json: corrupt JSON, "
+                               "slash pid 4242 not running, aretha queue 80, +1 more")
+    assert out.affected == ("cher", "slash", "aretha", "bowie")
+
+
+def test_most_tenants_affected_points_at_the_shared_layer() -> None:
+    bad = {n: (Health.DEGRADED, "heartbeat lost 7 min") for n in NAMES[:5]}
+    bad.update({n: (Health.OFFLINE, "no state.json") for n in NAMES[5:7]})
+    out = triage(nine(**bad))
+    assert out.scope == "shared"
+    assert out.text == f"7 of 9 affected (5 heartbeat lost, 2 no state.json): {SHARED_HINT}"
+    # just under the fraction: still per tenant
+    five = {n: (Health.DEGRADED, "queue 80") for n in NAMES[:5]}
+    assert triage(nine(**five)).scope == "tenant"
+    assert triage(nine(**five), shared_fraction=0.5).scope == "shared"
+
+
+def test_shared_problems_count_their_tenants() -> None:
+    out = triage(nine(), [SharedProblem("ports", "hub port 3131 down")])
+    assert out.text == f"9 of 9 affected: {SHARED_HINT}; shared: hub port 3131 down"
+    out = triage(nine(), [SharedProblem("janitor", "bjork locks stale", agents=("bjork", "ghost"))])
+    assert out.text == "1 of 9 affected; shared: bjork locks stale"
+    assert out.affected == ("bjork",)
+
+
+def test_reason_kinds() -> None:
+    assert reason_kind("heartbeat lost 6 min") == "heartbeat lost"
+    assert reason_kind("p95 4.2 s (5x its 1 h baseline)") == "p95"
+    assert reason_kind("pid 12 not running") == "process dead"
+    assert reason_kind("quarantined: state.json: corrupt JSON") == "quarantined"
+    assert reason_kind("errors 40% (4 of 10)") == "errors"
+    assert reason_kind("no state.json") == "no state.json"
