@@ -160,10 +160,14 @@ def plan_dispatch(plan: Plan, ws: Workspace, ttl_s: float) -> None:
         records, errors = read_all(paths.dispatch, decode_dispatch)
         plan.problems.extend(str(e) for e in errors)
         open_: dict[str, DispatchRecord] = {}
+        cards: dict[str, str] = {}
         for rec in records:
             if rec.event in ("finished", "abandoned"):
                 open_.pop(rec.id, None)
+                cards.pop(rec.id, None)
             else:
+                if rec.card:
+                    cards[rec.id] = rec.card
                 prev = open_.get(rec.id)
                 open_[rec.id] = rec if prev is None or rec.ts >= prev.ts else prev
         if not open_:
@@ -173,7 +177,7 @@ def plan_dispatch(plan: Plan, ws: Workspace, ttl_s: float) -> None:
             continue
         for rec in open_.values():
             if plan.now - rec.ts > ttl_s:
-                plan.abandon.append(Abandon(name, rec.id, rec.card, rec.ts, f"{rec.event} but agent {why}"))
+                plan.abandon.append(Abandon(name, rec.id, cards.get(rec.id), rec.ts, f"{rec.event} but agent {why}"))
 
 
 def _agent_running(paths: AgentPaths) -> tuple[bool, str]:
