@@ -89,14 +89,29 @@ def make_app(ws: Workspace, clock: FrozenClock | None = None, poll: bool = False
     return app
 
 
+async def settle(pilot: Any, timeout: float = 5.0) -> None:
+    """Wait until every worker finished and its messages were handled (after a key press)."""
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+    await pilot.pause()
+    while time.monotonic() < deadline:
+        if all(w.is_finished for w in app.workers):
+            await pilot.pause()
+            await pilot.pause()
+            if all(w.is_finished for w in app.workers):
+                return
+        await pilot.pause(0.01)
+    raise AssertionError("workers did not finish in time")
+
+
 async def wait_for_data(pilot: Any, timeout: float = 5.0) -> None:
     """Wait until the first index and agent statuses have arrived (use as snap_compare's run_before)."""
     app = pilot.app
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         await pilot.pause()
-        if app.index.seq and len(app.statuses) == len(app.ws.config.agent_names) and not app.workers:
-            await pilot.pause()
+        if app.index.seq and len(app.statuses) == len(app.ws.config.agent_names):
+            await settle(pilot, timeout)
             return
         await pilot.pause(0.02)
     raise AssertionError("the app did not load its data in time")

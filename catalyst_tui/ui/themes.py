@@ -27,6 +27,9 @@ ANSI_THEME = "catalyst-ansi"
 STATUSES = ("ok", "degraded", "quarantined", "offline")
 AGENT_SLOTS = 9
 _NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,39}")
+_VAR_RE = re.compile(r"[a-z][a-z0-9-]{0,63}")
+_APP_PREFIXES = ("agent-", "status-", "card-", "lane-")  # the app's own: typos are errors
+_TEXT_STYLES = {"none", "bold", "dim", "italic", "underline", "reverse", "strike", "blink"}
 
 # The app's own theme variables, with the literal values used when a theme omits them.
 VARIABLE_DEFAULTS: dict[str, str] = {
@@ -92,9 +95,15 @@ class ThemeSpec(BaseModel):
     @classmethod
     def _variables(cls, v: dict[str, str]) -> dict[str, str]:
         for key, value in v.items():
-            if key not in VARIABLE_DEFAULTS:
-                raise ValueError(f"unknown variable {key!r} (known: {', '.join(VARIABLE_DEFAULTS)})")
-            _colour(value)
+            if not _VAR_RE.fullmatch(key):
+                raise ValueError(f"bad variable name {key!r}")
+            if key.startswith(_APP_PREFIXES) and key not in VARIABLE_DEFAULTS:
+                raise ValueError(f"unknown variable {key!r} (the app's: {', '.join(VARIABLE_DEFAULTS)})")
+            if key.endswith("text-style"):
+                if not set(value.split()) <= _TEXT_STYLES:
+                    raise ValueError(f"{key}: {value!r} is not a text style")
+            else:
+                _colour(value)
         return v
 
     def to_theme(self) -> Theme:

@@ -1,0 +1,79 @@
+"""``enter`` on the Ports screen: one port's documentation and the processes listening on it.
+
+Everything shown comes from the scan already taken (no new process lookups on the event loop).
+Command lines and PORTS.md cells are untrusted: rendered as literal ``Text``, control
+characters made visible.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from catalyst_tui.core.ports_check import PortRow
+from catalyst_tui.ui.board_model import printable
+
+
+def describe(row: PortRow) -> tuple[Text, Text, Text]:
+    """(summary, documentation, listeners) of ``row``, as literal text."""
+    head = Text(f"{row.port}/{row.protocol}  ", style="bold")
+    head.append(row.status.value, style="bold reverse")
+    head.append(f"  band: {row.band_label}")
+    if row.agent:
+        head.append(f"  agent: {printable(row.agent)}")
+    for reason in row.reasons:
+        head.append("\n  · " + printable(reason))
+    doc = Text()
+    for e in row.entries:
+        doc.append(f"line {e.line}: ", style="dim")
+        doc.append(printable(f"{e.service}  class {e.cls}  owner {e.owner}"))
+        if e.process:
+            doc.append(printable(f"  process ~ {e.process}"))
+        if e.notes:
+            doc.append("\n    " + printable(e.notes))
+        doc.append("\n")
+    if not row.entries:
+        doc.append("not in PORTS.md", style="dim")
+    live = Text()
+    for lst in row.listeners:
+        live.append(f"{lst.endpoint}  ({lst.scope}, IPv{lst.family})\n", style="bold")
+        proc = lst.process
+        if lst.owner_known and proc is not None:
+            live.append(printable(f"  pid {proc.pid}  {proc.name}  user {proc.username or '?'}"
+                                  f"  parent {proc.ppid or '?'}") + "\n")
+            live.append("  " + (printable(proc.command) or "(no command line)") + "\n", style="italic")
+        else:
+            live.append("  " + printable(lst.owner_note) + "\n")
+    if not row.listeners:
+        live.append("nothing listening", style="dim")
+    return head, doc, live
+
+
+class PortDetailScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    PortDetailScreen { align: center middle; }
+    PortDetailScreen > VerticalScroll { width: 95%; max-width: 120; height: 80%; border: thick $primary;
+                                        background: $surface; padding: 0 1; }
+    PortDetailScreen .section { text-style: bold; color: $accent; margin-top: 1; }
+    """
+    BINDINGS = [Binding("escape,enter,q", "close", "Close", id="port-detail.close")]
+
+    def __init__(self, row: PortRow) -> None:
+        super().__init__()
+        self.row = row
+
+    def compose(self) -> ComposeResult:
+        head, doc, live = describe(self.row)
+        with VerticalScroll(id="port-detail"):
+            yield Static(head, id="port-detail-head")
+            yield Static(Text("PORTS.md"), classes="section")
+            yield Static(doc, id="port-detail-doc")
+            yield Static(Text("Listening"), classes="section")
+            yield Static(live, id="port-detail-live")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

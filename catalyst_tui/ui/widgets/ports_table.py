@@ -1,0 +1,140 @@
+"""The port map as a table: grouped by band, problems first, statuses in theme colours.
+
+Rows are keyed (``band:<class>`` for a band's header, ``port:<port>/<proto>`` for a port), so a
+refresh that changes only some cells updates those cells in place, and a refresh that changes
+the layout keeps the cursor on the same port. Nothing is redrawn when nothing changed.
+"""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.color import Color
+from textual.widgets import DataTable
+
+from catalyst_tui.core.ports_check import PortRow, PortsReport, PortStatus
+from catalyst_tui.ui.board_model import printable
+
+COLUMNS = (("status", "status"), ("port", "port"), ("service", "service"), ("owner", "owner"),
+           ("process", "process"), ("bind", "bind"), ("why", "why"))
+STATUS_VARIABLE = {
+    PortStatus.CONFLICT: "error",
+    PortStatus.WRONG_BAND: "warning",
+    PortStatus.WRONG_OWNER: "warning",
+    PortStatus.DOWN: "status-offline",
+    PortStatus.UNDOCUMENTED: "status-quarantined",
+    PortStatus.UP: "status-ok",
+}
+NO_BAND = "(no band)"
+
+
+def group_rows(report: PortsReport) -> list[tuple[str, str, list[PortRow]]]:
+    """(key, title, rows) per band: bands holding problems first (worst first), then by port."""
+    groups: dict[str, tuple[str, list[PortRow], int]] = {}
+    for b in report.doc.bands:
+        groups[b.cls] = (f"{b.cls}  {b.lo}-{b.hi}" + (f"  {b.description}" if b.description else ""), [], b.lo)
+    for row in report.rows:
+        cls = row.band.cls if row.band else NO_BAND
+        if cls not in groups:
+            groups[cls] = (NO_BAND, [], 1 << 20)
+        groups[cls][1].append(row)
+    ordered = [(cls, title, rows, lo) for cls, (title, rows, lo) in groups.items() if rows]
+    ordered.sort(key=lambda g: (min(r.status.rank for r in g[2]), g[3]))
+    return [(cls, title, rows) for cls, title, rows, _ in ordered]
+
+
+def bind_label(row: PortRow) -> str:
+    addrs = sorted({lst.address for lst in row.listeners})
+    return ", ".join(addrs) if addrs else "-"
+
+
+def owner_label(row: PortRow) -> str:
+    if row.owner:
+        return row.owner
+    return f"{row.agent}?" if row.agent else "-"
+
+
+class PortsTable(DataTable[Text]):
+    """Call :meth:`show` with each new report; ``row_for_cursor()`` is the selected port."""
+
+    DEFAULT_CSS = """
+    PortsTable { height: 1fr; }
+    """
+
+    def __init__(self, **kw: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kw)  # type: ignore[arg-type]
+        self.rows_by_key: dict[str, PortRow] = {}
+        self._layout: list[str] = []
+        self._cells: dict[str, tuple[Text, ...]] = {}
+        self._styles: dict[str, Style] = {}
+
+    def on_mount(self) -> None:
+        for label, key in COLUMNS:
+            self.add_column(label, key=key)
+
+    def _style(self, variable: str) -> Style:
+        style = self._styles.get(variable)
+        if style is None:
+            value = self.app.theme_variables.get(variable)
+            style = Style(color=Color.parse(value).rich_color if value else None, bold=True)
+            self._styles[variable] = style
+        return style
+
+    def refresh_theme(self) -> None:
+        """Theme changed: forget cached styles; the next ``show`` repaints every cell."""
+        self._styles.clear()
+        self._cells.clear()
+
+    def _row_cells(self, row: PortRow) -> tuple[Text, ...]:
+        status = Text(row.status.value, style=self._style(STATUS_VARIABLE[row.status]))
+        return (status, Text(f"{row.port}/{row.protocol}"), Text(printable(row.service or "-")),
+                Text(printable(owner_label(row))), Text(printable(row.process_label)),
+                Text(printable(bind_label(row))), Text(printable("; ".join(row.reasons))))
+
+    def show(self, report: PortsReport) -> bool:
+        """Display ``report``; returns True when anything on screen changed."""
+        layout: list[str] = []
+        cells: dict[str, tuple[Text, ...]] = {}
+        rows_by_key: dict[str, PortRow] = {}
+        for cls, title, rows in group_rows(report):
+            key = f"band:{cls}"
+            layout.append(key)
+            problems = sum(1 for r in rows if r.status.is_problem)
+            head = Text(printable(title), style="bold")
+            if problems:
+                head.append(f"  ({problems} problem{'s' if problems != 1 else ''})", style=self._style("error"))
+            cells[key] = (Text("──", style="dim"), head, *(Text("") for _ in COLUMNS[2:]))
+            for row in rows:
+                rkey = f"port:{row.port}/{row.protocol}"
+                layout.append(rkey)
+                cells[rkey] = self._row_cells(row)
+                rows_by_key[rkey] = row
+        self.rows_by_key = rows_by_key
+        if layout == self._layout:
+            changed = False
+            for key in layout:
+                old, new = self._cells.get(key), cells[key]
+                if old != new:
+                    for (_, col), value in zip(COLUMNS, new, strict=True):
+                        self.update_cell(key, col, value)
+                    changed = True
+            self._cells = cells
+            return changed
+        keep = self.selected_key()
+        self.clear()
+        for key in layout:
+            self.add_row(*cells[key], key=key)
+        self._layout, self._cells = layout, cells
+        target = keep if keep in cells else next((k for k in layout if k.startswith("port:")), None)
+        if target is not None:
+            self.move_cursor(row=self.get_row_index(target), animate=False)
+        return True
+
+    def selected_key(self) -> str | None:
+        if not self._layout or not 0 <= self.cursor_row < len(self._layout):
+            return None
+        return self._layout[self.cursor_row]
+
+    def row_for_cursor(self) -> PortRow | None:
+        key = self.selected_key()
+        return self.rows_by_key.get(key) if key else None

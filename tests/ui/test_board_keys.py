@@ -1,0 +1,249 @@
+"""Every board key, driven by Pilot, asserting the STORED state (index + audit journal) after each."""
+
+from __future__ import annotations
+
+from catalyst_tui.core.models import Card
+from catalyst_tui.core.workspace import Workspace
+from catalyst_tui.ui.testing import make_app, settle, wait_for_data
+
+
+def stored(ws: Workspace, title: str) -> Card:
+    """The card as it is on disk now (a fresh read of index.json)."""
+    matches = [c for c in ws.board.load().cards.values() if c.title == title]
+    assert len(matches) == 1, matches
+    return matches[0]
+
+
+def where(ws: Workspace, title: str) -> tuple[str, str]:
+    c = stored(ws, title)
+    return c.agent, c.column
+
+
+def focused(app) -> Card | None:
+    return app.screen.view.focused_card()
+
+
+async def test_arrows_and_hjkl_move_the_focus(seeded: Workspace) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        view = app.screen.view
+        assert focused(app).title == "Write the runbook"  # aretha / backlog
+        for keys in (["right", "right"], ["l", "l"]):
+            view.lane.col = 0
+            await pilot.press(*keys)
+            assert view.lane.col == 2 and focused(app).title == "Rotate hub keys"
+        await pilot.press("left")
+        assert view.lane.col == 1 and focused(app) is None  # aretha has nothing in todo
+        await pilot.press("h")
+        assert view.lane.col == 0
+        await pilot.press("down")  # last card of the column: down goes to the next lane
+        assert view.lane.agent == "bjork"
+        await pilot.press("l")
+        assert focused(app).title == "Fix the router"
+        await pilot.press("j")
+        assert focused(app).title == "Tune p95 alerts"
+        await pilot.press("k")
+        assert focused(app).title == "Fix the router"
+        await pilot.press("up")
+        assert view.lane.agent == "aretha"
+        await pilot.press("k")  # already the first lane: stays
+        assert view.lane.agent == "aretha"
+
+
+async def test_shift_right_left_and_angle_brackets_move_and_persist(seeded: Workspace) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("2", "right")  # bjork / todo: "Fix the router"
+        assert focused(app).title == "Fix the router"
+        await pilot.press("shift+right")
+        await settle(pilot)
+        assert where(seeded, "Fix the router") == ("bjork", "doing")
+        assert focused(app).title == "Fix the router"  # the focus follows the card
+        await pilot.press("greater_than_sign")
+        await settle(pilot)
+        assert where(seeded, "Fix the router") == ("bjork", "review")
+        await pilot.press("shift+left")
+        await settle(pilot)
+        assert where(seeded, "Fix the router") == ("bjork", "doing")
+        await pilot.press("less_than_sign")
+        await settle(pilot)
+        assert where(seeded, "Fix the router") == ("bjork", "todo")
+        events = [e for e in seeded.board.history(stored(seeded, "Fix the router").id) if e.action == "move"]
+        assert [e.dst["column"] for e in events] == ["doing", "review", "doing", "todo"]
+        assert all(e.by == "operator" for e in events)
+
+
+async def test_shift_up_down_reassign_lane(seeded: Workspace) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("2", "right")
+        await pilot.press("shift+down")
+        await settle(pilot)
+        assert where(seeded, "Fix the router") == ("bowie", "todo")
+        assert app.screen.view.lane.agent == "bowie"
+        await pilot.press("shift+up", )
+        await settle(pilot)
+        await pilot.press("shift+up")
+        await settle(pilot)
+        assert where(seeded, "Fix the router") == ("aretha", "todo")
+
+
+async def test_move_picker_sends_card_anywhere(seeded: Workspace) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("9")  # slash / backlog: "Heartbeat watchdog"
+        await pilot.press("m")
+        await pilot.pause()
+        from catalyst_tui.ui.screens.move_picker import MovePickerScreen
+
+        picker = app.screen
+        assert isinstance(picker, MovePickerScreen)
+        target = picker.targets.index(("cher", "review"))
+        picker.query_one("OptionList").highlighted = target
+        await pilot.press("enter")
+        await settle(pilot)
+        assert where(seeded, "Heartbeat watchdog") == ("cher", "review")
+        await pilot.press("m")
+        await pilot.press("escape")  # cancel: nothing moves
+        await settle(pilot)
+        assert where(seeded, "Heartbeat watchdog") == ("cher", "review")
+
+
+async def test_undo_redo_from_the_journal(seeded: Workspace) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("2", "right", "shift+right")
+        await settle(pilot)
+        await pilot.press("shift+right")
+        await settle(pilot)
+        assert where(seeded, "Fix the router") == ("bjork", "review")
+        await pilot.press("u")
+        await settle(pilot)
+        assert where(seeded, "Fix the router") == ("bjork", "doing")
+        await pilot.press("u")
+        await settle(pilot)
+        assert where(seeded, "Fix the router") == ("bjork", "todo")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert where(seeded, "Fix the router") == ("bjork", "doing")
+        actions = [e.action for e in seeded.board.audit()[0] if e.by == "operator"][-5:]
+        assert actions == ["move", "move", "undo", "undo", "redo"]
+        await pilot.press("ctrl+r", "ctrl+r")  # one left to redo, then nothing: a warning, no change
+        await settle(pilot)
+        assert where(seeded, "Fix the router") == ("bjork", "review")
+        assert any("nothing to redo" in n.message for n in app._notifications)
+
+
+async def test_new_edit_archive(seeded: Workspace) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("4", "right", "right")  # cher / doing
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"Drain queue", "enter")
+        await settle(pilot)
+        card = stored(seeded, "Drain queue")
+        assert (card.agent, card.column) == ("cher", "doing")
+        assert focused(app).id == card.id
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("Input").value = "Drain the queue"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert stored(seeded, "Drain the queue").id == card.id
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("n")  # declined: still there
+        await settle(pilot)
+        assert not stored(seeded, "Drain the queue").archived
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert seeded.board.load().cards[card.id].archived
+        assert card.id not in {c.id for lane in app.screen.view.lanes for col in lane.cards for c in col}
+
+
+async def test_enter_shows_details(seeded: Workspace) -> None:
+    from catalyst_tui.core.agents import record_work
+    from catalyst_tui.ui.screens.card_detail import CardDetailScreen
+
+    card = stored(seeded, "Fix the router")
+    record_work(seeded.agent("bjork"), "rerouted 3 upstreams", card=card.id)
+    seeded.board.move(card.id, column="doing")
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("2", "right", "right", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CardDetailScreen)
+        det = app.screen.details
+        assert det is not None
+        assert det.body.startswith("# Fix the router")
+        assert [e.action for e in det.history] == ["add", "move"]
+        assert [r.text for r in det.worklog] == ["rerouted 3 upstreams"]
+        await pilot.press("escape")
+        assert app.current_mode == "board" and not isinstance(app.screen, CardDetailScreen)
+
+
+async def test_filter_and_escape(seeded: Workspace) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        view = app.screen.view
+        await pilot.press("slash", *"router", "enter")
+        await pilot.pause()
+        shown = [c.title for lane in view.lanes for col in lane.cards for c in col]
+        assert shown == ["Fix the router"]
+        assert view.focused_card() is not None or view.lane.agent != "bjork"
+        app.screen.set_filter("agent:bjork column:todo")
+        shown = sorted(c.title for lane in view.lanes for col in lane.cards for c in col)
+        assert shown == ["Fix the router", "Tune p95 alerts"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.screen.filter.active
+        assert sum(len(col) for lane in view.lanes for col in lane.cards) == 8
+
+
+async def test_number_keys_jump_to_lanes(seeded: Workspace) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        for i, agent in enumerate(seeded.config.agent_names, start=1):
+            await pilot.press(str(i))
+            assert app.screen.view.lane.agent == agent
+            heights = [lane.size.height for lane in app.screen.view.lanes]
+            await pilot.pause()
+            heights = [lane.size.height for lane in app.screen.view.lanes]
+            assert heights[i - 1] > 1 and all(h == 1 for j, h in enumerate(heights) if j != i - 1)
+
+
+async def test_help_palette_and_quit(seeded: Workspace) -> None:
+    from catalyst_tui.ui.screens.help import HelpScreen
+
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        ids = {b.id for _, bindings in app.screen.sections for b in bindings}
+        assert {"board.next_column", "board.undo", "board.redo", "board.filter", "app.quit"} <= ids
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Jump to agent nina")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.view.lane.agent == "nina"
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code in (0, None)
+    assert not app.is_running
