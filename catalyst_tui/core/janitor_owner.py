@@ -187,10 +187,16 @@ def guarded_file_exists(dir_fd: int, name: str) -> bool:
     """Does the file a filelock lock file guards (``x.json`` for ``x.json.lock``) exist?"""
     if not name.endswith(".lock"):
         return False
+    stem = name[:-5]
     with contextlib.suppress(OSError):
-        os.stat(name[:-5], dir_fd=dir_fd, follow_symlinks=False)
+        os.stat(stem, dir_fd=dir_fd, follow_symlinks=False)
         return True
-    return False
+    # ``index.lock`` guards ``index.json``: any sibling named ``<stem>.<something>`` counts
+    try:
+        siblings = os.listdir(dir_fd)
+    except OSError:
+        return True  # cannot tell: assume it guards something
+    return any(s != name and s.startswith(stem + ".") and not s.startswith(name) for s in siblings)
 
 
 def judge(dir_fd: int, name: str, relpath: str, st: os.stat_result, writers: dict[tuple[int, int], int]) -> Verdict:
@@ -206,7 +212,7 @@ def judge(dir_fd: int, name: str, relpath: str, st: os.stat_result, writers: dic
             live = session_lock_owner(dir_fd, name, st.st_ino)
             return Verdict(live.alive, live.reason)
         if guarded_file_exists(dir_fd, name):
-            return Verdict(True, f"guards {name[:-5]}, which exists")
+            return Verdict(True, f"guards {name[:-5]}*, which exists")
         return Verdict(False, "lock not held and its guarded file is gone")
     if ".tmp-" in name:
         live = tmp_file_owner(name, st.st_mtime)

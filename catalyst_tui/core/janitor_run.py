@@ -56,7 +56,10 @@ class Janitor:
         self.ws = ws
         self.cfg = ws.config.janitor
         self.rules = RuleSet.from_config(self.cfg)
-        self.paths = JanitorPaths(Path(ws.root))
+        # resolved once (a symlinked workspace path is the operator's choice); from here on every
+        # operation goes through descriptors below this directory and never follows a link
+        self.root = Path(os.path.realpath(ws.root))
+        self.paths = JanitorPaths(self.root)
         self.clock = clock
         self.monotonic = monotonic
         self.proc = proc
@@ -77,7 +80,7 @@ class Janitor:
             full = cache is None or cache.runs + 1 >= self.cfg.full_walk_every
         if deadline is None:
             deadline = self.monotonic() + self.cfg.max_runtime_s
-        root_fd = open_root(self.ws.root)
+        root_fd = open_root(self.root)
         try:
             walker = Walker(root_fd, self.rules, now, cache=None if full else cache, deadline=deadline,
                             monotonic=self.monotonic, progress=progress)
@@ -114,7 +117,7 @@ class Janitor:
 
     def _locked_run(self, started: float, t0: float, deadline: float, full: bool | None,
                     progress: Progress | None, before_execute: Callable[[Plan], None] | None) -> dict[str, Any]:
-        root_fd = open_root(self.ws.root)
+        root_fd = open_root(self.root)
         try:
             recovered = recover(self.paths, root_fd, self.clock)
             plan, cache = self.plan(full=full, progress=progress, deadline=deadline)
@@ -157,7 +160,7 @@ class Janitor:
             else:
                 keep(plan, item.relpath, item.agent, outcome)
         for ab in plan.abandon:
-            paths_dispatch = self.ws.root / "agents" / ab.agent / "dispatch.jsonl"
+            paths_dispatch = self.root / "agents" / ab.agent / "dispatch.jsonl"
             storage.append_jsonl(paths_dispatch, {"ts": self.clock(), "id": ab.dispatch_id, "event": "abandoned",
                                                   "agent": ab.agent, "card": ab.card, "by": "janitor"})
             journal.write(self.paths, ts=self.clock(), run=plan.run_id, agent=ab.agent, action="abandon",
@@ -257,7 +260,7 @@ class Janitor:
         self.paths.dir.mkdir(parents=True, exist_ok=True)
         try:
             with storage.locked(self.paths.run_lock, timeout=0):
-                root_fd = open_root(self.ws.root)
+                root_fd = open_root(self.root)
                 try:
                     return restore(self.paths, root_fd, run_id, path, self.clock)
                 finally:

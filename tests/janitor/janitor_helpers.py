@@ -16,7 +16,8 @@ from catalyst_tui.core.config import JanitorRule
 from catalyst_tui.core.janitor_run import Janitor
 from catalyst_tui.core.workspace import Workspace
 
-T0 = 1_790_000_000.0  # a fixed "now" for every age computation
+NO_PID = 4999999  # above the kernel's pid_max limit (2^22): never a running process
+T0 = 2_000_000_000.0  # a fixed "now" for every age computation (after any real mtime in a test)
 
 
 class Clock:

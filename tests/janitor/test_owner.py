@@ -206,3 +206,12 @@ def test_pending_dispatch_of_a_running_agent_is_left_alone(ws: Workspace) -> Non
     record_dispatch(paths, id="d-1", event="enqueued", ts=T0 - 86400)
     r = janitor(ws).run(full=True)
     assert r["abandoned"] == []
+
+
+def test_the_board_index_lock_is_never_archived(ws: Workspace) -> None:
+    ws.board.add("bjork", "creates board/index.lock")
+    lock = ws.root / "board/index.lock"
+    os.utime(lock, (OLD - 86400 * 30, OLD - 86400 * 30))
+    r = janitor(ws).run(full=True)
+    assert lock.exists()
+    assert "guards index*" in _outcome(r, "board/index.lock")
