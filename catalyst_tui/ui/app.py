@@ -104,7 +104,7 @@ class CatalystApp(App[int]):
             self.set_timer(INDEX_POLL_S, self._poll_index)
 
     def watch_theme(self, name: str) -> None:
-        if getattr(self, "_theme_ready", False):
+        if getattr(self, "_theme_ready", False) and not self.read_only:  # read-only: no writes at all
             self.run_save_settings({"theme": name})
 
     # ------------------------------------------------------------------ screens

@@ -108,7 +108,11 @@ class ThemeSpec(BaseModel):
 
     def to_theme(self) -> Theme:
         fields = self.model_dump(exclude={"variables"}, exclude_none=True)
-        return Theme(**fields, variables={**VARIABLE_DEFAULTS, **self.variables})
+        variables = {**VARIABLE_DEFAULTS, **self.variables}
+        if self.ansi:  # Textual's own stylesheets need these with an ANSI theme
+            variables.setdefault("ansi-background", "ansi_black")
+            variables.setdefault("ansi-foreground", "ansi_white")
+        return Theme(**fields, variables=variables)
 
 
 def parse_theme(path: Path) -> Theme:

@@ -19,9 +19,9 @@ class ScreenEntry(NamedTuple):
 SCREENS: dict[str, ScreenEntry] = {
     "board": ScreenEntry("catalyst_tui.ui.screens.board:BoardScreen", "f1", "Board"),
     # issue 4: "agents": ScreenEntry("catalyst_tui.ui.screens.agents:AgentsScreen", "f2", "Agents"),
-    # issue 5: "ports": ScreenEntry("catalyst_tui.ui.screens.ports:PortsScreen", "f3", "Ports"),
+    "ports": ScreenEntry("catalyst_tui.ui.screens.ports:PortsScreen", "f3", "Ports"),
     # issue 6: "janitor": ScreenEntry("catalyst_tui.ui.screens.janitor:JanitorScreen", "f4", "Janitor"),
-    # issue 7: "snapshots": ScreenEntry("catalyst_tui.ui.screens.snapshots:SnapshotsScreen", "f5", "Snapshots"),
+    "snapshots": ScreenEntry("catalyst_tui.ui.screens.snapshots:SnapshotsScreen", "f5", "Snapshots"),
 }
 
 

@@ -1,0 +1,232 @@
+"""The Snapshots screen: last push, next-push countdown, progress, history; push now, verify.
+
+The background push runs every ``[snapshot] interval_s`` (default 300 s): a thread worker
+(``run_push``), re-armed with ``set_timer`` only after the previous run finished, so pushes
+never overlap. A failed push is reported to the triage line as a shared problem (it affects
+every tenant); the next successful push clears it. Read-only: no pushes at all (verify, which
+only reads the mirror, is allowed).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import ProgressBar
+
+from catalyst_tui.core.errors import CatalystError
+from catalyst_tui.core.snapshot_push import PushResult, hub_history, push
+from catalyst_tui.core.snapshot_spoke import Mirror
+from catalyst_tui.core.targets import open_target
+from catalyst_tui.core.triage import SharedProblem
+from catalyst_tui.ui.screens.base import CatalystScreen
+from catalyst_tui.ui.widgets.snapshot_countdown import SnapshotCountdown
+from catalyst_tui.ui.widgets.snapshot_history import SnapshotHistory
+from catalyst_tui.ui.widgets.snapshot_status import SnapshotStatus
+
+PROGRESS_EVERY_S = 0.1
+
+
+class SnapshotPushed(Message):
+    def __init__(self, result: PushResult, history: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.result = result
+        self.history = history
+
+
+class SnapshotPushFailed(Message):
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class SnapshotProgressed(Message):
+    def __init__(self, phase: str, done: int, total: int) -> None:
+        super().__init__()
+        self.phase = phase
+        self.done = done
+        self.total = total
+
+
+class MirrorVerified(Message):
+    def __init__(self, url: str, problems: list[str]) -> None:
+        super().__init__()
+        self.url = url
+        self.problems = problems
+
+
+class SnapshotHistoryLoaded(Message):
+    def __init__(self, history: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.history = history
+
+
+class SnapshotsScreen(CatalystScreen):
+    BINDINGS = [
+        Binding("p", "push_now", "Push now", id="snapshots.push"),
+        Binding("v", "verify", "Verify mirror", id="snapshots.verify"),
+    ]
+    DEFAULT_CSS = """
+    SnapshotsScreen #snap-progress { padding: 0 1; height: 1; }
+    SnapshotsScreen #snap-history { border-top: solid $panel; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last: dict[str, Any] | None = None
+        self.history: list[dict[str, Any]] = []
+        self.error: str | None = None
+        self.pushing: str | None = None  # phase text while a push runs
+        self.next_due: float | None = None  # app.clock() time of the next background push
+        self.push_count = 0
+        self.verify_result: list[str] | None = None
+        self._timer: Timer | None = None
+        self._last_progress = 0.0
+
+    @property
+    def url(self) -> str:
+        return self.catalyst.ws.config.snapshot.target
+
+    @property
+    def interval(self) -> float:
+        return self.catalyst.ws.config.snapshot.interval_s
+
+    def compose_body(self) -> ComposeResult:
+        yield SnapshotStatus(id="snap-status")
+        yield SnapshotCountdown(id="snap-next")
+        yield ProgressBar(total=100, show_eta=False, id="snap-progress")
+        yield SnapshotHistory(id="snap-history")
+
+    def on_mount(self) -> None:
+        self.run_load_history()
+        self._arm()
+        self.set_interval(1.0, self._refresh_countdown)  # display only: one line, no disk work
+        self._refresh()
+
+    # ------------------------------------------------------------------ scheduling
+    def _arm(self) -> None:
+        """(Re-)arm the background push, ``interval`` after the last run finished."""
+        if self._timer is not None:
+            self._timer.stop()
+        self.next_due = self.catalyst.clock() + self.interval
+        self._timer = self.set_timer(self.interval, self._scheduled_push)
+
+    def _scheduled_push(self) -> None:
+        self._timer = None
+        if self.catalyst.read_only or self.pushing is not None:
+            self._arm()
+            return
+        self._start_push()
+
+    def _start_push(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self.next_due = None
+        self.pushing = "snapshot"
+        self.query_one("#snap-progress", ProgressBar).update(total=100, progress=0)
+        self._refresh()
+        self.run_push()
+
+    def action_push_now(self) -> None:
+        if not self.catalyst.guard_write("snapshot push"):
+            return
+        if self.pushing is not None:
+            self.notify("a push is already running", severity="warning")
+            return
+        self._start_push()
+
+    def action_verify(self) -> None:
+        self.run_verify()
+
+    # ------------------------------------------------------------------ workers (threads)
+    @work(thread=True, group="snapshot", exit_on_error=False)
+    def run_push(self) -> None:
+        ws = self.catalyst.ws
+        try:
+            result = push(ws, progress=self._progress, clock=self.catalyst.clock)
+        except CatalystError as exc:
+            self.post_message(SnapshotPushFailed(str(exc)))
+            return
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            self.post_message(SnapshotPushFailed(f"{where}{exc.strerror or exc}"))
+            return
+        self.post_message(SnapshotPushed(result, hub_history(ws)))
+
+    def _progress(self, phase: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done >= total or now - self._last_progress >= PROGRESS_EVERY_S:
+            self._last_progress = now
+            self.post_message(SnapshotProgressed(phase, done, total))
+
+    @work(thread=True, group="snapshot-verify", exit_on_error=False)
+    def run_verify(self) -> None:
+        url = self.url
+        try:
+            with open_target(url, base=self.catalyst.ws.root) as target:
+                problems = Mirror(target).verify()
+        except (CatalystError, OSError) as exc:
+            problems = [str(exc)]
+        self.post_message(MirrorVerified(url, problems))
+
+    @work(thread=True, group="snapshot-history", exit_on_error=False)
+    def run_load_history(self) -> None:
+        self.post_message(SnapshotHistoryLoaded(hub_history(self.catalyst.ws)))
+
+    # ------------------------------------------------------------------ message handlers
+    def on_snapshot_history_loaded(self, msg: SnapshotHistoryLoaded) -> None:
+        self.history = msg.history
+        if self.last is None and msg.history:
+            self.last = msg.history[-1]
+        self._refresh()
+
+    def on_snapshot_progressed(self, msg: SnapshotProgressed) -> None:
+        pct = 100.0 * msg.done / msg.total if msg.total else 0.0
+        self.pushing = f"{msg.phase} {pct:.0f}%"
+        self.query_one("#snap-progress", ProgressBar).update(total=100, progress=pct)
+        self._refresh_countdown()
+
+    def on_snapshot_pushed(self, msg: SnapshotPushed) -> None:
+        self.pushing = None
+        self.push_count += 1
+        self.last = msg.result.to_json()
+        self.history = msg.history
+        self.error = None
+        self.query_one("#snap-progress", ProgressBar).update(total=100, progress=100)
+        self.catalyst.report_shared("snapshot", [])
+        self._arm()
+        self._refresh()
+
+    def on_snapshot_push_failed(self, msg: SnapshotPushFailed) -> None:
+        self.pushing = None
+        self.push_count += 1
+        self.error = msg.error
+        self.catalyst.report_shared("snapshot", [SharedProblem("snapshot", "snapshot push failed", agents=None)])
+        self.notify(msg.error, title="snapshot push failed", severity="error", timeout=10)
+        self._arm()
+        self._refresh()
+
+    def on_mirror_verified(self, msg: MirrorVerified) -> None:
+        self.verify_result = msg.problems
+        if msg.problems:
+            more = f" (+{len(msg.problems) - 1} more)" if len(msg.problems) > 1 else ""
+            self.notify(msg.problems[0] + more, title="mirror verify failed", severity="error", timeout=10)
+        else:
+            self.notify(f"{msg.url}: current snapshot whole and verified", title="mirror verified")
+
+    # ------------------------------------------------------------------ display
+    def _refresh_countdown(self) -> None:
+        remaining = None if self.next_due is None else self.next_due - self.catalyst.clock()
+        self.query_one(SnapshotCountdown).show(remaining, self.pushing, self.catalyst.read_only)
+
+    def _refresh(self) -> None:
+        now = self.catalyst.clock()
+        self.query_one(SnapshotStatus).show(self.url, self.last, now, self.error)
+        self.query_one(SnapshotHistory).show(self.history, now)
+        self._refresh_countdown()

@@ -1,0 +1,95 @@
+"""One agent's panel on the Agents screen: status colour, key figures, two sparklines.
+
+The panel redraws only when what it shows changed (a render key), never on a clock: ages
+are shown only once they matter (a lost heartbeat), so an idle dashboard sends nothing.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Sparkline, Static
+
+from catalyst_tui.core.health import AgentStatus
+from catalyst_tui.core.humanize import duration_ms, size
+from catalyst_tui.core.models import Health
+
+HEALTH_CLASSES = {h: f"-{h.value}" for h in Health}
+
+
+def figures_text(status: AgentStatus) -> Text:
+    """``p95 4.2 s  err 12%  q 3`` then ``12/min cpu 3% 41 MB`` (what fits is shown)."""
+    f = status.figures
+    p95 = duration_ms(f.p95_ms) if f.p95_ms is not None else "-"
+    line1 = f"p95 {p95}  err {f.error_rate:.0%}  q {f.queue_depth}"
+    bits = [f"{f.throughput_per_s * 60:.0f}/min"]
+    p = status.proc
+    if p is not None and p.alive:
+        if p.cpu_percent is not None:
+            bits.append(f"cpu {p.cpu_percent:.0f}%")
+        if p.rss_bytes is not None:
+            bits.append(size(p.rss_bytes))
+    return Text(line1 + "\n" + "  ".join(bits), no_wrap=True, overflow="ellipsis")
+
+
+class AgentPanel(Vertical, can_focus=True):
+    DEFAULT_CSS = """
+    AgentPanel {
+        border: round $panel-lighten-2;
+        border-title-color: $text;
+        border-subtitle-color: $text-muted;
+        height: 1fr;
+        padding: 0 1;
+    }
+    AgentPanel:focus { background: $boost; border: heavy $accent; }
+    AgentPanel.-ok { border: round $status-ok; }
+    AgentPanel.-degraded { border: round $status-degraded; border-subtitle-color: $status-degraded; }
+    AgentPanel.-quarantined { border: round $status-quarantined; border-subtitle-color: $status-quarantined; }
+    AgentPanel.-offline { border: round $status-offline; border-subtitle-color: $status-offline; }
+    AgentPanel:focus.-ok, AgentPanel:focus.-degraded, AgentPanel:focus.-quarantined,
+    AgentPanel:focus.-offline { border: heavy $accent; }
+    AgentPanel .figures { height: 2; }
+    AgentPanel Sparkline { height: 1; margin: 0; }
+    AgentPanel .sparkline-errors > .sparkline--max-color { color: $error; }
+    AgentPanel .sparkline-errors > .sparkline--min-color { color: $panel; }
+    AgentPanel .reason { height: 1; color: $text-muted; }
+    """
+
+    def __init__(self, agent: str, **kw: object) -> None:
+        super().__init__(id=f"agent-{agent}", **kw)  # type: ignore[arg-type]
+        self.agent = agent
+        self.status: AgentStatus | None = None
+        self._key: object = None
+        self._series_key: object = None
+        self.border_title = Text(agent)
+        self.border_subtitle = "…"
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("waiting for data…"), classes="figures")
+        yield Sparkline([0.0], classes="sparkline-latency")
+        yield Sparkline([0.0], classes="sparkline-errors")
+        yield Static(Text(""), classes="reason")
+
+    def show(self, status: AgentStatus, series: tuple[list[float], list[float]] | None) -> bool:
+        """Update from a fresh status; returns False when nothing visible changed."""
+        key = (status.health, tuple(status.reasons), figures_text(status).plain)
+        series_key = (status.figures.records, status.figures.window, status.health)
+        changed = False
+        self.status = status
+        if key != self._key:
+            self._key = key
+            for h, cls in HEALTH_CLASSES.items():
+                self.set_class(status.health is h, cls)
+            self.border_subtitle = status.health.value
+            self.query_one(".figures", Static).update(figures_text(status))
+            reason = status.reasons[0] if status.reasons else ""
+            self.query_one(".reason", Static).update(Text(reason, no_wrap=True, overflow="ellipsis"))
+            changed = True
+        if series is not None and series_key != self._series_key:
+            self._series_key = series_key
+            lat, errs = series
+            self.query_one(".sparkline-latency", Sparkline).data = lat or [0.0]
+            self.query_one(".sparkline-errors", Sparkline).data = errs or [0.0]
+            changed = True
+        return changed

@@ -1,0 +1,63 @@
+"""The Snapshots screen's summary: last push (id, seq, age, size, objects sent) and the target.
+
+Rendered as a ``rich.text.Text`` (the URL and errors are untrusted text: never markup). It is
+only redrawn when a push finishes or the age's wording changes; the per-second countdown is a
+separate one-line widget (:class:`SnapshotCountdown`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+from catalyst_tui.core.humanize import age
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"  # pragma: no cover
+
+
+def summary_text(url: str, last: dict[str, Any] | None, now: float, error: str | None,
+                 styles: dict[str, str]) -> Text:
+    text = Text()
+    text.append("target  ", style="bold")
+    text.append(url)
+    text.append("\n")
+    text.append("last    ", style="bold")
+    if last is None:
+        text.append("no push yet", style=styles.get("muted", ""))
+    else:
+        text.append(str(last.get("id", ""))[:12], style="bold")
+        text.append(f"  seq {last.get('seq')}  {age(now - float(last.get('created', now)))} ago  "
+                    f"{human_bytes(float(last.get('size', 0)))} in {last.get('files')} files  "
+                    f"{last.get('objects_sent')} of {last.get('objects_total')} objects sent"
+                    + ("  (unchanged)" if last.get("noop") else ""))
+    if error:
+        text.append("\n")
+        text.append("failed  ", style=f"bold {styles.get('error', '')}")
+        text.append(error, style=styles.get("error", ""))
+    return text
+
+
+class SnapshotStatus(Static):
+    DEFAULT_CSS = """
+    SnapshotStatus { height: auto; padding: 0 1; }
+    """
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(Text(""), **kw)
+        self.rendered_text: Text = Text("")
+
+    def show(self, url: str, last: dict[str, Any] | None, now: float, error: str | None) -> None:
+        vars_ = self.app.theme_variables
+        styles = {"error": vars_.get("error", ""), "muted": "dim"}
+        text = summary_text(url, last, now, error, styles)
+        if text.plain != self.rendered_text.plain:
+            self.rendered_text = text
+            self.update(text)

@@ -1,0 +1,153 @@
+"""The app shell: triage hook, read-only, data flow (reload entry point and polling), registry."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from catalyst_tui.core.agents import write_state
+from catalyst_tui.core.models import AgentState
+from catalyst_tui.core.triage import SharedProblem, summarize
+from catalyst_tui.core.workspace import Workspace
+from catalyst_tui.ui.screens import SCREENS, load_screen_class
+from catalyst_tui.ui.screens.base import CatalystScreen
+from catalyst_tui.ui.testing import FROZEN_NOW, make_app, settle, wait_for_data
+from catalyst_tui.ui.widgets.status_bar import StatusBar
+from catalyst_tui.ui.widgets.triage_line import TriageLine
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_summarize_names_affected_tenants(seeded: Workspace) -> None:
+    mon = seeded.monitor()
+    mon.clock = lambda: FROZEN_NOW
+    statuses = mon.refresh_all()
+    assert summarize(statuses.values()) == "all 9 healthy"
+    write_state(seeded.agent("slash"), AgentState(agent="slash", status="running", heartbeat=FROZEN_NOW - 700))
+    (seeded.agent("bjork").state).write_text("{not json")
+    statuses = mon.refresh_all()
+    text = summarize(statuses.values())
+    assert text.startswith("2 of 9 affected: bjork ")
+    assert "slash heartbeat lost 12 min" in text
+    text = summarize(statuses.values(), [SharedProblem("ports", "hub port 3131 down")])
+    assert text.startswith("9 of 9 affected") and text.endswith("; shared: hub port 3131 down")
+
+
+async def test_triage_line_on_screen_and_report_shared(seeded: Workspace) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        line = app.screen.query_one(TriageLine)
+        assert str(line.render()) == "all 9 healthy"
+        app.report_shared("ports", [SharedProblem("ports", "hub port 3131 down", agents=("bjork",))])
+        await pilot.pause()
+        assert str(line.render()) == "1 of 9 affected; shared: hub port 3131 down"
+        assert line.has_class("-affected")
+        app.report_shared("ports", [])
+        await pilot.pause()
+        assert str(line.render()) == "all 9 healthy" and not line.has_class("-affected")
+
+
+async def test_read_only_writes_nothing(seeded: Workspace) -> None:
+    before = tree_digest(seeded.root)
+    app = make_app(seeded, read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        assert "READ-ONLY" in str(app.screen.query_one(StatusBar).render())
+        await pilot.press("2", "right", "shift+right", "shift+down", "u", "ctrl+r", "n", "e", "d", "m")
+        await settle(pilot)
+        app.action_set_theme("night-shift")  # not even the settings file
+        await settle(pilot)
+        assert app.current_mode == "board"
+        warnings = [n.message for n in app._notifications if n.message.startswith("read-only:")]
+        assert len(warnings) >= 8
+    assert tree_digest(seeded.root) == before
+    assert not (seeded.root / ".test-config" / "settings.json").exists()
+
+
+async def test_toggle_read_only_from_palette_action(seeded: Workspace) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        app.action_toggle_read_only()
+        await pilot.pause()
+        assert app.read_only and "READ-ONLY" in str(app.screen.query_one(StatusBar).render())
+        await pilot.press("2", "right", "shift+right")
+        await settle(pilot)
+        assert {c.column for c in seeded.board.cards_for("bjork")} == {"todo", "review"}
+
+
+async def test_request_reload_shows_an_outside_move(seeded: Workspace) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        card = next(c for c in seeded.board.cards_for("bjork") if c.title == "Fix the router")
+        seeded.board.move(card.id, column="done", by="bjork")  # an agent moves it (the CLI's path)
+        app.request_reload(index=True)
+        await settle(pilot)
+        lane = app.screen.view.lane_of["bjork"]
+        done = lane.cards[lane.columns.index("done")]
+        assert [c.id for c in done] == [card.id]
+
+
+async def test_polling_sees_a_change_without_being_asked(seeded: Workspace) -> None:
+    app = make_app(seeded, poll=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        seeded.board.add("joni", "Arrived by polling", by="joni")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            titles = [c.title for col in app.screen.view.lane_of["joni"].cards for c in col]
+            if "Arrived by polling" in titles:
+                break
+        assert "Arrived by polling" in titles
+        write_state(seeded.agent("ozzy"), AgentState(agent="ozzy", status="stopped"))
+        app.request_reload(agents={"ozzy"})
+        await settle(pilot)
+        assert app.statuses["ozzy"].health.value == "offline"
+        assert app.triage.startswith("1 of 9 affected: ozzy stopped")
+
+
+async def test_worker_errors_become_notifications(seeded: Workspace) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+
+        def boom(board):
+            raise RuntimeError("disk on fire")
+
+        app.run_board_op("test", boom)
+        await settle(pilot)
+        assert app.is_running
+        assert any("RuntimeError: disk on fire" in n.message for n in app._notifications)
+
+
+async def test_registry_and_screen_switching(seeded: Workspace) -> None:
+    assert "board" in SCREENS
+    for name in SCREENS:
+        assert issubclass(load_screen_class(name), CatalystScreen)
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        keys = {b.key: b.id for b in app.BINDINGS if hasattr(b, "id")}
+        assert keys[SCREENS["board"].key] == "app.screen.board"
+        app.action_go("no-such-screen")  # absent screens are simply absent
+        await pilot.press(SCREENS["board"].key)
+        assert app.current_mode == "board"
+        assert "F1 Board" in str(app.screen.query_one(StatusBar).render())
+
+
+async def test_status_bar_age_comes_from_the_injected_clock(seeded: Workspace) -> None:
+    from catalyst_tui.ui.testing import FrozenClock
+
+    clock = FrozenClock()
+    app = make_app(seeded, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        bar = app.screen.query_one(StatusBar)
+        assert "updated 0 s ago" in str(bar.render_text())
+        clock.advance(125)
+        assert "updated 2 min ago" in str(bar.render_text())
