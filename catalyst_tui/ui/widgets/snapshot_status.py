@@ -34,10 +34,12 @@ def summary_text(url: str, last: dict[str, Any] | None, now: float, error: str |
         text.append("no push yet", style=styles.get("muted", ""))
     else:
         text.append(str(last.get("id", ""))[:12], style="bold")
-        text.append(f"  seq {last.get('seq')}  {age(now - float(last.get('created', now)))} ago  "
-                    f"{human_bytes(float(last.get('size', 0)))} in {last.get('files')} files  "
-                    f"{last.get('objects_sent')} of {last.get('objects_total')} objects sent"
+        text.append(f"  seq {last.get('seq')}  {age(now - float(last.get('created', now)))} ago"
                     + ("  (unchanged)" if last.get("noop") else ""))
+        text.append("\n")
+        text.append("size    ", style="bold")
+        text.append(f"{human_bytes(float(last.get('size', 0)))} in {last.get('files')} files, "
+                    f"{last.get('objects_sent')} of {last.get('objects_total')} objects sent")
     if error:
         text.append("\n")
         text.append("failed  ", style=f"bold {styles.get('error', '')}")

@@ -1,0 +1,143 @@
+"""The Snapshots screen (F5): Pilot tests on state, plus SVG snapshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import ProgressBar
+
+from catalyst_tui.core.snapshot import sha256_hex
+from catalyst_tui.core.snapshot_push import load_state
+from catalyst_tui.core.snapshot_spoke import Mirror, object_key
+from catalyst_tui.core.targets import FileTarget
+from catalyst_tui.ui.screens.snapshots import SnapshotsScreen
+from catalyst_tui.ui.testing import make_app, seed_workspace, settle, wait_for_data
+from catalyst_tui.ui.widgets.snapshot_countdown import SnapshotCountdown, countdown_text
+from catalyst_tui.ui.widgets.snapshot_history import SnapshotHistory
+from catalyst_tui.ui.widgets.snapshot_status import SnapshotStatus
+
+
+async def open_screen(pilot) -> SnapshotsScreen:  # type: ignore[no-untyped-def]
+    await wait_for_data(pilot)
+    await pilot.press("f5")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, SnapshotsScreen)
+    return screen
+
+
+async def test_push_now_shows_last_push_and_history(tmp_path: Path) -> None:
+    ws = seed_workspace(tmp_path / "ws", cards={"bjork": [("todo", "first")]})
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_screen(pilot)
+        assert app.current_mode == "snapshots"
+        assert screen.last is None and screen.history == []
+        assert screen.query_one(SnapshotCountdown).current == "next push in 5 min 00 s"
+        assert "no push yet" in screen.query_one(SnapshotStatus).rendered_text.plain
+        await pilot.press("p")
+        await settle(pilot)
+        assert screen.error is None and screen.pushing is None
+        assert screen.last is not None and screen.last["seq"] == 1 and not screen.last["noop"]
+        current = Mirror(FileTarget(ws.root / "mirror")).current()
+        assert current is not None and current.id == screen.last["id"]
+        status = screen.query_one(SnapshotStatus).rendered_text.plain
+        assert current.id[:12] in status and "seq 1" in status and "0 s ago" in status
+        assert screen.query_one(SnapshotHistory).row_count == 1
+        assert screen.query_one("#snap-progress", ProgressBar).progress == 100
+        assert "snapshot" not in app.shared_problems
+        # re-armed after the run: a full interval from now
+        assert screen.next_due == pytest.approx(app.clock() + ws.config.snapshot.interval_s)
+        await pilot.press("p")  # unchanged: a no-op, the pointer does not move
+        await settle(pilot)
+        assert screen.last["noop"] is True and screen.last["seq"] == 1
+        assert Mirror(FileTarget(ws.root / "mirror")).current() == current
+
+
+async def test_a_failed_push_reaches_the_triage_line_and_clears(tmp_path: Path) -> None:
+    ws = seed_workspace(tmp_path / "ws")
+    (ws.root / "mirror").write_text("a file where the mirror directory should be")
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_screen(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert screen.error is not None and "mirror" in screen.error
+        problems = app.shared_problems["snapshot"]
+        assert problems[0].agents is None  # every tenant is affected
+        assert "snapshot push failed" in app.triage
+        assert app.triage.startswith("9 of 9 affected")
+        (ws.root / "mirror").unlink()
+        await pilot.press("p")
+        await settle(pilot)
+        assert screen.error is None and "snapshot" not in app.shared_problems
+        assert "snapshot push failed" not in app.triage
+
+
+async def test_read_only_never_pushes(tmp_path: Path) -> None:
+    ws = seed_workspace(tmp_path / "ws")
+    app = make_app(ws, read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_screen(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert screen.last is None and not (ws.root / "mirror").exists()
+        assert load_state(ws) is None
+        assert screen.query_one(SnapshotCountdown).current == "read-only: background pushes are off"
+
+
+async def test_verify_key_reports_a_corrupt_mirror(tmp_path: Path) -> None:
+    ws = seed_workspace(tmp_path / "ws")
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_screen(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        assert screen.verify_result == []
+        obj = ws.root / "mirror" / object_key(sha256_hex((ws.root / "catalyst.toml").read_bytes()))
+        obj.write_bytes(obj.read_bytes()[:-1])
+        await pilot.press("v")
+        await settle(pilot)
+        assert screen.verify_result and "truncated" in screen.verify_result[0]
+
+
+async def test_background_pushes_rearm_and_never_overlap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CATALYST_SNAPSHOT__INTERVAL_S", "0.2")
+    ws = seed_workspace(tmp_path / "ws")
+    assert ws.config.snapshot.interval_s == 0.2
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_screen(pilot)
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if screen.push_count >= 3:
+                break
+        assert screen.push_count >= 3
+        assert screen.error is None  # an overlapping run would fail on the hub's push lock
+        assert screen.last is not None and screen.last["seq"] == 1  # later runs were no-ops
+        assert Mirror(FileTarget(ws.root / "mirror")).verify() == []
+
+
+def test_countdown_wording() -> None:
+    assert countdown_text(299.6, None, False) == "next push in 5 min 00 s"
+    assert countdown_text(42, None, False) == "next push in 42 s"
+    assert countdown_text(-3, None, False) == "next push in 0 s"
+    assert countdown_text(10, "upload 40%", False) == "pushing: upload 40%"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_snapshots_screen_snapshot(tmp_path: Path, snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    ws = seed_workspace(tmp_path / "ws", cards={"bjork": [("todo", "first")]})
+    app = make_app(ws)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        screen = await open_screen(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert screen.last is not None and screen.last["seq"] == 1
+        assert screen.query_one(SnapshotHistory).row_count == 1
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
