@@ -20,11 +20,13 @@ import hashlib
 import os
 import re
 import secrets
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -40,6 +42,9 @@ from catalyst_tui.core.snapshot import (
     sha256_hex,
 )
 from catalyst_tui.core.targets import Target
+
+if TYPE_CHECKING:
+    from catalyst_tui.core.workspace import Workspace
 
 POINTER = "CURRENT"
 LOCK = "commit.lock"
@@ -290,3 +295,22 @@ class Mirror:
             if len(data) != e.size or digest.hexdigest() != e.sha256:
                 raise SnapshotError(f"{self.target.url}/{object_key(e.sha256)}: corrupt (for {e.path})")
             storage.atomic_write_bytes(dest, data)
+
+
+@contextlib.contextmanager
+def mirror_workspace(url: str) -> Iterator[Workspace]:
+    """The mirror's current snapshot, restored (verified) into a temp dir, opened as a workspace.
+
+    For ``catalyst-tui --from-mirror URL``: the dashboard opens it read-only; the copy is
+    removed afterwards.
+    """
+    from catalyst_tui.core.targets import open_target
+    from catalyst_tui.core.workspace import Workspace
+
+    tmp = Path(tempfile.mkdtemp(prefix="catalyst-mirror-"))
+    try:
+        with open_target(url) as target:
+            Mirror(target).restore(tmp)
+        yield Workspace.open(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -9,6 +9,13 @@ def launch(workspace: str | None, read_only: bool = False, theme: str | None = N
            from_mirror: str | None = None) -> int:
     from catalyst_tui.ui.app import CatalystApp
 
+    if from_mirror:  # issue 7: read-only on the mirror's current snapshot, restored to a temp dir
+        from catalyst_tui.core.snapshot_spoke import mirror_workspace
+
+        with mirror_workspace(from_mirror) as mirror_ws:
+            mirror_app = CatalystApp(mirror_ws, read_only=True, theme_name=theme)
+            mirror_app.run()
+            return mirror_app.return_code or 0
     ws = Workspace.open(workspace)
     app = CatalystApp(ws, read_only=read_only, theme_name=theme)
     app.run()
