@@ -102,8 +102,10 @@ class MetricsConfig(_Strict):
 
 
 class PortsConfig(_Strict):
-    file: str = "PORTS.md"
-    scan_interval_s: float = Field(10.0, gt=0)
+    file: str = "PORTS.md"  # relative to the workspace (docs/ports.md)
+    scan_interval_s: float = Field(10.0, gt=0)  # live listeners, re-armed after each scan
+    file_poll_s: float = Field(1.0, gt=0)  # cheap stat of PORTS.md: an edit triggers a re-check
+    ephemeral_check: bool = True  # warn about documented ports in the kernel's ephemeral range
 
 
 class JanitorRule(_Strict):

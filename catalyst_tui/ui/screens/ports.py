@@ -53,7 +53,6 @@ class PortsScreen(CatalystScreen):
     BINDINGS = [
         Binding("r", "rescan", "Rescan", id="ports.rescan"),
         Binding("a", "jump_agent", "Agent lane", id="ports.jump_agent"),
-        Binding("enter", "details", "Details", id="ports.details", show=True),
     ]
     DEFAULT_CSS = """
     PortsScreen #ports-summary { height: 1; padding: 0 1; background: $boost; }

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding
 from textual.color import Color
 from textual.widgets import DataTable
 
 from catalyst_tui.core.ports_check import PortRow, PortsReport, PortStatus
 from catalyst_tui.ui.board_model import printable
 
-COLUMNS = (("status", "status"), ("port", "port"), ("service", "service"), ("owner", "owner"),
-           ("process", "process"), ("bind", "bind"), ("why", "why"))
+# (label, key, width): fixed widths so the most useful columns fit 80 cells; "why" takes the rest
+COLUMNS = (("status", "status", 12), ("port", "port", 11), ("service", "service", 16), ("owner", "owner", 7),
+           ("process", "process", 20), ("bind", "bind", 16), ("why", "why", None))
 STATUS_VARIABLE = {
     PortStatus.CONFLICT: "error",
     PortStatus.WRONG_BAND: "warning",
@@ -29,10 +31,10 @@ NO_BAND = "(no band)"
 
 
 def group_rows(report: PortsReport) -> list[tuple[str, str, list[PortRow]]]:
-    """(key, title, rows) per band: bands holding problems first (worst first), then by port."""
+    """(class, description, rows) per band: bands holding problems first (worst first), then by port."""
     groups: dict[str, tuple[str, list[PortRow], int]] = {}
     for b in report.doc.bands:
-        groups[b.cls] = (f"{b.cls}  {b.lo}-{b.hi}" + (f"  {b.description}" if b.description else ""), [], b.lo)
+        groups[b.cls] = (b.description, [], b.lo)
     for row in report.rows:
         cls = row.band.cls if row.band else NO_BAND
         if cls not in groups:
@@ -57,6 +59,7 @@ def owner_label(row: PortRow) -> str:
 class PortsTable(DataTable[Text]):
     """Call :meth:`show` with each new report; ``row_for_cursor()`` is the selected port."""
 
+    BINDINGS = [Binding("enter", "select_cursor", "Details", id="ports.details")]  # shown in the Footer
     DEFAULT_CSS = """
     PortsTable { height: 1fr; }
     """
@@ -69,8 +72,8 @@ class PortsTable(DataTable[Text]):
         self._styles: dict[str, Style] = {}
 
     def on_mount(self) -> None:
-        for label, key in COLUMNS:
-            self.add_column(label, key=key)
+        for label, key, width in COLUMNS:
+            self.add_column(label, key=key, width=width)
 
     def _style(self, variable: str) -> Style:
         style = self._styles.get(variable)
@@ -100,10 +103,13 @@ class PortsTable(DataTable[Text]):
             key = f"band:{cls}"
             layout.append(key)
             problems = sum(1 for r in rows if r.status.is_problem)
-            head = Text(printable(title), style="bold")
-            if problems:
-                head.append(f"  ({problems} problem{'s' if problems != 1 else ''})", style=self._style("error"))
-            cells[key] = (Text("──", style="dim"), head, *(Text("") for _ in COLUMNS[2:]))
+            band = next((b for b in report.doc.bands if b.cls == cls), None)
+            count = Text(f"{problems} problem{'s' if problems != 1 else ''}" if problems else "ok",
+                         style=self._style("error" if problems else "status-ok"))
+            cells[key] = (Text(printable(f"── {cls}"), style="bold"),
+                          Text(f"{band.lo}-{band.hi}" if band else "", style="bold"),
+                          Text(printable(title), style="dim"),
+                          Text(""), count, Text(""), Text(""))
             for row in rows:
                 rkey = f"port:{row.port}/{row.protocol}"
                 layout.append(rkey)
@@ -115,7 +121,7 @@ class PortsTable(DataTable[Text]):
             for key in layout:
                 old, new = self._cells.get(key), cells[key]
                 if old != new:
-                    for (_, col), value in zip(COLUMNS, new, strict=True):
+                    for (_, col, _w), value in zip(COLUMNS, new, strict=True):
                         self.update_cell(key, col, value)
                     changed = True
             self._cells = cells

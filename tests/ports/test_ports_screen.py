@@ -1,0 +1,179 @@
+"""The Ports screen: Pilot tests on state, plus snapshots at 80x24 and 160x48 (frozen scan)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from screen_fixtures import EVIL, frozen_scan, ports_workspace
+from textual.widgets import Static
+
+from catalyst_tui.core.ports_check import PortStatus
+from catalyst_tui.core.ports_scan import Listener, ScanResult
+from catalyst_tui.ui.screens.port_detail import PortDetailScreen
+from catalyst_tui.ui.screens.ports import PortsScreen
+from catalyst_tui.ui.testing import make_app, wait_for_data
+from catalyst_tui.ui.widgets.ports_table import PortsTable
+
+
+@pytest.fixture(autouse=True)
+def _frozen(monkeypatch: pytest.MonkeyPatch) -> list[ScanResult]:
+    """Every PortsScreen scan returns the last element of this list."""
+    scans = [frozen_scan()]
+    monkeypatch.setattr(PortsScreen, "scan_source", staticmethod(lambda: scans[-1]))
+    return scans
+
+
+async def open_ports(pilot: Any, scans: int = 1) -> PortsScreen:
+    await wait_for_data(pilot)
+    await pilot.press("f3")
+    screen = pilot.app.screen
+    assert isinstance(screen, PortsScreen)
+    await wait_scans(pilot, screen, scans)
+    return screen
+
+
+async def wait_scans(pilot: Any, screen: PortsScreen, n: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while screen.scans < n:
+        assert time.monotonic() < deadline, f"only {screen.scans} scans of {n}"
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+def keys(table: PortsTable) -> list[str]:
+    return list(table._layout)
+
+
+async def test_grouped_by_band_problems_first_and_triage(tmp_path: Path) -> None:
+    app = make_app(ports_workspace(tmp_path / "ws"))
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_ports(pilot)
+        assert app.current_mode == "ports"
+        report = screen.report
+        assert report is not None
+        status = {(r.port, r.protocol): r.status for r in report.rows}
+        assert status == {
+            (3131, "tcp"): PortStatus.DOWN, (3132, "tcp"): PortStatus.UP,
+            (3133, "tcp"): PortStatus.CONFLICT, (18800, "tcp"): PortStatus.DOWN,
+            (18801, "tcp"): PortStatus.WRONG_OWNER, (18850, "tcp"): PortStatus.UNDOCUMENTED,
+            (19100, "tcp"): PortStatus.UP, (19101, "udp"): PortStatus.UP, (19102, "tcp"): PortStatus.UNDOCUMENTED}
+        # bands: hub holds the conflict (worst) so it comes first; inside a band, worst first
+        assert keys(screen.table) == [
+            "band:hub", "port:3133/tcp", "port:3131/tcp", "port:3132/tcp",
+            "band:inference", "port:18801/tcp", "port:18800/tcp", "port:18850/tcp",
+            "band:dashboard", "port:19102/tcp", "port:19100/tcp", "port:19101/udp"]
+        assert screen.table.selected_key() == "port:3133/tcp"  # the cursor starts on the worst problem
+        triage = app.triage
+        assert triage.startswith("9 of 9 affected") and "hub port 3131/tcp (catalyst-hub) down" in triage, triage
+        shared = {p.text: p.agents for p in app.shared_problems["ports"]}
+        assert shared["hub port 3131/tcp (catalyst-hub) down"] is None
+        assert shared["nina's port 3133/tcp (chat-relay) conflict"] == ("nina",)
+        assert shared["cher's port 18850/tcp undocumented"] == ("cher",)  # guessed from agents/cher/ in its cmdline
+        summary = str(screen.query_one("#ports-summary", Static).render())
+        assert summary.startswith("6 problems · 9 ports, 3 up · 9 listeners (1 outside the bands)")
+
+
+async def test_enter_shows_process_details_literally(tmp_path: Path) -> None:
+    app = make_app(ports_workspace(tmp_path / "ws"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_ports(pilot)
+        table = screen.table
+        table.move_cursor(row=table.get_row_index("port:18801/tcp"))
+        await pilot.press("enter")
+        await pilot.pause()
+        detail = app.screen
+        assert isinstance(detail, PortDetailScreen) and detail.row.port == 18801
+        live = detail.query_one("#port-detail-live", Static).render()
+        text = str(live)
+        assert "[red]boom[/red]" in text and "\\x1b[31m" in text and "\x1b" not in text
+        assert "pid 4401  nginx" in text and "0.0.0.0:18801  (any, IPv4)" in text
+        doc = str(detail.query_one("#port-detail-doc", Static).render())
+        assert "line 28: model-server  class inference  owner slash  process ~ vllm" in doc
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+    assert EVIL  # the fixture really carried markup and an escape code
+
+
+async def test_jump_to_the_owning_agents_lane(tmp_path: Path) -> None:
+    app = make_app(ports_workspace(tmp_path / "ws"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_ports(pilot)
+        table = screen.table
+        table.move_cursor(row=table.get_row_index("port:3131/tcp"))
+        await pilot.press("a")  # the hub's port: no lane, a notification, stay here
+        await pilot.pause()
+        assert app.current_mode == "ports"
+        table.move_cursor(row=table.get_row_index("port:18850/tcp"))
+        await pilot.press("a")
+        await pilot.pause()
+        assert app.current_mode == "board"
+        board = app.screen
+        assert board.view.agents[board.view.current] == "cher"
+
+
+async def test_rescan_updates_in_place_and_keeps_the_cursor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            _frozen: list[ScanResult]) -> None:
+    monkeypatch.setenv("CATALYST_PORTS__SCAN_INTERVAL_S", "0.1")
+    app = make_app(ports_workspace(tmp_path / "ws"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_ports(pilot)
+        table = screen.table
+        table.move_cursor(row=table.get_row_index("port:19100/tcp"))
+        layout_before = keys(table)
+        # the model server comes back as vllm: 18801 turns up, same layout, cells updated in place
+        old = _frozen[-1]
+        fixed = [lst if lst.port != 18801 else Listener(18801, "tcp", 4, "0.0.0.0", 4401,
+                                                        lst.process.__class__(4401, "vllm", ("vllm", "serve")))
+                 for lst in old.listeners]
+        _frozen.append(ScanResult(fixed, old.taken_at, old.duration_s))
+        await wait_scans(pilot, screen, screen.scans + 2)
+        assert screen.report is not None
+        assert {r.port: r.status for r in screen.report.rows}[18801] is PortStatus.UP
+        assert keys(table) != layout_before  # 18801 moved below the problems of its band ...
+        assert table.selected_key() == "port:19100/tcp"  # ... and the cursor stayed on its port
+        scans = screen.scans
+        rows = table.row_count
+        await wait_scans(pilot, screen, scans + 2)  # nothing changed: nothing rebuilt
+        assert table.row_count == rows and table.selected_key() == "port:19100/tcp"
+
+
+async def test_ports_md_edit_is_picked_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CATALYST_PORTS__FILE_POLL_S", "0.05")
+    ws = ports_workspace(tmp_path / "ws")
+    app = make_app(ws)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_ports(pilot)
+        assert "port:18850/tcp" in keys(screen.table)
+        new_row = "| 18850 | tcp | notebook | inference | cher | | |\n"
+        text = ws.ports_path.read_text().replace("| 19101 |", new_row + "| 19101 |")
+        ws.ports_path.write_text(text)
+        await wait_scans(pilot, screen, 2)
+        assert screen.report is not None
+        row = next(r for r in screen.report.rows if r.port == 18850)
+        assert row.status is PortStatus.WRONG_OWNER and row.owner == "cher"  # python3 serve.py, not "notebook"
+        ws.ports_path.write_text(text.replace("| 3131 | tcp |", "| 3131x | tcp |"))
+        await wait_scans(pilot, screen, 3)
+        parse = screen.query_one("#ports-parse", Static)
+        assert parse.has_class("has-problems") and "PORTS.md:23: port '3131x' is not a number" in str(parse.render())
+        ws.ports_path.unlink()
+        await wait_scans(pilot, screen, 4)
+        assert screen.report is None and screen.error and "not found" in screen.error
+        assert any("not found" in p.text for p in app.shared_problems["ports"])
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_ports_snapshot(tmp_path: Path, snap_compare: Any, size: tuple[int, int]) -> None:
+    app = make_app(ports_workspace(tmp_path / "ws"))
+    seen: dict[str, Any] = {}
+
+    async def run_before(pilot: Any) -> None:
+        screen = await open_ports(pilot)
+        seen["keys"] = keys(screen.table)
+        seen["selected"] = screen.table.selected_key()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+    assert seen["keys"][:2] == ["band:hub", "port:3133/tcp"] and seen["selected"] == "port:3133/tcp"
