@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json, safe
+from catalyst_tui.core.errors import CatalystError
 from catalyst_tui.core.ports_check import PortsReport, check
 from catalyst_tui.core.ports_edit import add_port, suggest
 from catalyst_tui.core.ports_md import PortsFileError, load_ports_md
@@ -48,21 +49,25 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add.set_defaults(func=run_add)
 
 
-def _target(args: argparse.Namespace) -> tuple[Path, list[str] | None]:
-    """PORTS.md's path and the known agents (``--file`` works without a workspace)."""
-    if getattr(args, "file", None):
-        try:
-            return Path(args.file), Workspace.open(getattr(args, "workspace", None)).config.agent_names
-        except Exception:  # noqa: BLE001 - --file outside a workspace: any agent name is accepted
-            return Path(args.file), None
-    ws = open_workspace(args)
-    return ws.ports_path, ws.config.agent_names
+def _target(args: argparse.Namespace) -> tuple[Path, list[str] | None, bool]:
+    """PORTS.md's path, the known agents and whether to check the ephemeral range
+    (``--file`` works outside a workspace: then any valid agent name is accepted)."""
+    ws: Workspace | None = None
+    try:
+        ws = open_workspace(args)
+    except CatalystError:
+        if not getattr(args, "file", None):
+            raise
+    path = Path(args.file) if getattr(args, "file", None) else ws.ports_path  # type: ignore[union-attr]
+    if ws is None:
+        return path, None, True
+    return path, ws.config.agent_names, ws.config.ports.ephemeral_check
 
 
 def run_check(args: argparse.Namespace) -> int:
     try:
-        path, agents = _target(args)
-        doc = load_ports_md(path, agents)
+        path, agents, eph = _target(args)
+        doc = load_ports_md(path, agents, eph)
     except PortsFileError as exc:
         if args.json:
             print_json({"source": str(getattr(args, "file", None) or ""), "ok": False, "exit_code": 2,
@@ -98,8 +103,8 @@ def print_report(report: PortsReport, show_all: bool = False) -> None:
 
 def run_suggest(args: argparse.Namespace) -> int:
     try:
-        path, agents = _target(args)
-        doc = load_ports_md(path, agents)
+        path, agents, eph = _target(args)
+        doc = load_ports_md(path, agents, eph)
     except PortsFileError as exc:
         print(f"catalyst-tui: error: {exc}", file=sys.stderr)
         return 2
@@ -110,6 +115,7 @@ def run_suggest(args: argparse.Namespace) -> int:
 def run_add(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     added = add_port(ws.ports_path, args.port, args.service, args.cls, args.owner, protocol=args.protocol,
-                     notes=args.notes, process=args.process, agents=ws.config.agent_names)
+                     notes=args.notes, process=args.process, agents=ws.config.agent_names,
+                     ephemeral=ws.config.ports.ephemeral_check)
     print(f"{ws.ports_path}:{added.line}: added port {added.port} ({safe(args.service)})")
     return 0

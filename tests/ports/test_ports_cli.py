@@ -201,3 +201,33 @@ def test_add_goes_into_the_table_of_its_band(ws: Workspace) -> None:
     assert lines[added2.line - 2].startswith("|---")  # first row of the hub table, after the separator
     doc = parse_ports_md("\n".join(lines), agents=ws.config.agent_names, ephemeral=None)
     assert doc.problems == [] and len(doc.entries) == 5
+
+
+def test_check_a_file_outside_any_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    f = tmp_path / "other.md"
+    f.write_text("| class | range |\n|-|-|\n| hub | 3100-3199 |\n\n| port | protocol | service | class | owner |\n"
+                 "|-|-|-|-|-|\n| 3100 | tcp | x | hub | anyone |\n| 3100 | tcp | y | hub | hub |\n")
+    assert main(["ports", "check", "--file", str(f), "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert [(p["line"], p["kind"]) for p in out["parse_problems"]] == [(8, "duplicate")]  # any agent name is fine
+    assert main(["ports", "check"]) == 1  # no --file and no workspace: a one-line error
+    assert "catalyst.toml: not found" in capsys.readouterr().err
+
+
+def test_ephemeral_check_can_be_turned_off(ws: Workspace, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from catalyst_tui.core.ports_md import read_ephemeral_range
+
+    eph = read_ephemeral_range()
+    if eph is None:
+        pytest.skip("this OS does not expose /proc/sys/net/ipv4/ip_local_port_range")
+    port = eph[0] + 7
+    write_ports(ws, {"hub": (port, port)}, [f"| {port} | udp | x | hub | hub | | |"])
+    assert cli(ws, "ports", "check", "--json") == 1
+    kinds = [p["kind"] for p in json.loads(capsys.readouterr().out)["parse_problems"]]
+    assert kinds == ["ephemeral"]
+    monkeypatch.setenv("CATALYST_PORTS__EPHEMERAL_CHECK", "false")
+    assert cli(ws, "ports", "check", "--json") in (0, 1)
+    assert json.loads(capsys.readouterr().out)["parse_problems"] == []
