@@ -24,5 +24,13 @@ def seeded(tmp_path: Path) -> Workspace:
 
 
 @pytest.fixture
+def seed_factory(tmp_path: Path):
+    """``seed_factory(per_lane=7)``: the CARDS workspace plus generated cards in every lane."""
+    def make(per_lane: int = 0) -> Workspace:
+        return seed_workspace(tmp_path / "ws", CARDS, per_lane=per_lane)
+    return make
+
+
+@pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock()

@@ -25,7 +25,7 @@ class BoardScreen(CatalystScreen):
         Binding("left,h", "cursor('left')", "Left", id="board.left", show=False),
         Binding("right,l", "cursor('right')", "Right", id="board.right", show=False),
         Binding("shift+right,greater_than_sign", "shift_column(1)", "Next col", id="board.next_column"),
-        Binding("shift+left,less_than_sign", "shift_column(-1)", "Prev col", id="board.prev_column"),
+        Binding("shift+left,less_than_sign", "shift_column(-1)", "Prev col", id="board.prev_column", show=False),
         Binding("shift+up", "shift_lane(-1)", "Lane up", id="board.lane_up", show=False),
         Binding("shift+down", "shift_lane(1)", "Lane down", id="board.lane_down", show=False),
         Binding("m", "pick", "Move to…", id="board.pick", show=False),

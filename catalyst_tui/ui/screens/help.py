@@ -10,13 +10,16 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+KEY_NAMES = {"greater_than_sign": ">", "less_than_sign": "<", "question_mark": "?", "slash": "/",
+             "escape": "esc", "enter": "enter"}
+
 
 def _rows(bindings: list[BindingType]) -> list[tuple[str, str, str]]:
     rows = []
     for b in bindings:
         if not isinstance(b, Binding):
             continue
-        keys = ", ".join(k.strip() for k in b.key.split(","))
+        keys = ", ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in b.key.split(","))
         rows.append((keys, b.description or b.action, b.id or ""))
     return rows
 

@@ -204,7 +204,7 @@ class LaneView(Widget):
                     cell.truncate(max(1, room), overflow="ellipsis", pad=True)
                     cell.append(" " + meta, "dim")
             else:
-                cell.append("  " + meta, "dim")
+                cell.append(("  " if colw > 24 else "") + meta, "dim")
             if focus:
                 cell.stylize(self._style("card-focus", bold=True))
         cell.truncate(colw - 1, overflow="ellipsis", pad=True)
