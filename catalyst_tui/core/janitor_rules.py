@@ -82,27 +82,50 @@ def glob_to_regex(pattern: str) -> str:
 
 
 class RuleSet:
-    """All rules compiled into one regex; ``match`` returns the first rule that matches."""
+    """All rules, matched per directory: each pattern is split into a directory part and a name
+    part, so a directory's listing is matched by names against only the rules that can apply
+    there, with one compiled regex (the first rule that matches wins)."""
 
     def __init__(self, rules: Sequence[JanitorRule]) -> None:
         self.rules: list[Rule] = []
-        parts = []
+        self._split: list[tuple[re.Pattern[str], str]] = []
         for i, r in enumerate(rules):
             self.rules.append(Rule(i, r.name or f"rule-{i + 1}", r.pattern, r.ttl_s, r.action, r.compress))
-            parts.append(f"(?P<r{i}>{glob_to_regex(r.pattern)})")
-        self._re = re.compile("|".join(parts)) if parts else None
-        # the first path component of every pattern: directories that cannot match are skipped
-        self.max_ttl = max((r.ttl_s for r in self.rules), default=0.0)
-        self.min_ttl = min((r.ttl_s for r in self.rules), default=0.0)
+            dir_glob, _, name_glob = r.pattern.rpartition("/")
+            dir_re = glob_to_regex(dir_glob + "/") if dir_glob else ""
+            if "**" in name_glob:  # "agents/**": any name at any depth below the directory part
+                dir_re += "(?:[^/]+/)*"
+                name_glob = name_glob.replace("**", "*")
+            self._split.append((re.compile(dir_re), glob_to_regex(name_glob)))
+        self._by_dir: dict[str, re.Pattern[str] | None] = {}
+        self._compiled: dict[tuple[int, ...], re.Pattern[str]] = {}
 
     @classmethod
     def from_config(cls, cfg: JanitorConfig) -> RuleSet:
         return cls(DEFAULT_RULES if cfg.rules is None else cfg.rules)
 
+    def for_dir(self, dir_rel: str) -> re.Pattern[str] | None:
+        """The name matcher for files directly in ``dir_rel`` ("" or "a/b/"); None: no rule applies.
+        A match's ``lastgroup`` is ``r<index>`` of the winning rule."""
+        try:
+            return self._by_dir[dir_rel]
+        except KeyError:
+            pass
+        idx = tuple(i for i, (dir_re, _) in enumerate(self._split) if dir_re.fullmatch(dir_rel))
+        rx = None
+        if idx:
+            rx = self._compiled.get(idx)
+            if rx is None:
+                rx = re.compile("|".join(f"(?P<r{i}>{self._split[i][1]})" for i in idx))
+                self._compiled[idx] = rx
+        if len(self._by_dir) < 100_000:
+            self._by_dir[dir_rel] = rx
+        return rx
+
     def match(self, relpath: str) -> Rule | None:
-        if self._re is None:
-            return None
-        m = self._re.fullmatch(relpath)
+        head, _, name = relpath.rpartition("/")
+        rx = self.for_dir(head + "/" if head else "")
+        m = rx.fullmatch(name) if rx is not None else None
         if m is None or m.lastgroup is None:
             return None
         return self.rules[int(m.lastgroup[1:])]

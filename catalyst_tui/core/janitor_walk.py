@@ -28,12 +28,12 @@ import msgspec
 from catalyst_tui.core.janitor_rules import EXCLUDED_TOP, Rule, RuleSet, agent_of
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-NO_RULE = -1
 KIND_FILE, KIND_OTHER = 0, 1
 
-# cache: dir_rel -> (ino, mtime_ns, files, subdirs); files: (name, ino, size, mtime_ns, rule, kind)
+# cache: dir_rel -> (ino, mtime_ns, n_files, n_bytes, matched, subdirs); only the files a rule
+# matches are kept one by one: matched = [(name, ino, size, mtime_ns, rule, kind)]
 CachedFile = tuple[str, int, int, int, int, int]
-CachedDir = tuple[int, int, list[CachedFile], list[str]]
+CachedDir = tuple[int, int, int, int, list[CachedFile], list[str]]
 
 
 class WalkCache(msgspec.Struct):
@@ -124,12 +124,12 @@ class Walker:
         res.dirs[rel] = (dst.st_dev, dst.st_ino)
         cached = self.old.get(rel)
         if cached is not None and cached[0] == dst.st_ino and cached[1] == dst.st_mtime_ns:
-            files, subdirs = cached[2], cached[3]
+            n_files, n_bytes, files, subdirs = cached[2], cached[3], cached[4], cached[5]
         else:
-            files, subdirs = self._list(rel, fd)
+            n_files, n_bytes, files, subdirs = self._list(rel, fd)
             res.cache_dirty = True
-        self.new.dirs[rel] = (dst.st_ino, dst.st_mtime_ns, files, subdirs)
-        self._account(rel, fd, files)
+        self.new.dirs[rel] = (dst.st_ino, dst.st_mtime_ns, n_files, n_bytes, files, subdirs)
+        self._account(rel, fd, n_files, n_bytes, files)
         for name in subdirs:
             if rel == "" and name in EXCLUDED_TOP:
                 continue
@@ -147,40 +147,41 @@ class Walker:
             finally:
                 os.close(child)
 
-    def _list(self, rel: str, fd: int) -> tuple[list[CachedFile], list[str]]:
+    def _list(self, rel: str, fd: int) -> tuple[int, int, list[CachedFile], list[str]]:
         files: list[CachedFile] = []
         subdirs: list[str] = []
-        match = self.rules.match
+        n_files = 0
+        n_bytes = 0
+        rx = self.rules.for_dir(rel)
+        match = rx.fullmatch if rx is not None else None
         with os.scandir(fd) as it:
             for e in it:
                 name = e.name
                 if e.is_dir(follow_symlinks=False):
                     subdirs.append(name)
                     continue
-                rule = match(rel + name)
-                ridx = rule.index if rule is not None else NO_RULE
+                n_files += 1
+                m = match(name) if match is not None else None
                 if e.is_file(follow_symlinks=False):
                     try:
                         st = e.stat(follow_symlinks=False)
                     except OSError:
+                        n_files -= 1
                         continue  # gone since the listing
-                    files.append((name, st.st_ino, st.st_size, st.st_mtime_ns, ridx, KIND_FILE))
-                else:
-                    files.append((name, e.inode(), 0, 0, ridx, KIND_OTHER))
-        return files, subdirs
+                    n_bytes += st.st_size
+                    if m is not None:
+                        files.append((name, st.st_ino, st.st_size, st.st_mtime_ns, int(m.lastgroup[1:]),  # type: ignore[index]
+                                      KIND_FILE))
+                elif m is not None:
+                    files.append((name, e.inode(), 0, 0, int(m.lastgroup[1:]), KIND_OTHER))  # type: ignore[index]
+        return n_files, n_bytes, files, subdirs
 
-    def _account(self, rel: str, fd: int, files: list[CachedFile]) -> None:
+    def _account(self, rel: str, fd: int, n_files: int, n_bytes: int, files: list[CachedFile]) -> None:
         res = self.result
         agent = agent_of(rel) if rel else None
         rules = self.rules.rules
         now = self.now
-        n = 0
-        total = 0
         for name, ino, size, mtime_ns, ridx, kind in files:
-            n += 1
-            total += size
-            if ridx == NO_RULE:
-                continue
             relpath = rel + name
             if kind != KIND_FILE:
                 res.special.append((relpath, _kind_name(fd, name)))
@@ -191,10 +192,10 @@ class Walker:
                 res.future.append(Candidate(relpath, rel, name, rule, agent, ino, size, mtime))
             elif now - mtime > rule.ttl_s:
                 res.candidates.append(Candidate(relpath, rel, name, rule, agent, ino, size, mtime))
-        res.scanned += n
-        res.files_by_agent[agent] = res.files_by_agent.get(agent, 0) + n
-        res.bytes_by_agent[agent] = res.bytes_by_agent.get(agent, 0) + total
-        if self.progress is not None and n:
+        res.scanned += n_files
+        res.files_by_agent[agent] = res.files_by_agent.get(agent, 0) + n_files
+        res.bytes_by_agent[agent] = res.bytes_by_agent.get(agent, 0) + n_bytes
+        if self.progress is not None and n_files:
             self.progress(res.scanned)
 
 
