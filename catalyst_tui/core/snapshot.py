@@ -19,6 +19,8 @@ Pushing: :mod:`snapshot_push`; the mirror side: :mod:`snapshot_spoke`; retention
 from __future__ import annotations
 
 import contextlib
+import fnmatch
+import glob
 import hashlib
 import os
 import re
@@ -75,7 +77,7 @@ class Snapshot:
     id: str
     manifest: bytes
     entries: list[FileEntry]
-    sources: dict[str, Path]  # sha256 -> a stable local copy (hard link) to upload from
+    sources: dict[str, str]  # sha256 -> a stable local copy (hard link) to upload from
     hashed_bytes: int = 0  # bytes actually read this time (0 for an unchanged workspace)
     hashed_files: int = 0
 
@@ -89,19 +91,21 @@ class Snapshot:
         return {e.sha256: e.size for e in self.entries}
 
 
-def hash_prefix(path: Path, size: int) -> str:
+def hash_prefix(path: Path, size: int, buf: bytearray | None = None) -> str:
     """sha256 of the first ``size`` bytes of ``path`` (all of it for a replaced-whole file)."""
     digest = hashlib.sha256()
-    buf = bytearray(BUF)
-    view = memoryview(buf)
+    view = memoryview(buf if buf is not None else bytearray(BUF))
     remaining = size
-    with path.open("rb", buffering=0) as fh:
+    fd = os.open(path, os.O_RDONLY)
+    try:
         while remaining:
-            n = fh.readinto(view[: min(BUF, remaining)])  # type: ignore[attr-defined]
+            n = os.readv(fd, [view[: min(len(view), remaining)]])
             if not n:
                 raise SnapshotError(f"{path}: shrank while being hashed ({size - remaining} of {size} bytes)")
             digest.update(view[:n])
             remaining -= n
+    finally:
+        os.close(fd)
     return digest.hexdigest()
 
 
@@ -136,7 +140,8 @@ class HashCache:
             del self.entries[rel]
             self.dirty = True
         if self.dirty:
-            storage.atomic_write_bytes(self.path, canonical({"files": self.entries, "version": 1}))
+            # not durable: a cache lost in a crash only costs one re-hash
+            storage.atomic_write_bytes(self.path, canonical({"files": self.entries, "version": 1}), durable=False)
             self.dirty = False
 
 
@@ -145,38 +150,61 @@ def include_patterns(ws: Workspace) -> list[str]:
     return [*cfg.include, *(LOG_PATTERNS if cfg.include_logs else ())]
 
 
-def collect(root: Path, patterns: list[str]) -> list[str]:
-    """Relative paths of the regular files matching ``patterns`` (symlinks are never followed)."""
-    found: set[str] = set()
+def _scan(root: str, parts: list[str], idx: int, rel: str, out: dict[str, os.stat_result]) -> None:
+    """Match ``parts[idx:]`` under ``root`` with ``os.scandir`` (no symlink is ever followed)."""
+    part, last = parts[idx], idx == len(parts) - 1
+    if part == "**":
+        if not last:
+            _scan(root, parts, idx + 1, rel, out)  # zero directories
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError), os.scandir(root) as it:
+            for entry in it:
+                if entry.is_dir(follow_symlinks=False):
+                    _scan(entry.path, parts, idx, f"{rel}{entry.name}/", out)
+        return
+    if not glob.has_magic(part):
+        path = os.path.join(root, part)
+        try:
+            st = os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        if last and stat.S_ISREG(st.st_mode):
+            out[f"{rel}{part}"] = st
+        elif not last and stat.S_ISDIR(st.st_mode):
+            _scan(path, parts, idx + 1, f"{rel}{part}/", out)
+        return
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError), os.scandir(root) as it:
+        for entry in it:
+            if not fnmatch.fnmatchcase(entry.name, part):
+                continue
+            if last:
+                if entry.is_file(follow_symlinks=False):
+                    out[f"{rel}{entry.name}"] = entry.stat(follow_symlinks=False)
+            elif entry.is_dir(follow_symlinks=False):
+                _scan(entry.path, parts, idx + 1, f"{rel}{entry.name}/", out)
+
+
+def collect(root: Path, patterns: list[str]) -> dict[str, os.stat_result]:
+    """Relative path -> lstat of the regular files matching ``patterns`` (links never followed)."""
+    found: dict[str, os.stat_result] = {}
     for pattern in patterns:
-        for path in root.glob(pattern):
-            rel = path.relative_to(root).as_posix()
-            if rel.startswith(".catalyst/") or storage.is_tmp_name(path.name):
-                continue
-            try:
-                st = path.lstat()
-            except FileNotFoundError:
-                continue
-            if stat.S_ISREG(st.st_mode):
-                found.add(rel)
-    return sorted(found)
+        parts = [p for p in pattern.split("/") if p not in ("", ".")]
+        if parts and ".." not in parts:
+            _scan(str(root), parts, 0, "", found)
+    return {rel: st for rel, st in sorted(found.items())
+            if not rel.startswith(".catalyst/") and not storage.is_tmp_name(rel.rsplit("/", 1)[-1])}
 
 
-def _stage(src: Path, objects: Path, sha: str, size: int) -> Path:
+def _stage(src: str, dest: str) -> None:
     """A stable copy of ``src`` named by its hash: a hard link (free), else a copy."""
-    dest = objects / sha
-    if dest.exists():
-        return dest
     try:
         os.link(src, dest)
     except FileExistsError:
         pass
     except OSError:
-        tmp = storage.tmp_name(dest)
-        with src.open("rb") as fin, tmp.open("wb") as fout:
+        tmp = storage.tmp_name(Path(dest))
+        with open(src, "rb") as fin, tmp.open("wb") as fout:
             shutil.copyfileobj(fin, fout, BUF)
         os.replace(tmp, dest)
-    return dest
 
 
 def take_snapshot(ws: Workspace, lock_timeout: float = storage.DEFAULT_LOCK_TIMEOUT) -> Snapshot:
@@ -187,23 +215,23 @@ def take_snapshot(ws: Workspace, lock_timeout: float = storage.DEFAULT_LOCK_TIME
     objects.mkdir(parents=True, exist_ok=True)
     cache = HashCache.load(internal / CACHE_NAME)
     entries: list[FileEntry] = []
-    sources: dict[str, Path] = {}
     hashed_bytes = hashed_files = 0
+    buf = bytearray(BUF)
     with storage.locked(ws.board.lock_path, lock_timeout):
-        for rel in collect(root, include_patterns(ws)):
-            path = root / rel
-            try:
-                st = path.lstat()
-            except FileNotFoundError:
-                continue
+        staged = set(os.listdir(objects))
+        base, objects_dir = str(root), str(objects)
+        for rel, st in collect(root, include_patterns(ws)).items():
             sha = cache.lookup(rel, st)
             if sha is None:
-                sha = hash_prefix(path, st.st_size)
+                sha = hash_prefix(Path(base, rel), st.st_size, buf)
                 cache.store(rel, st, sha)
                 hashed_bytes += st.st_size
                 hashed_files += 1
-            sources[sha] = _stage(path, objects, sha, st.st_size)
+            if sha not in staged:
+                _stage(os.path.join(base, rel), os.path.join(objects_dir, sha))
+                staged.add(sha)
             entries.append(FileEntry(rel, st.st_size, sha))
+    sources = {e.sha256: os.path.join(objects_dir, e.sha256) for e in entries}
     cache.save({e.path for e in entries})
     manifest = manifest_bytes(entries)
     return Snapshot(sha256_hex(manifest), manifest, entries, sources, hashed_bytes, hashed_files)

@@ -84,11 +84,11 @@ class PushResult:
                 "url": self.url, "hashed_bytes": self.hashed_bytes}
 
 
-def _read_verified(path: Path, size: int, sha: str) -> Iterator[bytes]:
+def _read_verified(path: str, size: int, sha: str) -> Iterator[bytes]:
     """The first ``size`` bytes of the staged copy, checked against ``sha`` as they stream."""
     digest = hashlib.sha256()
     remaining = size
-    with path.open("rb") as fh:
+    with open(path, "rb") as fh:
         while remaining:
             chunk = fh.read(min(BUF, remaining))
             if not chunk:

@@ -7,6 +7,7 @@ import json
 import os
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import orjson
 import pytest
@@ -118,7 +119,7 @@ def test_staged_copy_survives_a_rewrite_after_the_snapshot(make_ws: Callable[...
     snap = take_snapshot(ws)
     write(ws.root, "data/a", b"version 2 (longer)")  # atomic replace: a new inode
     sha = {e.path: e.sha256 for e in snap.entries}["data/a"]
-    assert snap.sources[sha].read_bytes() == b"version 1"
+    assert Path(snap.sources[sha]).read_bytes() == b"version 1"
 
 
 def m(files: list[dict[str, object]], version: object = 1) -> bytes:
