@@ -150,8 +150,12 @@ class LaneView(Widget):
             text.append(f"{len(col):>{COUNT_W - 1}} ", "bold" if col else "dim")
         rest = width - text.cell_len - 1
         card = self.focused_card()
+        style = ""
+        if card is None:  # the cursor's column is empty: show the lane's first card, dimmed
+            card = next((col[0] for col in self.cards if col), None)
+            style = "dim"
         if rest > 3 and card is not None:
-            title = Text(" " + printable(card.title))
+            title = Text(" " + printable(card.title), style=style)
             title.truncate(rest, overflow="ellipsis")
             text.append_text(title)
         elif rest > 3 and self.status is not None and self.status.reasons and not any(self.cards):
