@@ -107,6 +107,7 @@ class AgentStatus:
     proc: ProcInfo | None = None
     disk_bytes: int | None = None
     checked: float = 0.0
+    series: tuple[list[float], list[float]] | None = None  # sparklines: mean latency, errors per bucket
 
     @property
     def headline(self) -> str:
@@ -240,7 +241,8 @@ class AgentMonitor:
             if health is Health.OK:
                 health = Health.DEGRADED
         return AgentStatus(self.paths.name, health, reasons, read.state, figures, self.parse_errors,
-                           list(self.recent_errors), hb_age, proc, self.disk_bytes(now), now)
+                           list(self.recent_errors), hb_age, proc, self.disk_bytes(now), now,
+                           self.stats.series(figures.window, now))
 
     def _figure_reasons(self, f: Figures) -> list[str]:
         t = self.thresholds
@@ -269,8 +271,9 @@ class WorkspaceMonitor:
     def __post_init__(self) -> None:
         self.window = self.config.metrics.window
         sampler = ProcSampler()
+        now = lambda: self.clock()  # noqa: E731 - follows a clock swapped in later (tests freeze it)
         self.agents = {a.name: AgentMonitor(AgentPaths(self.root, a.name), self.config.health, self.window,
-                                            self.clock, sampler)
+                                            now, sampler)
                        for a in self.config.agents}
 
     def refresh(self, name: str) -> AgentStatus:

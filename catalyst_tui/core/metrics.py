@@ -80,19 +80,25 @@ class Bucket:
     records: int = 0
     finished: int = 0
     errors: int = 0
+    lat_sum: float = 0.0
+    lat_n: int = 0
     hist: dict[int, int] = field(default_factory=dict)
 
-    def add(self, finished: bool, error: bool, lat_bin: int | None) -> None:
+    def add(self, finished: bool, error: bool, lat_bin: int | None, lat_ms: float = 0.0) -> None:
         self.records += 1
         self.finished += finished
         self.errors += error
         if lat_bin is not None:
             self.hist[lat_bin] = self.hist.get(lat_bin, 0) + 1
+            self.lat_sum += lat_ms
+            self.lat_n += 1
 
     def merge(self, other: Bucket, sign: int = 1) -> None:
         self.records += sign * other.records
         self.finished += sign * other.finished
         self.errors += sign * other.errors
+        self.lat_sum += sign * other.lat_sum
+        self.lat_n += sign * other.lat_n
         for b, n in other.hist.items():
             left = self.hist.get(b, 0) + sign * n
             if left:
@@ -133,7 +139,7 @@ class Ring:
         self.head = head
         self.version += 1
 
-    def add(self, ts: float, finished: bool, error: bool, lat_bin: int | None) -> bool:
+    def add(self, ts: float, finished: bool, error: bool, lat_bin: int | None, lat_ms: float = 0.0) -> bool:
         """Count one record at ``ts`` (advance first); False when it is older than the window."""
         assert self.head is not None
         b = min(math.floor(ts / self.width), self.head)
@@ -146,8 +152,8 @@ class Ring:
                 self.agg.merge(bucket, -1)
             bucket = self.buckets[i] = Bucket()
             self.ids[i] = b
-        bucket.add(finished, error, lat_bin)
-        self.agg.add(finished, error, lat_bin)
+        bucket.add(finished, error, lat_bin, lat_ms)
+        self.agg.add(finished, error, lat_bin, lat_ms)
         if b != self.head:
             self.version += 1
         return True
@@ -240,9 +246,10 @@ class DispatchStats:
             is_err = rec.status == "error"
             self.finished_total += 1
             self.errors_total += is_err
-            lat = None if rec.latency_ms is None else bin_of(rec.latency_ms)
+            lat_ms = rec.latency_ms
+            lat = None if lat_ms is None else bin_of(lat_ms)
             for ring in self.rings.values():
-                ring.add(ts, True, is_err, lat)
+                ring.add(ts, True, is_err, lat, lat_ms or 0.0)
         else:
             if rec.event == "enqueued" and h not in self._done and rec.id not in self.open:
                 self.open[rec.id] = ts
@@ -285,12 +292,14 @@ class DispatchStats:
         )
 
     def series(self, window: str | None = None, now: float | None = None) -> tuple[list[float], list[float]]:
-        """Per-bucket p95 latency (ms, 0 when none) and error count, oldest first: for sparklines."""
+        """Per-bucket mean latency (ms, 0 when none) and error count, oldest first: for sparklines.
+
+        O(buckets): cheap enough to recompute on every refresh."""
         window = window or self.default_window
         self._advance(self.clock() if now is None else now)
         lat: list[float] = []
         errs: list[float] = []
         for bucket in self.rings[window].ordered():
-            lat.append((hist_percentile(bucket.hist, 95) or 0.0) if bucket else 0.0)
+            lat.append(bucket.lat_sum / bucket.lat_n if bucket and bucket.lat_n else 0.0)
             errs.append(float(bucket.errors) if bucket else 0.0)
         return lat, errs

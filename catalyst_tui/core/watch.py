@@ -33,7 +33,7 @@ from catalyst_tui.core.storage import is_tmp_name
 AGENT_FILES = ("state.json", "dispatch.jsonl", "worklog.jsonl", "chat.jsonl")
 SHARED_FILES = {"board/index.json": "index", "board/audit.jsonl": "audit", "catalyst.toml": "config"}
 RETRY_WATCH_S = 30.0
-RUST_TIMEOUT_MS = 2000  # how often a quiet watcher checks that the tree still exists
+RUST_TIMEOUT_MS = 500  # how often a quiet watcher checks it should go on and that the tree exists
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,15 @@ class WorkspaceWatcher:
         self.mode = "starting"
         self.reason: str | None = None
         self.batches = 0
+        self.keep_going: Callable[[], bool] = lambda: True  # e.g. "my worker was not cancelled"
 
     def stop(self) -> None:
         self.stop_event.set()
+
+    def _stopping(self) -> bool:
+        if not self.keep_going():
+            self.stop_event.set()
+        return self.stop_event.is_set()
 
     def _set_mode(self, mode: str, reason: str | None = None) -> None:
         if (mode, reason) != (self.mode, self.reason):
@@ -103,7 +109,7 @@ class WorkspaceWatcher:
             self.on_change(change)
 
     def run(self) -> None:
-        while not self.stop_event.is_set():
+        while not self._stopping():
             if self.config.enabled:
                 reason = self._watch()
                 if reason is None:
@@ -123,6 +129,8 @@ class WorkspaceWatcher:
                 rust_timeout=RUST_TIMEOUT_MS, yield_on_timeout=True, raise_interrupt=False,
                 ignore_permission_denied=False, watch_filter=None,
             ):
+                if self._stopping():
+                    return None
                 self._set_mode("watching")
                 if not self.root.is_dir():
                     return f"{root}: directory removed"
@@ -146,7 +154,13 @@ class WorkspaceWatcher:
         return sig
 
     def _poll(self, before: dict[str, tuple[int, int, int]], until: float | None) -> None:
-        while not self.stop_event.wait(self.config.poll_interval_s):
+        last = time.monotonic()
+        while not self.stop_event.wait(min(self.config.poll_interval_s, RUST_TIMEOUT_MS / 1000)):
+            if self._stopping():
+                return
+            if time.monotonic() - last < self.config.poll_interval_s:
+                continue
+            last = time.monotonic()
             now = self._signature()
             changed = {rel for rel in before.keys() | now.keys() if before.get(rel) != now.get(rel)}
             before = now

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from catalyst_tui.core import health as health_mod
-from catalyst_tui.core.agents import AgentPaths, own_state, record_dispatch, write_state
+from catalyst_tui.core.agents import own_state, record_dispatch, write_state
 from catalyst_tui.core.health import AgentMonitor, seek_since
 from catalyst_tui.core.jsonl import JsonlTail
 from catalyst_tui.core.models import AgentState, Health, decode_dispatch

@@ -20,7 +20,7 @@ SCREENS: dict[str, ScreenEntry] = {
     "board": ScreenEntry("catalyst_tui.ui.screens.board:BoardScreen", "f1", "Board"),
     "agents": ScreenEntry("catalyst_tui.ui.screens.agents:AgentsScreen", "f2", "Agents"),
     "ports": ScreenEntry("catalyst_tui.ui.screens.ports:PortsScreen", "f3", "Ports"),
-    # issue 6: "janitor": ScreenEntry("catalyst_tui.ui.screens.janitor:JanitorScreen", "f4", "Janitor"),
+    "janitor": ScreenEntry("catalyst_tui.ui.screens.janitor:JanitorScreen", "f4", "Janitor"),
     "snapshots": ScreenEntry("catalyst_tui.ui.screens.snapshots:SnapshotsScreen", "f5", "Snapshots"),
 }
 

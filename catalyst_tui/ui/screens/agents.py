@@ -47,6 +47,7 @@ class LiveWatch:
 
     def start(self) -> None:
         app = self.app
+        self.health = {name: st.health for name, st in app.statuses.items()}  # what is known: no alarm
         app.watch(app, "triage", self._triage_changed, init=False)
         app.run_worker(self.run_watch, thread=True, name="run_watch", group="watch", exit_on_error=False)
 
@@ -101,8 +102,8 @@ class LiveWatch:
                 self.app.notify(f"{name} recovered", title="triage", timeout=6)
                 self.log.tenant(name, "health", f"{name} recovered", health=st.health.value, was=before.value)
             elif SEVERITY_RANK[st.health] < SEVERITY_RANK[before]:
-                severity = "warning" if st.health is Health.DEGRADED else "error"
-                self.app.notify(f"{name} {st.health.value}: {reason}", title="triage", severity=severity, timeout=8)
+                self.app.notify(f"{name} {st.health.value}: {reason}", title="triage", timeout=8,
+                                severity="warning" if st.health is Health.DEGRADED else "error")
                 self.log.tenant(name, "health", f"{name} turned {st.health.value}", level="warning",
                                 health=st.health.value, was=before.value, reason=reason)
 
@@ -175,7 +176,7 @@ class AgentsScreen(CatalystScreen):
     def action_cycle_window(self) -> None:
         names = list(WINDOWS)
         monitor = self.catalyst.monitor
-        monitor.window = names[(names.index(monitor.window) + 1) % len(names)]
+        monitor.window = names[(names.index(monitor.window) + 1) % len(names)]  # type: ignore[assignment]
         self._window_title()
         self.notify(f"metrics window: {monitor.window}", timeout=3)
         self.catalyst.request_reload(agents=self.catalyst.ws.config.agent_names)

@@ -1,0 +1,171 @@
+"""Pilot tests of the Agents screen over a real watcher on a real workspace."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import RichLog, Sparkline, Static, TabbedContent
+
+from catalyst_tui.core import watch as watch_mod
+from catalyst_tui.core.agents import record_dispatch, write_state
+from catalyst_tui.core.models import AgentState, Health
+from catalyst_tui.core.workspace import Workspace
+from catalyst_tui.ui.screens.agent_detail import AgentDetailScreen
+from catalyst_tui.ui.screens.agents import AgentsScreen
+from catalyst_tui.ui.testing import FROZEN_NOW, FrozenClock, make_app, seed_workspace, wait_for_data
+from catalyst_tui.ui.widgets.agent_panel import AgentPanel
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return seed_workspace(tmp_path / "ws", {"bjork": [("todo", "Fix the [b]router[/b]")]})
+
+
+async def until(pilot: Any, cond: Any, timeout: float = 5.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        await pilot.pause(0.02)
+        if cond():
+            return
+    raise AssertionError("condition not met in time")
+
+
+async def open_agents(pilot: Any) -> AgentsScreen:
+    await wait_for_data(pilot)
+    await pilot.press("f2")
+    app = pilot.app
+    await until(pilot, lambda: app.current_mode == "agents" and app._catalyst_live.mode == "watching")
+    screen = app.screen
+    assert isinstance(screen, AgentsScreen)
+    return screen
+
+
+def panel_text(panel: AgentPanel) -> str:
+    return str(panel.query_one(".figures", Static).render()) + "\n" + str(panel.query_one(".reason", Static).render())
+
+
+async def test_grid_is_3x3_at_80x24(ws: Workspace) -> None:
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_agents(pilot)
+        panels = list(screen.query(AgentPanel))
+        assert [p.agent for p in panels] == ws.config.agent_names
+        xs = sorted({p.region.x for p in panels})
+        ys = sorted({p.region.y for p in panels})
+        assert len(xs) == 3 and len(ys) == 3
+        assert all(p.region.height >= 6 and p.region.width >= 25 for p in panels)
+        assert all(p.region.bottom <= 23 for p in panels)  # above the footer
+        assert all(p.has_class("-ok") for p in panels)
+        assert app.triage == "all 9 healthy"
+
+
+async def test_appended_record_shows_in_panel_and_triage(ws: Workspace) -> None:
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_agents(pilot)
+        bjork = screen.panel("bjork")
+        assert "err 0%" in panel_text(bjork)
+        for i in range(10):
+            record_dispatch(ws.agent("bjork"), id=f"d{i}", event="finished", status="error",
+                            latency_ms=4200.0, ts=FROZEN_NOW - 2)
+        await until(pilot, lambda: app.statuses["bjork"].figures.finished == 10)
+        await pilot.pause()
+        # the first reason is the triage line's; every reason is on the agent's status
+        assert app.triage == "1 of 9 affected: bjork p95 4.2 s"
+        assert app.statuses["bjork"].reasons == ["p95 4.2 s", "errors 100% (10 of 10)"]
+        assert bjork.has_class("-degraded") and not bjork.has_class("-ok")
+        assert "p95 4.2 s  err 100%  q 0" in panel_text(bjork)
+        assert panel_text(bjork).endswith("p95 4.2 s")
+        errs = bjork.query_one(".sparkline-errors", Sparkline).data
+        assert errs is not None and len(errs) == 60 and max(errs) == 10 and sum(errs) == 10
+        assert errs.index(10) >= 58  # in the newest buckets
+        assert screen.panel("cher").has_class("-ok")  # nobody else touched
+        assert app.statuses["cher"].figures.records == 0
+
+
+async def test_corrupt_state_quarantines_one_agent_others_keep_updating(ws: Workspace) -> None:
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_agents(pilot)
+        ws.agent("slash").state.write_bytes(b'{"agent": "slash", "status": "runn')
+        await until(pilot, lambda: screen.panel("slash").has_class("-quarantined"))
+        assert app.triage.startswith("1 of 9 affected: slash quarantined: state.json: corrupt JSON")
+        for i in range(3):
+            record_dispatch(ws.agent("cher"), id=f"c{i}", event="finished", status="ok", latency_ms=120.0,
+                            ts=FROZEN_NOW - 1)
+        await until(pilot, lambda: app.statuses["cher"].figures.finished == 3)
+        assert screen.panel("cher").has_class("-ok")
+        assert "p95 120 ms" in panel_text(screen.panel("cher"))
+        assert screen.panel("slash").has_class("-quarantined")
+        assert "quarantined" in panel_text(screen.panel("slash"))
+
+
+async def test_notifications_on_unhealthy_and_recovery(ws: Workspace) -> None:
+    clock = FrozenClock()
+    app = make_app(ws, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_agents(pilot)
+        for i in range(6):
+            record_dispatch(ws.agent("nina"), id=f"n{i}", event="finished", status="error", latency_ms=10.0,
+                            ts=FROZEN_NOW)
+        await until(pilot, lambda: any("nina degraded" in str(n.message) for n in app._notifications))
+        assert app.statuses["nina"].health is Health.DEGRADED
+        clock.advance(400)  # the errors leave the 5 min window; the heartbeat is renewed
+        write_state(ws.agent("nina"), AgentState(agent="nina", status="running", heartbeat=clock() - 1))
+        for name in ws.config.agent_names:
+            if name != "nina":
+                write_state(ws.agent(name), AgentState(agent=name, status="running", heartbeat=clock() - 1))
+        await until(pilot, lambda: any("nina recovered" in str(n.message) for n in app._notifications))
+        log = (ws.internal_dir / "catalyst-tui.log").read_text().splitlines()
+        assert any('"agent":"nina"' in line and "turned degraded" in line for line in log)
+
+
+async def test_enter_opens_detail_with_filter(ws: Workspace) -> None:
+    for i in range(4):
+        record_dispatch(ws.agent("bjork"), id=f"job{i}", event="finished", status="ok" if i else "error",
+                        latency_ms=100.0 * (i + 1), ts=FROZEN_NOW - 10, error="[red]boom[/red]" if not i else None)
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_agents(pilot)
+        screen.panel("bjork").focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, AgentDetailScreen))
+        detail = app.screen
+        await until(pilot, lambda: len(detail.dispatch) == 4)
+        assert detail.shown["dispatch"][0].endswith("job0  error  100 ms  [red]boom[/red]")
+        assert len(detail.shown["dispatch"]) == 4
+        assert detail.shown["cards"] == ["todo     c-00000001  Fix the [b]router[/b]"]
+        cards = detail.query_one("#detail-cards", RichLog)  # the visible tab: rendered, literally
+        await until(pilot, lambda: len(cards.lines) == 1)
+        assert "Fix the [b]router[/b]" in cards.lines[0].text
+        detail.query_one("#detail-tabs", TabbedContent).active = "tab-dispatch"
+        log = detail.query_one("#detail-dispatch", RichLog)
+        await until(pilot, lambda: len(log.lines) == 4)
+        assert "[red]boom[/red]" in log.lines[0].text  # literal, not markup
+        await pilot.press("slash")
+        await pilot.press(*"job2")
+        assert detail.needle == "job2"
+        await until(pilot, lambda: len(log.lines) == 1)
+        assert "job2" in log.lines[0].text and detail.shown["cards"] == []
+        await pilot.press("escape")  # leaves the input, then the screen
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, AgentsScreen))
+
+
+async def test_watch_failure_falls_back_to_polling_and_says_so(ws: Workspace,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*a: Any, **k: Any) -> Any:
+        raise OSError(28, "inotify watch limit reached")
+
+    monkeypatch.setattr(watch_mod.watchfiles, "watch", broken)
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("f2")
+        await until(pilot, lambda: "polling" in app.triage)
+        assert app.triage.startswith("all 9 healthy; shared: polling every 2 s: ")
+        assert "inotify watch limit reached" in app.triage
+        assert app.poll is True  # the shell's polling is back on
