@@ -151,3 +151,20 @@ def test_bad_manifests_are_refused(files: list[dict[str, object]], version: obje
 def test_good_manifest_parses() -> None:
     entries = parse_manifest(m([{"path": "a/b.txt", "size": 3, "sha256": SHA}]), "m")
     assert entries == [FileEntry("a/b.txt", 3, SHA)]
+
+
+def test_collect_matches_patterns_without_following_links(tmp_path: Path) -> None:
+    from catalyst_tui.core.snapshot import collect
+
+    for rel in ("a/state.json", "agents/x/state.json", "agents/y/state.json", "agents/y/other.json",
+                "data/top", "data/d1/d2/deep", ".catalyst/cache", "data/.f.tmp-1-ab"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(rel)
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    (outside / "secret").write_text("s")
+    os.symlink(outside, tmp_path / "data" / "linkdir")
+    os.symlink(outside / "secret", tmp_path / "agents" / "z")
+    found = collect(tmp_path, ["agents/*/state.json", "data/**/*", ".catalyst/*", "../x", "agents/z"])
+    assert list(found) == ["agents/x/state.json", "agents/y/state.json", "data/d1/d2/deep", "data/top"]
+    assert found["data/top"].st_size == len("data/top")
