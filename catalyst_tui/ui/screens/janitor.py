@@ -1,0 +1,263 @@
+"""The Janitor screen: last runs with their reports, next-run countdown, flagged items with
+their agent, a progress line while it walks; ``r`` runs now, ``p`` previews (a dry run).
+
+Scheduled runs every ``[janitor] interval_s`` (default 30 min): a thread worker
+(``run_janitor``), re-armed with ``set_timer`` only after the previous run finished, so runs
+never overlap; the core's single-instance lock keeps a CLI run and this one apart too. A failed
+run is reported to the triage line (``app.report_shared("janitor", ...)``), naming the agents
+whose files could not be handled when it knows them. Read-only: no scheduled or manual runs
+(a preview writes nothing and stays available).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import ProgressBar
+
+from catalyst_tui.core.errors import CatalystError
+from catalyst_tui.core.janitor_report import flagged_items
+from catalyst_tui.core.janitor_rules import agent_of
+from catalyst_tui.core.janitor_run import Janitor, JanitorBusy
+from catalyst_tui.core.triage import SharedProblem
+from catalyst_tui.ui.screens.base import CatalystScreen
+from catalyst_tui.ui.widgets.janitor_countdown import JanitorCountdown
+from catalyst_tui.ui.widgets.janitor_items import JanitorItems
+from catalyst_tui.ui.widgets.janitor_runs import JanitorRuns
+
+PROGRESS_EVERY_S = 0.1
+REPORTS_SHOWN = 10
+
+
+class JanitorFinished(Message):
+    def __init__(self, report: dict[str, Any], reports: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.report = report
+        self.reports = reports
+
+
+class JanitorFailed(Message):
+    def __init__(self, error: str, busy: bool = False) -> None:
+        super().__init__()
+        self.error = error
+        self.busy = busy
+
+
+class JanitorProgressed(Message):
+    def __init__(self, scanned: int) -> None:
+        super().__init__()
+        self.scanned = scanned
+
+
+class JanitorReportsLoaded(Message):
+    def __init__(self, reports: list[dict[str, Any]], problems: list[str]) -> None:
+        super().__init__()
+        self.reports = reports
+        self.problems = problems
+
+
+def preview_items(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """A dry run's plan as rows: what it would do to which file, for which agent."""
+    rows = [{"agent": a["agent"], "what": f"would {a['action']} {a['path']}", "why": a["reason"]}
+            for a in report.get("actions", [])]
+    return rows + flagged_items(report)
+
+
+def shared_problems(report: dict[str, Any]) -> list[SharedProblem]:
+    """Failed actions of a run, as triage input naming the affected agents."""
+    errors = report.get("errors", [])
+    if not errors:
+        return []
+    agents = sorted({a for a in (agent_of(str(e).split(":", 1)[0]) for e in errors) if a})
+    text = f"janitor: {len(errors)} action(s) failed"
+    return [SharedProblem("janitor", text, agents=tuple(agents) if agents else None)]
+
+
+class JanitorScreen(CatalystScreen):
+    BINDINGS = [
+        Binding("r", "run_now", "Run now", id="janitor.run"),
+        Binding("p", "preview", "Preview (dry run)", id="janitor.preview"),
+    ]
+    DEFAULT_CSS = """
+    JanitorScreen #janitor-progress { padding: 0 1; height: 1; }
+    JanitorScreen #janitor-items { border-title-color: $text-muted; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reports: list[dict[str, Any]] = []
+        self.last: dict[str, Any] | None = None  # the newest real run's report
+        self.preview: dict[str, Any] | None = None  # the newest dry run's report
+        self.error: str | None = None
+        self.running: str | None = None  # "run" / "preview" while a worker runs
+        self.scanned = 0
+        self.next_due: float | None = None
+        self.run_count = 0
+        self._timer: Timer | None = None
+        self._last_progress = 0.0
+
+    @property
+    def interval(self) -> float:
+        return self.catalyst.ws.config.janitor.interval_s
+
+    def compose_body(self) -> ComposeResult:
+        yield JanitorCountdown(id="janitor-next")
+        yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="janitor-progress")
+        yield JanitorRuns(id="janitor-runs")
+        yield JanitorItems(id="janitor-items")
+
+    def on_mount(self) -> None:
+        self.run_load_reports()
+        self._arm()
+        self.set_interval(1.0, self._refresh_countdown)  # display only: one line, no disk work
+        self._refresh()
+
+    # ------------------------------------------------------------------ scheduling
+    def _arm(self) -> None:
+        """(Re-)arm the scheduled run, ``interval`` after the last run finished."""
+        if self._timer is not None:
+            self._timer.stop()
+        self.next_due = self.catalyst.clock() + self.interval
+        self._timer = self.set_timer(self.interval, self._scheduled_run)
+
+    def _scheduled_run(self) -> None:
+        self._timer = None
+        if self.catalyst.read_only or self.running is not None:
+            self._arm()
+            return
+        self._start("run")
+
+    def _start(self, kind: str) -> None:
+        if kind == "run" and self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+            self.next_due = None
+        self.running = kind
+        self.scanned = 0
+        self.query_one("#janitor-progress", ProgressBar).update(total=None, progress=0)
+        self._refresh_countdown()
+        self.run_janitor(kind == "preview")
+
+    def action_run_now(self) -> None:
+        if not self.catalyst.guard_write("janitor run"):
+            return
+        if self.running is not None:
+            self.notify("the janitor is already running", severity="warning")
+            return
+        self._start("run")
+
+    def action_preview(self) -> None:
+        if self.running is not None:
+            self.notify("the janitor is already running", severity="warning")
+            return
+        self._start("preview")
+
+    # ------------------------------------------------------------------ workers (threads)
+    @work(thread=True, group="janitor", exit_on_error=False)
+    def run_janitor(self, dry_run: bool) -> None:
+        janitor = Janitor(self.catalyst.ws, clock=self.catalyst.clock)
+        try:
+            report = janitor.run(dry_run=dry_run, progress=self._progress)
+            reports, _ = janitor.reports(REPORTS_SHOWN)
+        except JanitorBusy as exc:
+            self.post_message(JanitorFailed(str(exc), busy=True))
+            return
+        except CatalystError as exc:
+            self.post_message(JanitorFailed(str(exc)))
+            return
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            self.post_message(JanitorFailed(f"{where}{exc.strerror or exc}"))
+            return
+        self.post_message(JanitorFinished(report, reports))
+
+    def _progress(self, scanned: int) -> None:
+        now = time.monotonic()
+        if now - self._last_progress >= PROGRESS_EVERY_S:
+            self._last_progress = now
+            self.post_message(JanitorProgressed(scanned))
+
+    @work(thread=True, group="janitor-reports", exit_on_error=False)
+    def run_load_reports(self) -> None:
+        reports, problems = Janitor(self.catalyst.ws, clock=self.catalyst.clock).reports(REPORTS_SHOWN)
+        self.post_message(JanitorReportsLoaded(reports, problems))
+
+    # ------------------------------------------------------------------ message handlers
+    def on_janitor_reports_loaded(self, msg: JanitorReportsLoaded) -> None:
+        self.reports = msg.reports
+        if self.last is None and msg.reports:
+            self.last = msg.reports[0]
+        for problem in msg.problems[:3]:
+            self.notify(problem, title="janitor report unreadable", severity="warning")
+        self._refresh()
+
+    def on_janitor_progressed(self, msg: JanitorProgressed) -> None:
+        if self.running is None:
+            return
+        self.scanned = msg.scanned
+        self.query_one("#janitor-progress", ProgressBar).advance(1)
+        self._refresh_countdown()
+
+    def on_janitor_finished(self, msg: JanitorFinished) -> None:
+        kind, self.running = self.running, None
+        self.run_count += 1
+        self.error = None
+        report = msg.report
+        self.query_one("#janitor-progress", ProgressBar).update(total=1, progress=1)
+        if report.get("dry_run"):
+            self.preview = report
+            t = report["totals"]
+            self.notify(f"would archive {t['archived']}, remove {t['removed']}, flag {t['flagged']}",
+                        title="janitor preview")
+        else:
+            self.preview = None
+            self.last = report
+            self.reports = msg.reports
+            self.catalyst.report_shared("janitor", shared_problems(report))
+            if report.get("flagged_cards") or report.get("actions"):
+                self.catalyst.request_reload(index=True)  # the board shows the new flags
+        if kind == "run":
+            self._arm()
+        self._refresh()
+
+    def on_janitor_failed(self, msg: JanitorFailed) -> None:
+        kind, self.running = self.running, None
+        self.run_count += 1
+        self.query_one("#janitor-progress", ProgressBar).update(total=1, progress=0)
+        if msg.busy:
+            self.notify(msg.error, title="janitor", severity="warning")
+        else:
+            self.error = msg.error
+            self.catalyst.report_shared("janitor", [SharedProblem("janitor", "janitor run failed", agents=None)])
+            self.notify(msg.error, title="janitor run failed", severity="error", timeout=10)
+        if kind == "run":
+            self._arm()
+        self._refresh()
+
+    # ------------------------------------------------------------------ display
+    def _running_text(self) -> str | None:
+        if self.running is None:
+            return None
+        what = "previewing (dry run)" if self.running == "preview" else "running"
+        return f"{what}: walked {self.scanned:,} files"
+
+    def _refresh_countdown(self) -> None:
+        remaining = None if self.next_due is None else self.next_due - self.catalyst.clock()
+        self.query_one(JanitorCountdown).show(remaining, self._running_text(), self.catalyst.read_only)
+
+    def _refresh(self) -> None:
+        self.query_one(JanitorRuns).show(self.reports)
+        items = self.query_one(JanitorItems)
+        if self.preview is not None:
+            items.show(f"preview {self.preview['run']}: what a run would do", preview_items(self.preview))
+        elif self.last is not None:
+            items.show(f"flagged by run {self.last.get('run')}", flagged_items(self.last))
+        else:
+            items.show("no janitor run yet: r runs now, p previews", [])
+        self._refresh_countdown()

@@ -1,0 +1,41 @@
+"""The last janitor runs, newest first: scanned, archived, removed, flagged, reclaimed, time."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from catalyst_tui.core.humanize import size
+
+COLUMNS = ("run", "when", "scanned", "archived", "removed", "flagged", "reclaimed", "took")
+
+
+class JanitorRuns(DataTable[Text]):
+    DEFAULT_CSS = """
+    JanitorRuns { height: 7; border-top: solid $panel; }
+    """
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kw)
+        self.shown: list[str] = []  # run ids, in display order
+
+    def on_mount(self) -> None:
+        for col in COLUMNS:
+            self.add_column(col, key=col)
+
+    def show(self, reports: list[dict[str, Any]]) -> None:
+        ids = [str(r.get("run")) for r in reports]
+        if ids == self.shown:
+            return  # nothing new: no redraw
+        self.clear()
+        for r in reports:
+            t = r.get("totals", {})
+            when = time.strftime("%m-%d %H:%M", time.localtime(float(r.get("started", 0))))
+            cells = (str(r.get("run", "?")), when, str(r.get("scanned", 0)), str(t.get("archived", 0)),
+                     str(t.get("removed", 0)), str(t.get("flagged", 0)), size(t.get("bytes_reclaimed", 0)),
+                     f"{float(r.get('duration_s', 0)):.2f} s")
+            self.add_row(*(Text(c) for c in cells), key=str(r.get("run")))
+        self.shown = ids

@@ -1,0 +1,165 @@
+"""Pilot tests of the Janitor screen (F4), and a janitor flag showing on the board."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from janitor_helpers import NO_PID, tree_digest
+
+from catalyst_tui.core.janitor_journal import JanitorPaths
+from catalyst_tui.core.workspace import Workspace
+from catalyst_tui.ui.screens.janitor import JanitorScreen
+from catalyst_tui.ui.testing import FROZEN_NOW, FrozenClock, make_app, seed_workspace, settle, wait_for_data
+from catalyst_tui.ui.widgets.janitor_countdown import JanitorCountdown
+from catalyst_tui.ui.widgets.janitor_items import JanitorItems
+from catalyst_tui.ui.widgets.janitor_runs import JanitorRuns
+
+OLD = FROZEN_NOW - 30 * 86400
+ORPHAN = f"agents/cher/.state.json.tmp-{NO_PID}-aa"
+
+
+def _workspace(tmp_path: Path) -> tuple[Workspace, str]:
+    ws = seed_workspace(tmp_path / "ws", {"nina": [("todo", "body goes missing")],
+                                          "bjork": [("todo", "[red]hostile[/red] title")]})
+    for name in ws.config.agent_names:
+        (ws.root / f"agents/{name}/worklog.jsonl").write_text('{"ts": 1, "text": "x"}\n')
+    card = next(c for c in ws.board.load().cards.values() if c.agent == "nina")
+    (ws.root / card.refs.body).unlink()  # type: ignore[operator]
+    orphan = ws.root / ORPHAN
+    orphan.write_bytes(b"{")
+    os.utime(orphan, (OLD, OLD))
+    # the clock is frozen in the past of every file the seed wrote: age only the orphan
+    return ws, card.id
+
+
+async def _open(pilot) -> JanitorScreen:  # type: ignore[no-untyped-def]
+    await wait_for_data(pilot)
+    await pilot.press("f4")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, JanitorScreen) and pilot.app.current_mode == "janitor"
+    return screen
+
+
+def _item_rows(screen: JanitorScreen) -> list[tuple[str, str, str]]:
+    return screen.query_one(JanitorItems).rows_shown
+
+
+async def test_preview_changes_nothing_and_lists_what_a_run_would_do(tmp_path: Path) -> None:
+    ws, card_id = _workspace(tmp_path)
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot)
+        assert screen.query_one(JanitorItems).border_title == "no janitor run yet: r runs now, p previews"
+        assert screen.query_one(JanitorCountdown).current == "next run in 30 min 00 s"
+        before = tree_digest(ws.root)
+        await pilot.press("p")
+        await settle(pilot)
+        assert screen.preview is not None and screen.running is None
+        assert tree_digest(ws.root) == before
+        rows = _item_rows(screen)
+        assert ("cher", f"would archive {ORPHAN}", rows[0][2]) == rows[0]
+        assert ("nina", f"card {card_id}", "missing body agents/nina/cards/" + card_id + ".md") in rows
+        assert not JanitorPaths(ws.root).journal.exists()
+
+
+async def test_run_now_archives_flags_and_the_board_shows_the_flag(tmp_path: Path) -> None:
+    ws, card_id = _workspace(tmp_path)
+    app = make_app(ws)
+    async with app.run_test(size=(160, 48)) as pilot:  # wide enough for the card's meta line
+        screen = await _open(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert screen.last is not None and screen.error is None
+        assert not (ws.root / ORPHAN).exists()
+        assert (ws.root / "archive" / screen.last["run"] / ORPHAN).exists()
+        assert screen.query_one(JanitorRuns).shown == [screen.last["run"]]
+        assert ("nina", f"card {card_id}", f"missing body agents/nina/cards/{card_id}.md") in _item_rows(screen)
+        assert "janitor" not in app.shared_problems
+        # re-armed after the run: the next one is a whole interval away
+        assert screen.next_due == pytest.approx(app.clock() + 1800)
+        await settle(pilot)
+        assert "needs-review" in app.index.cards[card_id].flags
+        await pilot.press("f1", "6")  # the board, nina's lane (the 6th) focused
+        await settle(pilot)
+        lane = next(ln for ln in app.screen.view.lanes if ln.agent == "nina")
+        assert lane.lane_focused
+        lines = "\n".join(lane.render_line(y).text for y in range(lane.size.height))
+        assert "⚑needs-review" in lines
+
+
+async def test_read_only_runs_nothing_but_previews(tmp_path: Path) -> None:
+    ws, _ = _workspace(tmp_path)
+    app = make_app(ws, read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot)
+        assert screen.query_one(JanitorCountdown).current.startswith("read-only: scheduled runs are off")
+        before = tree_digest(ws.root)
+        await pilot.press("r")
+        await settle(pilot)
+        assert screen.last is None and screen.run_count == 0
+        await pilot.press("p")
+        await settle(pilot)
+        assert screen.preview is not None
+        assert tree_digest(ws.root) == before
+
+
+async def test_failure_feeds_the_triage_line(tmp_path: Path) -> None:
+    ws, _ = _workspace(tmp_path)
+    jdir = JanitorPaths(ws.root).dir
+    jdir.parent.mkdir(parents=True, exist_ok=True)
+    jdir.write_text("not a directory")  # the janitor cannot keep its journal: the run fails
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert screen.error is not None and screen.last is None
+        assert [p.text for p in app.shared_problems["janitor"]] == ["janitor run failed"]
+        assert "janitor run failed" in app.triage
+        # the next successful run clears it
+        jdir.unlink()
+        await pilot.press("r")
+        await settle(pilot)
+        assert screen.error is None and "janitor" not in app.shared_problems
+
+
+async def test_countdown_ticks_without_redrawing_the_tables(tmp_path: Path) -> None:
+    ws, _ = _workspace(tmp_path)
+    clock = FrozenClock()
+    app = make_app(ws, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot)
+        runs, items = screen.query_one(JanitorRuns), screen.query_one(JanitorItems)
+        refreshes: list[str] = []
+        runs.refresh = lambda *a, **k: refreshes.append("runs")  # type: ignore[method-assign]
+        items.refresh = lambda *a, **k: refreshes.append("items")  # type: ignore[method-assign]
+        countdown = screen.query_one(JanitorCountdown)
+        seen = countdown.updates
+        for _ in range(3):
+            clock.advance(1)
+            screen._refresh_countdown()
+        screen._refresh_countdown()  # same second: no change
+        assert countdown.current == "next run in 29 min 57 s"
+        assert countdown.updates == seen + 3
+        assert refreshes == []
+
+
+async def test_scheduled_runs_re_arm_and_never_overlap(tmp_path: Path) -> None:
+    ws, _ = _workspace(tmp_path)
+    ws.config = ws.config.model_copy(update={"janitor": ws.config.janitor.model_copy(update={"interval_s": 0.05})})
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot)
+        running_seen = []
+        for _ in range(200):
+            await pilot.pause(0.02)
+            running_seen.append(len([w for w in app.workers if w.group == "janitor" and not w.is_finished]))
+            if screen.run_count >= 3:
+                break
+        assert screen.run_count >= 3
+        assert max(running_seen) <= 1  # never two janitor workers at once
+        reports = sorted(p.name for p in JanitorPaths(ws.root).runs.iterdir())
+        assert len(reports) >= 3
