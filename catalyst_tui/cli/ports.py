@@ -65,13 +65,12 @@ def _target(args: argparse.Namespace) -> tuple[Path, list[str] | None, bool]:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    path, agents, eph = _target(args)
     try:
-        path, agents, eph = _target(args)
         doc = load_ports_md(path, agents, eph)
     except PortsFileError as exc:
         if args.json:
-            print_json({"source": str(getattr(args, "file", None) or ""), "ok": False, "exit_code": 2,
-                        "error": str(exc)})
+            print_json({"source": str(path), "ok": False, "exit_code": 2, "error": str(exc)})
         print(f"catalyst-tui: error: {exc}", file=sys.stderr)
         return 2
     report = check(doc, scan_listeners(), agents)

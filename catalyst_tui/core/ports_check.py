@@ -235,7 +235,10 @@ def _judge_undocumented(row: PortRow, matcher: _Matcher, agents: list[str]) -> N
     row.agent = guess_agent(row.listeners, agents)
     assert row.band is not None
     for lst in row.listeners:
-        for cls, e in matcher.matches(lst).items():
+        found = matcher.matches(lst)
+        if row.band.cls in found:
+            break  # it looks like a service of this very band: merely undocumented
+        for cls, e in found.items():
             if cls != row.band.cls:
                 row.escalate(PortStatus.WRONG_BAND, f"looks like {e.service} (class {e.cls}, documented on port "
                              f"{e.port}) but listens in band {row.band.label}")

@@ -63,7 +63,12 @@ def test_check_exit_2_when_unparsable(ws: Workspace, capsys: pytest.CaptureFixtu
     captured = capsys.readouterr()
     out = json.loads(captured.out)
     assert [(p["line"], p["kind"]) for p in out["parse_problems"]] == [(9, "malformed"), (10, "bad-port")]
+    assert cli(ws, "ports", "check") == 2  # text mode: unreadable rows go to stderr, one line each
+    assert "PORTS.md:10: port 99999 is out of range (1-65535)" in capsys.readouterr().err
     ws.ports_path.unlink()
+    assert cli(ws, "ports", "check", "--json") == 2
+    assert json.loads(capsys.readouterr().out) == {"source": str(ws.ports_path), "ok": False, "exit_code": 2,
+                                                   "error": f"{ws.ports_path}: not found"}
     assert cli(ws, "ports", "check") == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "PORTS.md: not found" in err

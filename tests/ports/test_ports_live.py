@@ -226,3 +226,22 @@ def test_scans_while_children_come_and_go(free_port: Callable[[], int]) -> None:
     for p in procs:
         p.wait(10)
     assert scans == 12
+
+
+def test_undocumented_listener_matching_its_own_band_is_not_wrong_band() -> None:
+    text = ports_md({"hub": (3100, 3199), "inference": (18800, 18899)},
+                    [(3131, "tcp", "hub", "hub", "hub", "python"),
+                     (18800, "tcp", "router", "inference", "hub", "python")])
+    py = ProcessInfo(77, "python3", ("python3", "serve.py"))
+    report = check(parse_ports_md(text, ephemeral=None),
+                   ScanResult([Listener(18810, "tcp", 4, "127.0.0.1", 77, py),
+                               Listener(3150, "tcp", 4, "127.0.0.1", 77, py)]), AGENTS)
+    # python matches services of both classes: in its own band it is merely undocumented
+    assert row_for(report, 18810).status is PortStatus.UNDOCUMENTED
+    assert row_for(report, 3150).status is PortStatus.UNDOCUMENTED
+    only_hub = ports_md({"hub": (3100, 3199), "inference": (18800, 18899)},
+                        [(3131, "tcp", "hub", "hub", "hub", "python")])
+    report = check(parse_ports_md(only_hub, ephemeral=None),
+                   ScanResult([Listener(18810, "tcp", 4, "127.0.0.1", 77, py)]), AGENTS)
+    r = row_for(report, 18810)
+    assert r.status is PortStatus.WRONG_BAND and r.owner == "hub"

@@ -137,8 +137,12 @@ async def test_rescan_updates_in_place_and_keeps_the_cursor(tmp_path: Path, monk
         assert table.selected_key() == "port:19100/tcp"  # ... and the cursor stayed on its port
         scans = screen.scans
         rows = table.row_count
-        await wait_scans(pilot, screen, scans + 2)  # nothing changed: nothing rebuilt
-        assert table.row_count == rows and table.selected_key() == "port:19100/tcp"
+        rebuilt: list[int] = []
+        real_clear = table.clear
+        monkeypatch.setattr(table, "clear", lambda *a, **k: (rebuilt.append(1), real_clear(*a, **k))[1])
+        await wait_scans(pilot, screen, scans + 2)  # nothing changed: nothing rebuilt, nothing redrawn
+        assert rebuilt == [] and table.row_count == rows and table.selected_key() == "port:19100/tcp"
+        assert screen.table.show(screen.report) is False
 
 
 async def test_ports_md_edit_is_picked_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -177,3 +181,21 @@ def test_ports_snapshot(tmp_path: Path, snap_compare: Any, size: tuple[int, int]
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
     assert seen["keys"][:2] == ["band:hub", "port:3133/tcp"] and seen["selected"] == "port:3133/tcp"
+
+
+async def test_keeps_scanning_and_feeding_triage_from_another_screen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     _frozen: list[ScanResult]) -> None:
+    monkeypatch.setenv("CATALYST_PORTS__SCAN_INTERVAL_S", "0.1")
+    app = make_app(ports_workspace(tmp_path / "ws"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_ports(pilot)
+        assert any("3131/tcp (catalyst-hub) down" in p.text for p in app.shared_problems["ports"])
+        await pilot.press("f1")
+        assert app.current_mode == "board"
+        # the hub comes up while the operator looks at the board
+        hub = Listener(3131, "tcp", 4, "127.0.0.1", 4001,
+                       _frozen[-1].listeners[0].process.__class__(4001, "catalyst-hub", ("catalyst-hub",)))
+        _frozen.append(ScanResult([*_frozen[-1].listeners, hub], 0.0, 0.0))
+        await wait_scans(pilot, screen, screen.scans + 2)
+        assert not any("3131" in p.text for p in app.shared_problems["ports"])
+        assert "3131" not in app.triage and "18800/tcp (inference-router) down" in app.triage
