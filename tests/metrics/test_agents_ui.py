@@ -77,7 +77,7 @@ async def test_appended_record_shows_in_panel_and_triage(ws: Workspace) -> None:
         assert app.triage == "1 of 9 affected: bjork p95 4.2 s"
         assert app.statuses["bjork"].reasons == ["p95 4.2 s", "errors 100% (10 of 10)"]
         assert bjork.has_class("-degraded") and not bjork.has_class("-ok")
-        assert "p95 4.2 s  err 100%  q 0" in panel_text(bjork)
+        assert "p95 4.2 s err 100% q 0" in panel_text(bjork)
         assert panel_text(bjork).endswith("p95 4.2 s")
         errs = bjork.query_one(".sparkline-errors", Sparkline).data
         assert errs is not None and len(errs) == 60 and max(errs) == 10 and sum(errs) == 10

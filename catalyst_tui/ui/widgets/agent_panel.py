@@ -19,18 +19,24 @@ HEALTH_CLASSES = {h: f"-{h.value}" for h in Health}
 
 
 def figures_text(status: AgentStatus) -> Text:
-    """``p95 4.2 s  err 12%  q 3`` then ``12/min cpu 3% 41 MB`` (what fits is shown)."""
+    """``p95 4.2 s err 12% q 3``: the figures the triage thresholds judge."""
     f = status.figures
     p95 = duration_ms(f.p95_ms) if f.p95_ms is not None else "-"
-    line1 = f"p95 {p95}  err {f.error_rate:.0%}  q {f.queue_depth}"
-    bits = [f"{f.throughput_per_s * 60:.0f}/min"]
+    return Text(f"p95 {p95} err {f.error_rate:.0%} q {f.queue_depth}", no_wrap=True, overflow="ellipsis")
+
+
+def detail_text(status: AgentStatus) -> Text:
+    """The first reason when there is one, else ``12/min cpu 3% 41 MB``."""
+    if status.reasons:
+        return Text(status.reasons[0], no_wrap=True, overflow="ellipsis")
+    bits = [f"{status.figures.throughput_per_s * 60:.0f}/min"]
     p = status.proc
     if p is not None and p.alive:
         if p.cpu_percent is not None:
             bits.append(f"cpu {p.cpu_percent:.0f}%")
         if p.rss_bytes is not None:
             bits.append(size(p.rss_bytes))
-    return Text(line1 + "\n" + "  ".join(bits), no_wrap=True, overflow="ellipsis")
+    return Text(" ".join(bits), no_wrap=True, overflow="ellipsis")
 
 
 class AgentPanel(Vertical, can_focus=True):
@@ -40,7 +46,7 @@ class AgentPanel(Vertical, can_focus=True):
         border-title-color: $text;
         border-subtitle-color: $text-muted;
         height: 1fr;
-        padding: 0 1;
+        padding: 0 0 0 1;
     }
     AgentPanel:focus { background: $boost; border: heavy $accent; }
     AgentPanel.-ok { border: round $status-ok; }
@@ -49,7 +55,7 @@ class AgentPanel(Vertical, can_focus=True):
     AgentPanel.-offline { border: round $status-offline; border-subtitle-color: $status-offline; }
     AgentPanel:focus.-ok, AgentPanel:focus.-degraded, AgentPanel:focus.-quarantined,
     AgentPanel:focus.-offline { border: heavy $accent; }
-    AgentPanel .figures { height: 2; }
+    AgentPanel .figures { height: 1; }
     AgentPanel Sparkline { height: 1; margin: 0; }
     AgentPanel .sparkline-errors > .sparkline--max-color { color: $error; }
     AgentPanel .sparkline-errors > .sparkline--min-color { color: $panel; }
@@ -73,7 +79,7 @@ class AgentPanel(Vertical, can_focus=True):
 
     def show(self, status: AgentStatus, series: tuple[list[float], list[float]] | None) -> bool:
         """Update from a fresh status; returns False when nothing visible changed."""
-        key = (status.health, tuple(status.reasons), figures_text(status).plain)
+        key = (status.health, figures_text(status).plain, detail_text(status).plain)
         series_key = (status.figures.records, status.figures.window, status.health)
         changed = False
         self.status = status
@@ -83,8 +89,7 @@ class AgentPanel(Vertical, can_focus=True):
                 self.set_class(status.health is h, cls)
             self.border_subtitle = status.health.value
             self.query_one(".figures", Static).update(figures_text(status))
-            reason = status.reasons[0] if status.reasons else ""
-            self.query_one(".reason", Static).update(Text(reason, no_wrap=True, overflow="ellipsis"))
+            self.query_one(".reason", Static).update(detail_text(status))
             changed = True
         if series is not None and series_key != self._series_key:
             self._series_key = series_key
