@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import parser, report  # noqa: E402
+from _common import parser, report
 
-from catalyst_tui.core.janitor_run import Janitor  # noqa: E402
-from catalyst_tui.core.workspace import Workspace  # noqa: E402
+from catalyst_tui.core.janitor_run import Janitor
+from catalyst_tui.core.workspace import Workspace
 
 NO_PID = 4999999  # above the kernel's pid_max limit: the writer of these temp files is dead
 

@@ -108,7 +108,9 @@ class JanitorScreen(CatalystScreen):
 
     def compose_body(self) -> ComposeResult:
         yield JanitorCountdown(id="janitor-next")
-        yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="janitor-progress")
+        bar = ProgressBar(total=None, show_eta=False, show_percentage=False, id="janitor-progress")
+        bar.display = False  # shown (pulsing, with the file count above it) only while walking
+        yield bar
         yield JanitorRuns(id="janitor-runs")
         yield JanitorItems(id="janitor-items")
 
@@ -140,7 +142,9 @@ class JanitorScreen(CatalystScreen):
             self.next_due = None
         self.running = kind
         self.scanned = 0
-        self.query_one("#janitor-progress", ProgressBar).update(total=None, progress=0)
+        bar = self.query_one("#janitor-progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True
         self._refresh_countdown()
         self.run_janitor(kind == "preview")
 
@@ -201,7 +205,6 @@ class JanitorScreen(CatalystScreen):
         if self.running is None:
             return
         self.scanned = msg.scanned
-        self.query_one("#janitor-progress", ProgressBar).advance(1)
         self._refresh_countdown()
 
     def on_janitor_finished(self, msg: JanitorFinished) -> None:
@@ -209,7 +212,7 @@ class JanitorScreen(CatalystScreen):
         self.run_count += 1
         self.error = None
         report = msg.report
-        self.query_one("#janitor-progress", ProgressBar).update(total=1, progress=1)
+        self.query_one("#janitor-progress", ProgressBar).display = False
         if report.get("dry_run"):
             self.preview = report
             t = report["totals"]
@@ -229,7 +232,7 @@ class JanitorScreen(CatalystScreen):
     def on_janitor_failed(self, msg: JanitorFailed) -> None:
         kind, self.running = self.running, None
         self.run_count += 1
-        self.query_one("#janitor-progress", ProgressBar).update(total=1, progress=0)
+        self.query_one("#janitor-progress", ProgressBar).display = False
         if msg.busy:
             self.notify(msg.error, title="janitor", severity="warning")
         else:

@@ -1,4 +1,5 @@
-"""The last janitor runs, newest first: scanned, archived, removed, flagged, reclaimed, time."""
+"""The last janitor runs, newest first: start (UTC; the run id carries the date), files
+scanned, archived, removed, flagged, bytes freed, duration."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from textual.widgets import DataTable
 
 from catalyst_tui.core.humanize import size
 
-COLUMNS = ("run", "when", "scanned", "archived", "removed", "flagged", "reclaimed", "took")
+COLUMNS = ("run", "UTC", "files", "archived", "removed", "flagged", "freed", "took")
 
 
 class JanitorRuns(DataTable[Text]):
@@ -33,7 +34,7 @@ class JanitorRuns(DataTable[Text]):
         self.clear()
         for r in reports:
             t = r.get("totals", {})
-            when = time.strftime("%m-%d %H:%M", time.localtime(float(r.get("started", 0))))
+            when = time.strftime("%H:%M", time.gmtime(float(r.get("started", 0))))
             cells = (str(r.get("run", "?")), when, str(r.get("scanned", 0)), str(t.get("archived", 0)),
                      str(t.get("removed", 0)), str(t.get("flagged", 0)), size(t.get("bytes_reclaimed", 0)),
                      f"{float(r.get('duration_s', 0)):.2f} s")
