@@ -5,7 +5,8 @@ Runs under the commit lock (from :meth:`Mirror.commit`):
 1. refs beyond the newest ``keep`` are dropped, except the current snapshot's;
 2. manifests no kept ref points at are removed;
 3. objects referenced by no kept manifest and by no live staging lease are removed;
-4. leases and temp files older than ``LEASE_TTL_S`` (a pusher killed mid-push) are removed.
+4. leases and temp files older than ``LEASE_TTL_S`` (a pusher killed mid-push) are removed
+   (temp files only where the target reports modification times).
 
 A push in flight writes its lease (``staging/<token>.json``, holding its manifest) *before*
 uploading objects, so retention never deletes the objects of a snapshot being staged.
@@ -34,6 +35,7 @@ class Pruned:
     manifests: int = 0
     objects: int = 0
     leases: int = 0
+    temps: int = 0
 
 
 def live_leases(mirror: Mirror) -> tuple[set[str], set[str], list[str]]:
@@ -87,6 +89,14 @@ def prune(mirror: Mirror, keep: int) -> Pruned:
         if HEX64.fullmatch(name) and name not in wanted:
             target.delete(f"objects/{name}")
             out.objects += 1
+    now = mirror.clock()
+    for prefix in ("objects", "manifests", "refs", "staging"):
+        for name in target.list(prefix):
+            if storage.is_tmp_name(name):
+                mtime = target.mtime(f"{prefix}/{name}")
+                if mtime is not None and now - mtime > LEASE_TTL_S:
+                    target.delete(f"{prefix}/{name}")
+                    out.temps += 1
     for name in expired:
         # A lease that cannot be parsed may still be being written: only a stale-named temp
         # or an expired, readable lease is removed here.

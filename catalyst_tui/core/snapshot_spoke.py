@@ -286,16 +286,28 @@ class Mirror:
             dest.parent.mkdir(parents=True, exist_ok=True)
             if not dest.parent.resolve().is_relative_to(base):
                 raise SnapshotError(f"{dest}: escapes {into} through a link; refused")
-            digest = hashlib.sha256()
-            chunks = []
-            for chunk in self.target.iter_read(object_key(e.sha256)):
-                digest.update(chunk)
-                chunks.append(chunk)
-            data = b"".join(chunks)
-            if len(data) != e.size or digest.hexdigest() != e.sha256:
-                raise SnapshotError(f"{self.target.url}/{object_key(e.sha256)}: corrupt (for {e.path})")
-            storage.atomic_write_bytes(dest, data)
+            self._restore_one(dest, e)
 
+    def _restore_one(self, dest: Path, e: FileEntry) -> None:
+        """Stream one object into a temp file beside ``dest``, check it, then rename it over."""
+        tmp = storage.tmp_name(dest)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with tmp.open("xb") as fh:
+                for chunk in self.target.iter_read(object_key(e.sha256)):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    fh.write(chunk)
+                fh.flush()
+                os.fsync(fh.fileno())
+            if size != e.size or digest.hexdigest() != e.sha256:
+                raise SnapshotError(f"{self.target.url}/{object_key(e.sha256)}: corrupt (for {e.path})")
+            os.replace(tmp, dest)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        storage.fsync_dir(dest.parent)
 
 @contextlib.contextmanager
 def mirror_workspace(url: str) -> Iterator[Workspace]:

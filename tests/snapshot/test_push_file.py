@@ -229,3 +229,31 @@ def test_pointer_record_is_canonical_json(make_ws: Make, tmp_path: Path) -> None
     data = (tmp_path / "m" / POINTER).read_bytes()
     assert data == canonical(orjson.loads(data))
     assert Record.parse(data, "x") == rec
+
+
+def test_old_temp_files_of_killed_pushers_are_cleaned(make_ws: Make, tmp_path: Path) -> None:
+    ws = make_ws({"data/a": b"1"})
+    url = f"file://{tmp_path / 'm'}"
+    push(ws, url)
+    old = tmp_path / "m" / "objects" / ".abc.tmp-123-deadbeef"
+    fresh = tmp_path / "m" / "objects" / ".abd.tmp-124-deadbeef"
+    old.write_bytes(b"partial")
+    fresh.write_bytes(b"in flight")
+    os.utime(old, (1.0, 1.0))
+    write(ws.root, "data/a", b"2")
+    push(ws, url)
+    assert not old.exists() and fresh.exists()
+
+
+def test_restore_refuses_a_corrupt_object_and_leaves_no_partial_file(make_ws: Make, tmp_path: Path) -> None:
+    ws = make_ws({"data/a": b"a" * 1000})
+    push(ws, f"file://{tmp_path / 'm'}")
+    obj = tmp_path / "m" / object_key(sha256_hex(b"a" * 1000))
+    obj.write_bytes(b"b" * 1000)
+    out = tmp_path / "out"
+    (out / "data").mkdir(parents=True)
+    (out / "data" / "a").write_bytes(b"previous")
+    with pytest.raises(SnapshotError, match="corrupt"):
+        mirror_of(tmp_path / "m").restore(out)
+    assert (out / "data" / "a").read_bytes() == b"previous"
+    assert not [p for p in (out / "data").iterdir() if ".tmp-" in p.name]

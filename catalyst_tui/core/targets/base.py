@@ -79,6 +79,10 @@ class Target(ABC):
     def rename(self, src: str, dst: str) -> None:
         """Atomically rename ``src`` over ``dst`` (readers see the old or the new blob)."""
 
+    def mtime(self, key: str) -> float | None:
+        """Modification time (seconds since the epoch), None when absent or unknown."""
+        return None
+
     def write_bytes(self, key: str, data: bytes) -> int:
         return self.write(key, [data])
 

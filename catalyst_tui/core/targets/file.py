@@ -76,6 +76,12 @@ class FileTarget(Target):
         except FileNotFoundError:
             return None
 
+    def mtime(self, key: str) -> float | None:
+        try:
+            return self._path(key).stat().st_mtime
+        except FileNotFoundError:
+            return None
+
     def list(self, prefix: str) -> list[str]:
         try:
             return sorted(os.listdir(self._path(prefix)))

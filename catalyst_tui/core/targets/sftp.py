@@ -134,6 +134,12 @@ class SftpTarget(Target):
         except FileNotFoundError:
             return None
 
+    def mtime(self, key: str) -> float | None:
+        try:
+            return self.sftp.stat(self._path(key)).st_mtime
+        except FileNotFoundError:
+            return None
+
     def list(self, prefix: str) -> list[str]:
         try:
             return sorted(self.sftp.listdir(self._path(prefix)))
