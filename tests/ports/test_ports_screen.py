@@ -199,3 +199,17 @@ async def test_keeps_scanning_and_feeding_triage_from_another_screen(tmp_path: P
         await wait_scans(pilot, screen, screen.scans + 2)
         assert not any("3131" in p.text for p in app.shared_problems["ports"])
         assert "3131" not in app.triage and "18800/tcp (inference-router) down" in app.triage
+
+
+async def test_cursor_steps_over_band_headers(tmp_path: Path) -> None:
+    app = make_app(ports_workspace(tmp_path / "ws"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_ports(pilot)
+        table = screen.table
+        assert table.selected_key() == "port:3133/tcp"
+        await pilot.press("up")  # above the first port is only the hub's header: stay
+        assert table.selected_key() == "port:3133/tcp"
+        await pilot.press("down", "down", "down")  # 3131, 3132, (inference header skipped) 18801
+        assert table.selected_key() == "port:18801/tcp"
+        await pilot.press("up")
+        assert table.selected_key() == "port:3132/tcp"

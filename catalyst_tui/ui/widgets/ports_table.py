@@ -136,6 +136,26 @@ class PortsTable(DataTable[Text]):
             self.move_cursor(row=self.get_row_index(target), animate=False)
         return True
 
+    def _skip_header(self, step: int) -> None:
+        """Band headers are not ports: the cursor steps over them (unless it would leave the table)."""
+        row = self.cursor_row
+        while 0 <= row < len(self._layout) and self._layout[row].startswith("band:"):
+            row += step
+        if 0 <= row < len(self._layout):
+            self.move_cursor(row=row, animate=False)
+
+    def action_cursor_down(self) -> None:
+        super().action_cursor_down()
+        self._skip_header(1)
+
+    def action_cursor_up(self) -> None:
+        before = self.cursor_row
+        super().action_cursor_up()
+        self._skip_header(-1)
+        key = self.selected_key()
+        if key is not None and key.startswith("band:"):
+            self.move_cursor(row=before, animate=False)  # the first band's header: stay on the first port
+
     def selected_key(self) -> str | None:
         if not self._layout or not 0 <= self.cursor_row < len(self._layout):
             return None
