@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from screen_fixtures import EVIL, frozen_scan, ports_workspace
+from ports_screen_fixtures import EVIL, frozen_scan, ports_workspace
 from textual.widgets import Static
 
 from catalyst_tui.core.ports_check import PortStatus
