@@ -119,6 +119,15 @@ async def test_background_pushes_rearm_and_never_overlap(tmp_path: Path, monkeyp
         assert screen.error is None  # an overlapping run would fail on the hub's push lock
         assert screen.last is not None and screen.last["seq"] == 1  # later runs were no-ops
         assert Mirror(FileTarget(ws.root / "mirror")).verify() == []
+        # The pushes go on while another screen is shown (modes keep their screens).
+        await pilot.press("f1")
+        assert app.current_mode == "board"
+        (ws.root / "PORTS.md").write_text("# PORTS\nchanged while the board was shown\n")
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if screen.last["seq"] == 2:
+                break
+        assert screen.last["seq"] == 2 and screen.error is None
 
 
 def test_countdown_wording() -> None:
@@ -141,3 +150,16 @@ def test_snapshots_screen_snapshot(tmp_path: Path, snap_compare, size: tuple[int
         assert screen.query_one(SnapshotHistory).row_count == 1
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_progress_messages_move_the_bar_and_the_status_line(tmp_path: Path) -> None:
+    from catalyst_tui.ui.screens.snapshots import SnapshotProgressed
+
+    app = make_app(seed_workspace(tmp_path / "ws"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_screen(pilot)
+        screen.post_message(SnapshotProgressed("upload", 50, 200))
+        await pilot.pause()
+        assert screen.pushing == "upload 25%"
+        assert screen.query_one("#snap-progress", ProgressBar).progress == 25
+        assert screen.query_one(SnapshotCountdown).current == "pushing: upload 25%"
