@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+from pathlib import Path
 
 import orjson
 import pytest
@@ -166,3 +167,19 @@ def test_cli_shows_hostile_file_names_literally(ws: Workspace, capsys: pytest.Ca
     assert "\x1b" not in out and "\\x1b[31mred" in out
 
 
+
+
+def test_demo_workspace_trouble_is_cleaned_up(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo seeds dead sessions' lock files and an interrupted write's temp file (real clock)."""
+    from catalyst_tui.core.demo import seed
+
+    ws = seed(tmp_path / "demo", hours=1.5, per_hour=30)
+    assert main(["--workspace", str(ws.root), "janitor", "run", "--json"]) == 0
+    r = orjson.loads(capsys.readouterr().out)
+    done = sorted((a["agent"], a["rule"]) for a in r["actions"])
+    assert done == [("bjork", "session-lock"), ("cher", "orphan-temp"), ("ozzy", "session-lock")]
+    # the demo's torn dispatch line is reported with its file and line, and is not fatal
+    [problem] = r["problems"]
+    assert problem.startswith(f"{ws.root}/agents/bjork/dispatch.jsonl:")
+    assert problem.endswith(": malformed record: Input data was truncated")
+    assert r["errors"] == []
