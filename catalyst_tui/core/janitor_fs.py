@@ -8,6 +8,8 @@ import os
 import secrets
 import stat
 
+import orjson
+
 from catalyst_tui.core.janitor_walk import DIR_FLAGS
 
 CHUNK = 1 << 20
@@ -73,6 +75,25 @@ def unlink_rel(root_fd: int, rel: str) -> bool:
         return False
     finally:
         os.close(dfd)
+
+
+def append_jsonl_nofollow(root_fd: int, rel: str, record: dict[str, object]) -> None:
+    """``storage.append_jsonl`` (one whole line, one ``write``, ``O_APPEND``), but reached through
+    directory descriptors and ``O_NOFOLLOW``: a symlinked log never redirects the janitor's write."""
+    line = orjson.dumps(record, option=orjson.OPT_SORT_KEYS) + b"\n"
+    dir_rel, name = split(rel)
+    dfd = open_rel_dir(root_fd, dir_rel)
+    try:
+        fd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
+    finally:
+        os.close(dfd)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{rel}: not a regular file")
+        if os.write(fd, line) != len(line):  # pragma: no cover - only on a full disk
+            raise OSError(f"{rel}: short append")
+    finally:
+        os.close(fd)
 
 
 def same_file(st: os.stat_result, ino: int, size: int, mtime_ns: int) -> bool:

@@ -157,6 +157,9 @@ def plan_dispatch(plan: Plan, ws: Workspace, ttl_s: float) -> None:
         paths = AgentPaths(ws.root, name)
         if not paths.dispatch.exists():
             continue
+        if not _regular_file(ws.root, f"agents/{name}/dispatch.jsonl"):
+            plan.problems.append(f"{paths.dispatch}: not a regular file inside the workspace (a symlink?): skipped")
+            continue
         records, errors = read_all(paths.dispatch, decode_dispatch)
         plan.problems.extend(str(e) for e in errors)
         open_: dict[str, DispatchRecord] = {}

@@ -20,7 +20,7 @@ from typing import Any
 from catalyst_tui.core import janitor_journal as journal
 from catalyst_tui.core import storage
 from catalyst_tui.core.errors import CatalystError, LockTimeout
-from catalyst_tui.core.janitor_fs import gzip_into, open_rel_dir, open_root, same_file, split
+from catalyst_tui.core.janitor_fs import append_jsonl_nofollow, gzip_into, open_rel_dir, open_root, same_file, split
 from catalyst_tui.core.janitor_journal import JanitorPaths
 from catalyst_tui.core.janitor_owner import flock_held, open_for_writing
 from catalyst_tui.core.janitor_plan import (
@@ -160,9 +160,14 @@ class Janitor:
             else:
                 keep(plan, item.relpath, item.agent, outcome)
         for ab in plan.abandon:
-            paths_dispatch = self.root / "agents" / ab.agent / "dispatch.jsonl"
-            storage.append_jsonl(paths_dispatch, {"ts": self.clock(), "id": ab.dispatch_id, "event": "abandoned",
-                                                  "agent": ab.agent, "card": ab.card, "by": "janitor"})
+            marker = {"ts": self.clock(), "id": ab.dispatch_id, "event": "abandoned", "agent": ab.agent,
+                      "card": ab.card, "by": "janitor"}
+            try:
+                append_jsonl_nofollow(root_fd, f"agents/{ab.agent}/dispatch.jsonl", marker)
+            except OSError as exc:
+                plan.errors.append(f"agents/{ab.agent}/dispatch.jsonl: abandon {ab.dispatch_id} failed: "
+                                   f"{exc.strerror or exc}")
+                continue
             journal.write(self.paths, ts=self.clock(), run=plan.run_id, agent=ab.agent, action="abandon",
                           path=f"agents/{ab.agent}/dispatch.jsonl", dispatch=ab.dispatch_id, reason=ab.reason)
         for fc in plan.flag_cards:

@@ -215,3 +215,18 @@ def test_the_board_index_lock_is_never_archived(ws: Workspace) -> None:
     r = janitor(ws).run(full=True)
     assert lock.exists()
     assert "guards index*" in _outcome(r, "board/index.lock")
+
+
+def test_a_symlinked_dispatch_log_is_never_written_through(ws: Workspace, tmp_path: Path) -> None:
+    from catalyst_tui.core.agents import write_state
+    from catalyst_tui.core.models import AgentState
+
+    paths = AgentPaths(ws.root, "ozzy")
+    write_state(paths, AgentState(agent="ozzy", status="stopped"))
+    outside = tmp_path / "elsewhere.jsonl"
+    outside.write_text('{"ts": 1, "id": "d-1", "event": "enqueued", "agent": "ozzy"}\n')
+    os.symlink(outside, paths.dispatch)
+    r = janitor(ws).run(full=True)
+    assert outside.read_text() == '{"ts": 1, "id": "d-1", "event": "enqueued", "agent": "ozzy"}\n'
+    assert r["abandoned"] == []
+    assert any("dispatch.jsonl: not a regular file" in p for p in r["problems"])
