@@ -163,3 +163,34 @@ async def test_progress_messages_move_the_bar_and_the_status_line(tmp_path: Path
         assert screen.pushing == "upload 25%"
         assert screen.query_one("#snap-progress", ProgressBar).progress == 25
         assert screen.query_one(SnapshotCountdown).current == "pushing: upload 25%"
+
+
+async def test_hostile_target_and_error_text_is_shown_literally(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CATALYST_SNAPSHOT__TARGET", "file://[red]mirror[/red]\x1b[2J")
+    ws = seed_workspace(tmp_path / "ws")
+    (ws.root / "[red]mirror[").write_text("blocks the mirror directory")
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_screen(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert screen.error is not None and "[red]mirror[" in screen.error
+        shown = screen.query_one(SnapshotStatus).rendered_text.plain
+        assert "file://[red]mirror[/red]" in shown and "[red]mirror[" in shown.split("failed", 1)[1]
+        assert "snapshot push failed" in app.triage
+
+
+async def test_a_crashing_push_still_rearms_the_schedule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*args: object, **kw: object) -> None:
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr("catalyst_tui.ui.screens.snapshots.push", boom)
+    app = make_app(seed_workspace(tmp_path / "ws"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_screen(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert screen.pushing is None and screen.error == "RuntimeError: unexpected"
+        assert screen.next_due == pytest.approx(app.clock() + 300.0)
+        assert "snapshot push failed" in app.triage

@@ -14,7 +14,10 @@ __all__ = ["FileTarget", "Target", "TargetError", "open_target"]
 def open_target(url: str, base: Path | None = None) -> Target:
     """The target for ``url``. A relative ``file://`` path (``file://mirror``) is resolved
     against ``base`` (the workspace); a bare path is taken as a directory."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise TargetError(f"{url!r}: not a valid URL ({exc})") from None
     if parts.scheme in ("", "file"):
         raw = unquote(parts.netloc + parts.path) if parts.scheme else url
         if not raw:

@@ -30,7 +30,11 @@ CMD_EXTENDED = 200  # paramiko.sftp.CMD_EXTENDED
 class SftpTarget(Target):
     def __init__(self, url: str, timeout: float = 15.0) -> None:
         self.url = url
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as exc:
+            raise TargetError(f"{url!r}: not a valid URL ({exc})") from None
         if not parts.hostname or not parts.path.startswith("/"):
             raise TargetError(f"{url}: expected sftp://[user@]host[:port]/absolute/path")
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
@@ -43,7 +47,7 @@ class SftpTarget(Target):
         try:
             self.client.connect(
                 parts.hostname,
-                port=parts.port or 22,
+                port=port or 22,
                 username=unquote(parts.username) if parts.username else None,
                 key_filename=query.get("identity"),
                 look_for_keys="identity" not in query,

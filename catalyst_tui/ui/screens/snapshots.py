@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import ProgressBar
+from textual.worker import Worker, WorkerState
 
 from catalyst_tui.core.errors import CatalystError
 from catalyst_tui.core.snapshot_push import PushResult, hub_history, push
@@ -180,6 +181,14 @@ class SnapshotsScreen(CatalystScreen):
         self.post_message(SnapshotHistoryLoaded(hub_history(self.catalyst.ws)))
 
     # ------------------------------------------------------------------ message handlers
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A push that crashed (not a CatalystError) still ends the push and re-arms the timer.
+
+        The app's own handler notifies the error; this one only keeps the schedule alive.
+        """
+        if event.worker.group == "snapshot" and event.state is WorkerState.ERROR and self.pushing is not None:
+            err = event.worker.error
+            self.on_snapshot_push_failed(SnapshotPushFailed(f"{type(err).__name__}: {err}"))
     def on_snapshot_history_loaded(self, msg: SnapshotHistoryLoaded) -> None:
         self.history = msg.history
         if self.last is None and msg.history:
@@ -208,7 +217,7 @@ class SnapshotsScreen(CatalystScreen):
         self.push_count += 1
         self.error = msg.error
         self.catalyst.report_shared("snapshot", [SharedProblem("snapshot", "snapshot push failed", agents=None)])
-        self.notify(msg.error, title="snapshot push failed", severity="error", timeout=10)
+        self.notify(msg.error, title="snapshot push failed", severity="error", timeout=10, markup=False)
         self._arm()
         self._refresh()
 
@@ -216,9 +225,10 @@ class SnapshotsScreen(CatalystScreen):
         self.verify_result = msg.problems
         if msg.problems:
             more = f" (+{len(msg.problems) - 1} more)" if len(msg.problems) > 1 else ""
-            self.notify(msg.problems[0] + more, title="mirror verify failed", severity="error", timeout=10)
+            self.notify(msg.problems[0] + more, title="mirror verify failed", severity="error", timeout=10,
+                        markup=False)
         else:
-            self.notify(f"{msg.url}: current snapshot whole and verified", title="mirror verified")
+            self.notify(f"{msg.url}: current snapshot whole and verified", title="mirror verified", markup=False)
 
     # ------------------------------------------------------------------ display
     def _refresh_countdown(self) -> None:
