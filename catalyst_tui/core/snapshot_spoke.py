@@ -187,9 +187,11 @@ class Mirror:
         try:
             data = self.target.read(LOCK)
             info = orjson.loads(data)
-            alive = owner_liveness(info.get("pid"), info.get("pid_start"), info.get("host")).alive
-            if alive and self.clock() - float(info.get("taken", 0)) < LOCK_STALE_S:
-                return False
+            if info.get("host") == hostname():  # we can see the owner: stale only when it is dead
+                if owner_liveness(info.get("pid"), info.get("pid_start"), info.get("host")).alive:
+                    return False
+            elif self.clock() - float(info.get("taken", 0)) < LOCK_STALE_S:
+                return False  # another host's owner: trusted until the lock is old
         except FileNotFoundError:
             return True
         except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -257,3 +258,36 @@ def test_restore_refuses_a_corrupt_object_and_leaves_no_partial_file(make_ws: Ma
         mirror_of(tmp_path / "m").restore(out)
     assert (out / "data" / "a").read_bytes() == b"previous"
     assert not [p for p in (out / "data").iterdir() if ".tmp-" in p.name]
+
+
+def test_commit_lock_of_a_live_owner_is_respected_and_a_dead_ones_broken(make_ws: Make, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from catalyst_tui.core.procs import hostname, process_start_time
+    from catalyst_tui.core.snapshot_spoke import LOCK
+
+    ws = make_ws({"data/a": b"1"})
+    url = f"file://{tmp_path / 'm'}"
+    first = push(ws, url)
+    lock = tmp_path / "m" / LOCK
+    live = os.getppid()
+    lock.write_bytes(canonical({"host": hostname(), "pid": live, "pid_start": process_start_time(live),
+                                "taken": 0.0, "token": "x"}))  # very old, but its owner is alive
+    write(ws.root, "data/a", b"2")
+    target = FileTarget(tmp_path / "m")
+    with pytest.raises(SnapshotError, match="another push holds the commit lock"), \
+            Mirror(target).commit_lock(wait_s=0.3):
+        pass
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lock.write_bytes(canonical({"host": hostname(), "pid": dead.pid, "pid_start": None, "taken": 0.0,
+                                "token": "y"}))
+    second = push(ws, url)  # the dead owner's lock is broken
+    assert second.record.seq > first.record.seq and not lock.exists()
+    lock.write_bytes(canonical({"host": "elsewhere", "pid": 1, "taken": time.time(), "token": "z"}))
+    with pytest.raises(SnapshotError, match="commit lock"), Mirror(target).commit_lock(wait_s=0.3):
+        pass
+    lock.write_bytes(canonical({"host": "elsewhere", "pid": 1, "taken": time.time() - 3600, "token": "z"}))
+    with Mirror(target).commit_lock(wait_s=0.3):
+        assert orjson.loads(lock.read_bytes())["host"] == hostname()
