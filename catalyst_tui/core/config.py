@@ -99,6 +99,7 @@ class MetricsConfig(_Strict):
     window: Literal["1m", "5m", "1h"] = "5m"
     port: int = Field(19100, ge=1, le=65535)
     bind: str = "127.0.0.1"
+    serve: bool = False  # the dashboard itself serves /metrics (its own figures) on bind:port
 
 
 class PortsConfig(_Strict):
@@ -186,7 +187,7 @@ def default_config_toml(agents: list[tuple[str, str]] | None = None) -> str:
         "p95_abs_ms = 2000.0", "error_rate = 0.1", "queue_depth = 50", "shared_fraction = 0.6",
         "p95_min_ms = 500.0", "error_min_finished = 5", "clock_skew_s = 60.0", "",
         "[watch]", "debounce_ms = 50", "step_ms = 50", "poll_interval_s = 2.0", "enabled = true", "",
-        "[metrics]", 'window = "5m"', "port = 19100", 'bind = "127.0.0.1"', "",
+        "[metrics]", 'window = "5m"', "port = 19100", 'bind = "127.0.0.1"', "serve = false", "",
         "[ports]", 'file = "PORTS.md"', "scan_interval_s = 10.0", "",
         "[janitor]", "interval_s = 1800.0", "max_runtime_s = 120.0",
         "# rules = [{ pattern = \"agents/*/locks/*.lock\", ttl_s = 3600, action = \"archive\" }]", "",

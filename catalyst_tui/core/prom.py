@@ -8,7 +8,7 @@ saved offsets) on each scrape. It binds 127.0.0.1 unless told otherwise.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from catalyst_tui.core.health import AgentStatus, WorkspaceMonitor
@@ -88,8 +88,12 @@ def render(statuses: Iterable[AgentStatus], shared_fraction: float = 0.6) -> str
 class MetricsServer:
     """``GET /metrics`` on ``bind:port`` (port 0: any free port, see ``.port``)."""
 
-    def __init__(self, monitor: WorkspaceMonitor, port: int = 19100, bind: str = DEFAULT_BIND) -> None:
+    def __init__(self, monitor: WorkspaceMonitor, port: int = 19100, bind: str = DEFAULT_BIND,
+                 source: Callable[[], Iterable[AgentStatus]] | None = None) -> None:
+        """``source``: where statuses come from (the dashboard passes its own, already fresh);
+        by default each scrape re-reads the agents through ``monitor``."""
         self.monitor = monitor
+        self.source = source
         self._lock = threading.Lock()
         server = self
 
@@ -115,9 +119,12 @@ class MetricsServer:
         self._thread: threading.Thread | None = None
 
     def scrape(self) -> str:
-        with self._lock:  # one reader per file at a time: the monitor is not thread-safe
-            statuses = self.monitor.refresh_all()
-        return render(statuses.values(), self.monitor.config.health.shared_fraction)
+        if self.source is not None:
+            statuses = list(self.source())
+        else:
+            with self._lock:  # one reader per file at a time: the monitor is not thread-safe
+                statuses = list(self.monitor.refresh_all().values())
+        return render(statuses, self.monitor.config.health.shared_fraction)
 
     def start(self) -> MetricsServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="run_metrics_server", daemon=True)

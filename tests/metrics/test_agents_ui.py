@@ -169,3 +169,32 @@ async def test_watch_failure_falls_back_to_polling_and_says_so(ws: Workspace,
         assert app.triage.startswith("all 9 healthy; shared: polling every 2 s: ")
         assert "inotify watch limit reached" in app.triage
         assert app.poll is True  # the shell's polling is back on
+
+
+async def test_dashboard_serves_its_own_metrics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("CATALYST_METRICS__SERVE", "true")
+    monkeypatch.setenv("CATALYST_METRICS__PORT", str(port))
+    ws = seed_workspace(tmp_path / "ws")
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_agents(pilot)
+        for i in range(5):
+            record_dispatch(ws.agent("ozzy"), id=f"o{i}", event="enqueued", ts=FROZEN_NOW - 1)
+        await until(pilot, lambda: app.statuses["ozzy"].figures.queue_depth == 5)
+
+        def scrape() -> str:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+                return resp.read().decode()
+
+        text = await asyncio.get_running_loop().run_in_executor(None, scrape)  # not on the app's loop
+        assert 'catalyst_dispatch_queue_depth{agent="ozzy"} 5' in text
+        assert 'catalyst_dispatch_records_total{agent="ozzy"} 5' in text
+        assert app._catalyst_live.metrics.httpd.server_address[0] == "127.0.0.1"
+        app._catalyst_live.metrics.stop()

@@ -21,6 +21,7 @@ from catalyst_tui.core.applog import AppLog, default_path
 from catalyst_tui.core.health import AgentStatus
 from catalyst_tui.core.metrics import WINDOWS
 from catalyst_tui.core.models import Health
+from catalyst_tui.core.prom import MetricsServer
 from catalyst_tui.core.triage import SharedProblem
 from catalyst_tui.core.watch import ChangeSet, WorkspaceWatcher
 from catalyst_tui.ui.screens.base import CatalystScreen
@@ -50,6 +51,27 @@ class LiveWatch:
         self.health = {name: st.health for name, st in app.statuses.items()}  # what is known: no alarm
         app.watch(app, "triage", self._triage_changed, init=False)
         app.run_worker(self.run_watch, thread=True, name="run_watch", group="watch", exit_on_error=False)
+        if app.ws.config.metrics.serve:
+            self.serve_metrics()
+
+    def serve_metrics(self) -> None:
+        """``[metrics] serve = true``: the dashboard's own figures on /metrics (127.0.0.1 by default)."""
+        cfg = self.app.ws.config.metrics
+        try:
+            self.metrics = MetricsServer(self.app.monitor, cfg.port, cfg.bind, source=self._statuses).start()
+        except OSError as exc:
+            self.app.notify(f"metrics: cannot listen on {cfg.bind}:{cfg.port}: {exc.strerror or exc}",
+                            title="metrics", severity="error", timeout=10)
+            return
+        self.log.event("metrics", f"serving /metrics on {cfg.bind}:{self.metrics.port}")
+
+    def _statuses(self) -> list[AgentStatus]:  # HTTP thread: a copy of the app's latest statuses
+        for _ in range(5):
+            try:
+                return list(self.app.statuses.values())
+            except RuntimeError:  # the dict grew while we copied it (first load only)
+                continue
+        return []
 
     def run_watch(self) -> None:
         worker = get_current_worker()
