@@ -92,9 +92,11 @@ def save_report(paths: JanitorPaths, report: dict[str, Any]) -> None:
 def load_reports(paths: JanitorPaths, limit: int = 20) -> tuple[list[dict[str, Any]], list[str]]:
     """The newest ``limit`` run reports, newest first; unreadable ones are named, never fatal."""
     try:
-        names = sorted((p for p in paths.runs.iterdir() if p.suffix == ".json"), reverse=True)
+        found = [p for p in paths.runs.iterdir() if p.suffix == ".json"]
     except FileNotFoundError:
         return [], []
+    # newest first by when the report was written (run ids of one second differ only in their hex)
+    names = sorted(found, key=lambda p: (_mtime_ns(p), p.name), reverse=True)
     reports: list[dict[str, Any]] = []
     problems: list[str] = []
     for path in names[:limit]:
@@ -108,6 +110,13 @@ def load_reports(paths: JanitorPaths, limit: int = 20) -> tuple[list[dict[str, A
         else:
             problems.append(f"{path}: not a JSON object")
     return reports, problems
+
+
+def _mtime_ns(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 def load_footprint(paths: JanitorPaths) -> tuple[list[dict[str, Any]], list[ParseError]]:

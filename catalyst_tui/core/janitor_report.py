@@ -90,3 +90,34 @@ def flagged_items(report: dict[str, Any]) -> list[dict[str, Any]]:
     for rep in report.get("reported", []):
         out.append({"agent": rep.get("agent"), "what": rep.get("kind"), "why": rep.get("detail")})
     return out
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float], width: int = 16) -> str:
+    """The last ``width`` values as block characters (min..max of those values)."""
+    vals = values[-width:]
+    if not vals:
+        return ""
+    lo, hi = min(vals), max(vals)
+    if hi <= lo:
+        return SPARK[0] * len(vals)
+    return "".join(SPARK[int((v - lo) / (hi - lo) * (len(SPARK) - 1))] for v in vals)
+
+
+def footprint_rows(history: list[dict[str, Any]], width: int = 16) -> list[dict[str, Any]]:
+    """Per agent: latest footprint, change over the recorded history, and a sparkline of it."""
+    series: dict[str, list[tuple[float, int, int]]] = {}
+    for rec in history:
+        agent, b, f = rec.get("agent"), rec.get("bytes"), rec.get("files")
+        if isinstance(agent, str) and isinstance(b, int):
+            series.setdefault(agent, []).append((float(rec.get("ts") or 0), b, f if isinstance(f, int) else 0))
+    rows = []
+    for agent in sorted(series):
+        points = sorted(series[agent])
+        first, last = points[0], points[-1]
+        rows.append({"agent": agent, "bytes": last[1], "files": last[2], "growth": last[1] - first[1],
+                     "since": first[0], "points": len(points),
+                     "spark": sparkline([float(p[1]) for p in points], width)})
+    return rows

@@ -64,3 +64,17 @@ def test_future_mtime_is_kept_and_reported(ws: Workspace) -> None:
     assert r["actions"] == []
     kept = [k for k in r["kept"] if k["path"] == "scratch/future.dat"]
     assert kept and "future" in kept[0]["reason"]
+
+
+def test_sparkline_and_footprint_rows() -> None:
+    from catalyst_tui.core.janitor_report import footprint_rows, sparkline
+
+    assert sparkline([1, 2, 3, 4, 5, 6, 7, 8]) == "▁▂▃▄▅▆▇█"
+    assert sparkline([5, 5]) == "▁▁" and sparkline([]) == ""
+    assert sparkline(list(range(40)), width=4) == "▁▃▅█"
+    hist = [{"ts": 2, "agent": "bjork", "bytes": 300, "files": 3}, {"ts": 1, "agent": "bjork", "bytes": 100},
+            {"ts": 1, "agent": "(shared)", "bytes": 50, "files": 1}, {"ts": 3, "agent": None, "bytes": 1}]
+    rows = footprint_rows(hist)
+    assert [(r["agent"], r["bytes"], r["files"], r["growth"], r["points"]) for r in rows] == [
+        ("(shared)", 50, 1, 0, 1), ("bjork", 300, 3, 200, 2)]
+    assert rows[1]["spark"] == "▁█"

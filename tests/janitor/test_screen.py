@@ -163,3 +163,37 @@ async def test_scheduled_runs_re_arm_and_never_overlap(tmp_path: Path) -> None:
         assert max(running_seen) <= 1  # never two janitor workers at once
         reports = sorted(p.name for p in JanitorPaths(ws.root).runs.iterdir())
         assert len(reports) >= 3
+
+
+async def test_footprint_view_and_choosing_a_run(tmp_path: Path) -> None:
+    ws, card_id = _workspace(tmp_path)
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        first = screen.last
+        assert first is not None
+        (ws.root / "agents/bjork/cards/big.md").write_bytes(b"x" * 50_000)
+        await pilot.press("r")
+        await settle(pilot)
+        second = screen.last
+        assert second is not None and second["run"] != first["run"]
+        items = screen.query_one(JanitorItems)
+        await pilot.press("f")
+        await settle(pilot)
+        assert items.columns_shown == ("agent", "footprint", "over time")
+        rows = {r[0]: r for r in items.rows_shown}
+        assert rows["bjork"][2].startswith("▁█ +48.8 KB over 2 runs")
+        assert rows["cher"][2].startswith("▁▁ +0 B over 2 runs")
+        await pilot.press("f")
+        await settle(pilot)
+        assert items.columns_shown == ("agent", "item", "why")
+        # the older run, highlighted in the runs table, shows its own items
+        runs = screen.query_one(JanitorRuns)
+        runs.focus()
+        await pilot.press("down")
+        await settle(pilot)
+        assert screen.selected is not None and screen.selected["run"] == first["run"]
+        assert items.border_title == f"flagged by run {first['run']}"
+        assert ("nina", f"card {card_id}", f"missing body agents/nina/cards/{card_id}.md") in items.rows_shown

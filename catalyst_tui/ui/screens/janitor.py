@@ -1,5 +1,6 @@
 """The Janitor screen: last runs with their reports, next-run countdown, flagged items with
-their agent, a progress line while it walks; ``r`` runs now, ``p`` previews (a dry run).
+their agent, a progress line while it walks; ``r`` runs now, ``p`` previews (a dry run),
+``f`` toggles the per-agent disk footprint over time; the highlighted run's items are shown.
 
 Scheduled runs every ``[janitor] interval_s`` (default 30 min): a thread worker
 (``run_janitor``), re-armed with ``set_timer`` only after the previous run finished, so runs
@@ -22,7 +23,9 @@ from textual.timer import Timer
 from textual.widgets import ProgressBar
 
 from catalyst_tui.core.errors import CatalystError
-from catalyst_tui.core.janitor_report import flagged_items
+from catalyst_tui.core.humanize import size
+from catalyst_tui.core.janitor_journal import load_footprint
+from catalyst_tui.core.janitor_report import flagged_items, footprint_rows
 from catalyst_tui.core.janitor_rules import agent_of
 from catalyst_tui.core.janitor_run import Janitor, JanitorBusy
 from catalyst_tui.core.triage import SharedProblem
@@ -32,14 +35,17 @@ from catalyst_tui.ui.widgets.janitor_items import JanitorItems
 from catalyst_tui.ui.widgets.janitor_runs import JanitorRuns
 
 PROGRESS_EVERY_S = 0.1
+FOOTPRINT_COLUMNS = ("agent", "footprint", "over time")
 REPORTS_SHOWN = 10
 
 
 class JanitorFinished(Message):
-    def __init__(self, report: dict[str, Any], reports: list[dict[str, Any]]) -> None:
+    def __init__(self, report: dict[str, Any], reports: list[dict[str, Any]],
+                 footprint: list[dict[str, Any]]) -> None:
         super().__init__()
         self.report = report
         self.reports = reports
+        self.footprint = footprint
 
 
 class JanitorFailed(Message):
@@ -56,10 +62,12 @@ class JanitorProgressed(Message):
 
 
 class JanitorReportsLoaded(Message):
-    def __init__(self, reports: list[dict[str, Any]], problems: list[str]) -> None:
+    def __init__(self, reports: list[dict[str, Any]], problems: list[str],
+                 footprint: list[dict[str, Any]]) -> None:
         super().__init__()
         self.reports = reports
         self.problems = problems
+        self.footprint = footprint
 
 
 def preview_items(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -83,6 +91,7 @@ class JanitorScreen(CatalystScreen):
     BINDINGS = [
         Binding("r", "run_now", "Run now", id="janitor.run"),
         Binding("p", "preview", "Preview (dry run)", id="janitor.preview"),
+        Binding("f", "toggle_footprint", "Footprint", id="janitor.footprint"),
     ]
     DEFAULT_CSS = """
     JanitorScreen #janitor-progress { padding: 0 1; height: 1; }
@@ -94,6 +103,9 @@ class JanitorScreen(CatalystScreen):
         self.reports: list[dict[str, Any]] = []
         self.last: dict[str, Any] | None = None  # the newest real run's report
         self.preview: dict[str, Any] | None = None  # the newest dry run's report
+        self.selected: dict[str, Any] | None = None  # the run highlighted in the runs table
+        self.footprint: list[dict[str, Any]] = []  # footprint_rows() of the history
+        self.show_footprint = False
         self.error: str | None = None
         self.running: str | None = None  # "run" / "preview" while a worker runs
         self.scanned = 0
@@ -156,6 +168,20 @@ class JanitorScreen(CatalystScreen):
             return
         self._start("run")
 
+    def action_toggle_footprint(self) -> None:
+        self.show_footprint = not self.show_footprint
+        self._refresh()
+
+    def on_data_table_row_highlighted(self, event: JanitorRuns.RowHighlighted) -> None:
+        if not isinstance(event.data_table, JanitorRuns):
+            return
+        run = event.row_key.value
+        chosen = next((r for r in self.reports if r.get("run") == run), None)
+        if chosen is not None and chosen is not self.selected:
+            self.selected = chosen
+            self.preview = None
+            self._refresh()
+
     def action_preview(self) -> None:
         if self.running is not None:
             self.notify("the janitor is already running", severity="warning")
@@ -169,6 +195,7 @@ class JanitorScreen(CatalystScreen):
         try:
             report = janitor.run(dry_run=dry_run, progress=self._progress)
             reports, _ = janitor.reports(REPORTS_SHOWN)
+            footprint = footprint_rows(load_footprint(janitor.paths)[0])
         except JanitorBusy as exc:
             self.post_message(JanitorFailed(str(exc), busy=True))
             return
@@ -179,7 +206,7 @@ class JanitorScreen(CatalystScreen):
             where = f"{exc.filename}: " if exc.filename else ""
             self.post_message(JanitorFailed(f"{where}{exc.strerror or exc}"))
             return
-        self.post_message(JanitorFinished(report, reports))
+        self.post_message(JanitorFinished(report, reports, footprint))
 
     def _progress(self, scanned: int) -> None:
         now = time.monotonic()
@@ -189,12 +216,16 @@ class JanitorScreen(CatalystScreen):
 
     @work(thread=True, group="janitor-reports", exit_on_error=False)
     def run_load_reports(self) -> None:
-        reports, problems = Janitor(self.catalyst.ws, clock=self.catalyst.clock).reports(REPORTS_SHOWN)
-        self.post_message(JanitorReportsLoaded(reports, problems))
+        janitor = Janitor(self.catalyst.ws, clock=self.catalyst.clock)
+        reports, problems = janitor.reports(REPORTS_SHOWN)
+        history, errors = load_footprint(janitor.paths)
+        problems += [str(e) for e in errors]
+        self.post_message(JanitorReportsLoaded(reports, problems, footprint_rows(history)))
 
     # ------------------------------------------------------------------ message handlers
     def on_janitor_reports_loaded(self, msg: JanitorReportsLoaded) -> None:
         self.reports = msg.reports
+        self.footprint = msg.footprint
         if self.last is None and msg.reports:
             self.last = msg.reports[0]
         for problem in msg.problems[:3]:
@@ -220,8 +251,9 @@ class JanitorScreen(CatalystScreen):
                         title="janitor preview")
         else:
             self.preview = None
-            self.last = report
+            self.last = self.selected = report
             self.reports = msg.reports
+            self.footprint = msg.footprint
             self.catalyst.report_shared("janitor", shared_problems(report))
             if report.get("flagged_cards") or report.get("actions"):
                 self.catalyst.request_reload(index=True)  # the board shows the new flags
@@ -257,10 +289,16 @@ class JanitorScreen(CatalystScreen):
     def _refresh(self) -> None:
         self.query_one(JanitorRuns).show(self.reports)
         items = self.query_one(JanitorItems)
-        if self.preview is not None:
+        shown = self.selected or self.last
+        if self.show_footprint:
+            rows = [(r["agent"], f"{size(r['bytes'])} in {r['files']:,} files",
+                     f"{r['spark']} {'+' if r['growth'] >= 0 else '-'}{size(abs(r['growth']))} over {r['points']} runs")
+                    for r in self.footprint]
+            items.show_rows("disk footprint per agent (f: back to the items)", FOOTPRINT_COLUMNS, rows)
+        elif self.preview is not None:
             items.show(f"preview {self.preview['run']}: what a run would do", preview_items(self.preview))
-        elif self.last is not None:
-            items.show(f"flagged by run {self.last.get('run')}", flagged_items(self.last))
+        elif shown is not None:
+            items.show(f"flagged by run {shown.get('run')}", flagged_items(shown))
         else:
             items.show("no janitor run yet: r runs now, p previews", [])
         self._refresh_countdown()

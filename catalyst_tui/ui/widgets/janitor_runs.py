@@ -16,7 +16,7 @@ COLUMNS = ("run", "UTC", "files", "archived", "removed", "flagged", "freed", "to
 
 class JanitorRuns(DataTable[Text]):
     DEFAULT_CSS = """
-    JanitorRuns { height: 7; border-top: solid $panel; }
+    JanitorRuns { height: 7; border-top: solid $panel; scrollbar-size-horizontal: 0; }
     """
 
     def __init__(self, **kw: Any) -> None:
@@ -37,6 +37,6 @@ class JanitorRuns(DataTable[Text]):
             when = time.strftime("%H:%M", time.gmtime(float(r.get("started", 0))))
             cells = (str(r.get("run", "?")), when, str(r.get("scanned", 0)), str(t.get("archived", 0)),
                      str(t.get("removed", 0)), str(t.get("flagged", 0)), size(t.get("bytes_reclaimed", 0)),
-                     f"{float(r.get('duration_s', 0)):.2f} s")
+                     f"{float(r.get('duration_s', 0)):.1f}s")
             self.add_row(*(Text(c) for c in cells), key=str(r.get("run")))
         self.shown = ids
