@@ -131,9 +131,9 @@ def test_reports_and_footprint_history_per_agent(ws: Workspace) -> None:
     assert r["agents"]["slash"]["bytes_reclaimed"] == 300
     assert r["agents"]["slash"]["archived"] == 1
     assert r["agents"]["slash"]["footprint_bytes"] >= 5000
-    j.run(full=True)
+    r2 = j.run(full=True)
     reports, problems = j.reports()
-    assert [x["run"] for x in reports][::-1] == sorted(x["run"] for x in reports) and not problems
+    assert [x["run"] for x in reports] == [r2["run"], r["run"]] and not problems  # newest first
     hist, errs = load_footprint(JanitorPaths(ws.root))
     slash = [h for h in hist if h["agent"] == "slash"]
     assert len(slash) == 2 and not errs
