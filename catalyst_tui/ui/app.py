@@ -77,28 +77,50 @@ class CatalystApp(App[int]):
         self._index_sig: tuple[int, int, int] | None = None
         self._agents_busy = False
         self._agents_pending: set[str] = set()
-        self._theme_problems: list[str] = []
+        self._startup_problems: list[str] = []
         self._requested_theme = theme_name
         self.set_reactive(CatalystApp.read_only, read_only)
         for name in SCREENS:
             self.add_mode(name, _screen_factory(name))
         self.sub_title = str(ws.root)
+        self._load_themes()
+        self._preload_index()
+
+    def _preload_index(self) -> None:
+        """Read the index once before the event loop starts, so the first frame is the full
+        board (not an empty one redrawn a moment later). Later reads happen in workers."""
+        try:
+            self._index_sig = self._index_signature()
+            self.index = self.board.load()
+        except (CatalystError, OSError) as exc:
+            self._index_sig = None
+            self._startup_problems.append(f"index: {exc}")  # shown once the app runs; a worker retries
+        else:
+            self.index_fallback = self.index.fallback
+            if self.index.fallback:
+                self._startup_problems.append(self.index.fallback)
 
     # ------------------------------------------------------------------ set-up
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return themes.variable_defaults()
 
-    def on_mount(self) -> None:
+    def _load_themes(self) -> None:
+        """Before the first frame: so the stylesheet is built once, with the right theme."""
         loaded = themes.load_all(self.config_dir)
-        self._theme_problems = loaded.problems
         for theme in loaded.themes.values():
             self.register_theme(theme)
         chosen = themes.choose(self._requested_theme, self.config_dir, loaded, no_color=self.no_color)
         self.theme = chosen.name
-        for problem in [*loaded.problems, *chosen.problems]:
-            self.notify(problem, title="theme", severity="warning", timeout=10)
+        self._startup_problems = [*loaded.problems, *chosen.problems]
+
+    def on_mount(self) -> None:
+        for problem in self._startup_problems:
+            self.notify(problem, title="start-up", severity="warning", timeout=10)
+        if self.index.seq:
+            self.last_updated = self.clock()
         self._theme_ready = True  # from here on, every theme change is saved
-        self.run_load_index()
+        if not self.index.seq:
+            self.run_load_index()
         self._start_agents(set(self.ws.config.agent_names))
         if self.poll:
             self.set_timer(INDEX_POLL_S, self._poll_index)

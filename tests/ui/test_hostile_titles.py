@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 
 from catalyst_tui.ui.board_model import parse_filter, printable
 from catalyst_tui.ui.testing import make_app, seed_workspace, settle, wait_for_data
@@ -68,4 +69,4 @@ async def test_hostile_titles_render_literally(tmp_path: Path, size: tuple[int, 
         lane.go_to_row(4)
         assert lane.focused_card().title == LONG
         assert lane.render_line(0).cell_length == lane.size.width
-        assert lane.summary(lane.size.width).cell_len <= lane.size.width
+        assert sum(cell_len(seg.text) for seg in lane.summary(lane.size.width)) <= lane.size.width

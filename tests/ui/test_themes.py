@@ -62,11 +62,12 @@ def test_broken_theme_file_is_one_line_naming_file_and_problem(tmp_path: Path, c
 
 
 async def test_broken_saved_theme_notifies_and_falls_back(seeded: Workspace) -> None:
-    app = make_app(seeded)
-    cfg = app.config_dir
+    cfg = seeded.root / ".test-config"  # make_app's settings directory
     (cfg / "themes").mkdir(parents=True)
     (cfg / "themes" / "mine.toml").write_text("name = 'mine'\nprimary = '#zzz'\n")
     (cfg / "settings.json").write_bytes(orjson.dumps({"theme": "mine"}))
+    app = make_app(seeded)
+    assert app.config_dir == cfg
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
         assert app.theme == themes.DEFAULT_THEME
@@ -76,11 +77,11 @@ async def test_broken_saved_theme_notifies_and_falls_back(seeded: Workspace) -> 
 
 
 async def test_user_theme_and_persistence_across_restarts(seeded: Workspace) -> None:
-    app = make_app(seeded)
-    cfg = app.config_dir
+    cfg = seeded.root / ".test-config"
     (cfg / "themes").mkdir(parents=True)
     (cfg / "themes" / "mine.toml").write_text(
         "name = 'mine'\nprimary = '#123456'\ndark = true\n[variables]\nstatus-ok = '#00ff00'\n")
+    app = make_app(seeded)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
         assert "mine" in app.available_themes

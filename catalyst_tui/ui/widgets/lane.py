@@ -7,10 +7,12 @@ so the lane's cursor stays visible. Only the rows on screen are ever rendered.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.color import Color
 from textual.strip import Strip
 from textual.widget import Widget
@@ -25,6 +27,16 @@ BADGE_W = 13
 COUNT_W = 5
 BADGES = {Health.OK: "● ok", Health.DEGRADED: "▲ degraded", Health.QUARANTINED: "■ quarantined",
           Health.OFFLINE: "○ offline"}
+
+
+# Latin, Latin-1, Latin Extended, general punctuation (dashes, quotes, ellipsis): one cell each.
+_SINGLE_CELL = re.compile("[\x20-\x7e\u00a0-\u02ff\u2010-\u2027\u2030-\u205e]*")
+NONE = Style()
+DIM = Style(dim=True)
+BOLD = Style(bold=True)
+UNDERLINE = Style(underline=True)
+DIM_ITALIC = Style(dim=True, italic=True)
+SEP = Segment("│", DIM)
 
 
 def summary_prefix_width(ncols: int) -> int:
@@ -50,6 +62,7 @@ class LaneView(Widget):
         self.lane_focused = False
         self.redraws = 0  # how many times this lane was asked to redraw (the benchmark checks it)
         self._styles: dict[str, Style] = {}
+        self._base: Style | None = None  # the widget's own style, computed once per redraw
 
     # ------------------------------------------------------------------ state
     def set_cards(self, cols: list[list[Card]], keep: str | None = None) -> bool:
@@ -81,6 +94,7 @@ class LaneView(Widget):
 
     def _redraw(self) -> None:
         self.redraws += 1
+        self._base = None
         self.refresh()
 
     def _clamp(self) -> None:
@@ -133,34 +147,31 @@ class LaneView(Widget):
             self._styles[key] = style
         return style
 
-    def summary(self, width: int) -> Text:
-        text = Text(no_wrap=True, end="")
-        text.append("▌", self._style(f"agent-{self.slot}"))
-        text.append(f"{self.slot}", "dim")
-        name = Text(printable(self.agent), style=self._style(f"agent-{self.slot}", bold=True))
-        name.truncate(NAME_W - 1, overflow="ellipsis", pad=True)
-        text.append_text(name)
-        text.append(" ")
+    def summary(self, width: int) -> list[Segment]:
+        """Row 0: ``▌1aretha  ● ok   3   2   1   0   4  focused card title``."""
+        agent = self._style(f"agent-{self.slot}")
+        segs = [Segment("▌", agent), Segment(str(self.slot)[-1], DIM),
+                Segment(fit(printable(self.agent), NAME_W - 1), self._style(f"agent-{self.slot}", bold=True)),
+                Segment(" ")]
         if self.status is None:
-            text.append("… loading".ljust(BADGE_W), "dim")
+            segs.append(Segment(fit("… loading", BADGE_W), DIM))
         else:
-            badge = BADGES[self.status.health]
-            text.append(badge.ljust(BADGE_W)[:BADGE_W], self._style(f"status-{self.status.health.value}"))
+            segs.append(Segment(fit(BADGES[self.status.health], BADGE_W),
+                                self._style(f"status-{self.status.health.value}")))
         for col in self.cards:
-            text.append(f"{len(col):>{COUNT_W - 1}} ", "bold" if col else "dim")
-        rest = width - text.cell_len - 1
+            segs.append(Segment(f"{len(col):>{COUNT_W - 1}} ", BOLD if col else DIM))
+        rest = width - summary_prefix_width(len(self.cards)) - 1
         card = self.focused_card()
-        style = ""
+        style = NONE
         if card is None:  # the cursor's column is empty: show the lane's first card, dimmed
             card = next((col[0] for col in self.cards if col), None)
-            style = "dim"
+            style = DIM
         if rest > 3 and card is not None:
-            title = Text(" " + printable(card.title), style=style)
-            title.truncate(rest, overflow="ellipsis")
-            text.append_text(title)
+            segs.append(Segment(" " + fit(printable(card.title), rest - 1, pad=False), style))
         elif rest > 3 and self.status is not None and self.status.reasons and not any(self.cards):
-            text.append(" " + printable("; ".join(self.status.reasons))[: rest - 1], "dim italic")
-        return text
+            segs.append(Segment(" " + fit(printable("; ".join(self.status.reasons)), rest - 1, pad=False),
+                                DIM_ITALIC))
+        return segs
 
     def _unit(self, colw: int) -> int:
         return 2 if (self.lane_focused and colw < 40) else 1
@@ -182,51 +193,64 @@ class LaneView(Widget):
                 self.scroll[ci] = row - vis + 1
             self.scroll[ci] = max(0, min(self.scroll[ci], max(0, len(self.cards[ci]) - vis)))
 
-    def _cell(self, ci: int, y: int, colw: int, height: int) -> Text:
-        """Row ``y`` (>= 1) of column ``ci``, exactly ``colw`` cells wide."""
+    def _cell(self, ci: int, y: int, colw: int) -> list[Segment]:
+        """Row ``y`` (>= 1) of column ``ci``, exactly ``colw`` cells wide (the last one a separator)."""
         cur = self.lane_focused and ci == self.col
+        width = colw - 1
         if y == 1 and self.lane_focused:
-            head = Text(f"{self.columns[ci]} ({len(self.cards[ci])})",
-                        style=Style(bold=True, underline=cur) + (self._style("card-focus") if cur else Style()))
-            head.truncate(colw - 1, overflow="ellipsis", pad=True)
-            head.append("│", "dim")
-            return head
+            style = self._style("card-focus", bold=True) + UNDERLINE if cur else BOLD
+            return [Segment(fit(f"{self.columns[ci]} ({len(self.cards[ci])})", width), style), SEP]
+        top = self._top()
         unit = self._unit(colw)
-        idx = self.scroll[ci] + (y - self._top()) // unit
-        part = (y - self._top()) % unit
+        idx = self.scroll[ci] + (y - top) // unit
         col = self.cards[ci]
-        cell = Text(no_wrap=True, end="")
-        if idx < len(col):
-            card = col[idx]
-            focus = cur and idx == self.rows[ci]
-            flags = (" ⚑" + ",".join(printable(f) for f in card.flags)) if card.flags else ""
-            meta = f"{card.id} {age(max(0.0, self.clock() - card.moved))}{flags}"
-            if part == 0:
-                cell.append(printable(card.title))
-                if unit == 1:
-                    room = colw - 1 - len(meta) - 1
-                    cell.truncate(max(1, room), overflow="ellipsis", pad=True)
-                    cell.append(" " + meta, "dim")
-            else:
-                cell.append(("  " if colw > 24 else "") + meta, "dim")
-            if focus:
-                cell.stylize(self._style("card-focus", bold=True))
-        cell.truncate(colw - 1, overflow="ellipsis", pad=True)
-        cell.append("│", "dim")
-        return cell
+        if idx >= len(col):
+            return [Segment(" " * width), SEP]
+        card = col[idx]
+        focus = cur and idx == self.rows[ci]
+        flags = (" ⚑" + ",".join(printable(f) for f in card.flags)) if card.flags else ""
+        meta = f"{card.id} {age(max(0.0, self.clock() - card.moved))}{flags}"
+        title_style = self._style("card-focus", bold=True) if focus else NONE
+        meta_style = title_style + DIM if focus else DIM
+        if (y - top) % unit == 0:
+            if unit == 1 and width - len(meta) - 1 >= 8:
+                room = width - cell_len(meta) - 1
+                return [Segment(fit(printable(card.title), room), title_style),
+                        Segment(" " + meta, meta_style), SEP]
+            return [Segment(fit(printable(card.title), width), title_style), SEP]
+        return [Segment(fit(("  " if colw > 24 else "") + meta, width), meta_style), SEP]
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        height = self.size.height
-        base = self.rich_style
+        base = self._base
+        if base is None:
+            base = self._base = self.rich_style
         if y == 0:
-            line = self.summary(width)
+            segments = self.summary(width)
         else:
             n = len(self.columns)
             colw = max(4, width // n)
-            self._keep_visible(height, colw)
-            line = Text(no_wrap=True, end="")
+            self._keep_visible(self.size.height, colw)
+            segments = []
             for ci in range(n):
-                line.append_text(self._cell(ci, y, colw, height))
-        segments = list(line.render(self.app.console))
+                segments.extend(self._cell(ci, y, colw))
         return Strip(segments).crop_extend(0, width, base).apply_style(base)
+
+
+def fit(text: str, width: int, pad: bool = True) -> str:
+    """``text`` in exactly ``width`` cells (``…`` when cut; padded unless ``pad`` is False).
+
+    Cell-aware (wide CJK characters count two); a 10,000-character title costs no more
+    than a short one.
+    """
+    if width <= 0:
+        return ""
+    if text.isascii() or _SINGLE_CELL.fullmatch(text):  # fast path: one cell per character
+        if len(text) <= width:
+            return text.ljust(width) if pad else text
+        return text[: width - 1] + "…"
+    if len(text) > width * 4:
+        text = text[: width * 4]
+    if cell_len(text) <= width:
+        return set_cell_size(text, width) if pad else text
+    return set_cell_size(text, width - 1) + "…"

@@ -1,0 +1,230 @@
+"""Dashboard benchmark (issue 3): 9 lanes x 500 cards.
+
+1. Key press -> move persisted (index.json on disk) and the lane redrawn: median / p95 over N
+   moves (target: median < 20 ms); asserts a move never rebuilds the board (no widget mounted,
+   only the moved card's lane redrawn).
+2. Process start -> first full frame of the board, against a bare Textual app with only a
+   Header and a Footer, both started the same way in a pseudo-terminal in this run
+   (target: within 1.3x).
+3. Bytes written to the terminal up to the first frame, for both.
+
+    .venv/bin/python benchmarks/bench_board.py [--quick]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pty
+import select
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import parser, report  # noqa: E402
+from textual import events  # noqa: E402
+
+from catalyst_tui.core.models import Card, CardRefs  # noqa: E402
+from catalyst_tui.core.workspace import Workspace  # noqa: E402
+
+SIZE = (160, 48)
+
+
+def build_workspace(root: Path, per_lane: int) -> Workspace:
+    """Nine lanes x ``per_lane`` cards, written as ONE index transaction (fast to set up)."""
+    ws = Workspace.create(root)
+    now = time.time()
+    cols = ws.config.board.columns
+    with ws.board._transaction() as idx:
+        for agent in ws.config.agent_names:
+            for i in range(per_lane):
+                cid = f"c-{agent[:3]}{i:05d}"
+                idx.cards[cid] = Card(id=cid, agent=agent, column=cols[i % len(cols)], order=float(i),
+                                      title=f"{agent} task {i} — something to do for the hub", created=now - i,
+                                      moved=now - i, refs=CardRefs(body=f"agents/{agent}/cards/{cid}.md"))
+    return ws
+
+
+async def key_to_redraw(ws: Workspace, moves: int) -> dict[str, float]:
+    from catalyst_tui.ui.testing import make_app, wait_for_data
+
+    app = make_app(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_data(pilot, timeout=60)
+        await pilot.press("2")  # bjork's lane, first card of backlog
+        await pilot.pause()
+        screen = app.screen
+        board = screen.view
+        lane = board.lane
+        card_id = lane.focused_card().id
+        rendered: list[float] = []
+        target = {"n": 0}
+        done = asyncio.Event()
+        real_render = lane.render_line
+
+        def spy(y: int):
+            strip = real_render(y)
+            rendered.append(time.perf_counter())
+            if len(rendered) >= target["n"]:
+                done.set()
+            return strip
+
+        lane.render_line = spy  # type: ignore[method-assign]
+        widgets_before = len(list(app.screen.walk_children()))
+        lanes_before = list(board.lanes)
+        others_before = [ln.redraws for ln in board.lanes if ln is not lane]
+        times = []
+        cols = ws.config.board.columns
+        for i in range(moves):
+            key = "shift+right" if i % 2 == 0 else "shift+left"
+            want = cols[1] if i % 2 == 0 else cols[0]
+            await pilot.pause(0.05)  # let the previous frame settle: no work in flight
+            n0 = len(rendered)
+            target["n"] = n0 + lane.size.height  # every line of the lane redrawn
+            done.clear()
+            t0 = time.perf_counter()
+            app.post_message(events.Key(key, None))  # what the terminal driver does on a key press
+            await asyncio.wait_for(done.wait(), timeout=10)
+            t1 = rendered[target["n"] - 1]
+            card = lane.focused_card()
+            assert card is not None and card.id == card_id and card.column == want, f"move {i}: not shown"
+            on_disk = ws.board.load().cards[card_id].column
+            assert on_disk == want, f"move {i}: not persisted ({on_disk} != {want})"
+            times.append((t1 - t0) * 1000)
+        assert list(board.lanes) == lanes_before, "the board was rebuilt"
+        assert len(list(app.screen.walk_children())) == widgets_before, "widgets were mounted by a move"
+        others_after = [ln.redraws for ln in board.lanes if ln is not lane]
+        assert others_after == others_before, "lanes other than the moved card's were redrawn"
+        assert board.rebuilds == 0
+    times.sort()
+    return {"median": statistics.median(times), "p95": times[int(len(times) * 0.95) - 1] if len(times) > 1 else times[0],
+            "min": times[0], "n": len(times)}
+
+
+CHILD_BOARD = """
+import os, sys, time
+from catalyst_tui.core.workspace import Workspace
+from catalyst_tui.ui.app import CatalystApp
+t_import = time.time()
+
+class App(CatalystApp):
+    _done = False
+    def on_ready(self):
+        self._check()
+    def on_cards_reloaded(self, msg):
+        super().on_cards_reloaded(msg)
+        self._check()
+    def _check(self):
+        lanes = self.screen.query("LaneView")
+        if not self._done and self.index.cards and lanes and any(any(l.cards) for l in lanes):
+            self._done = True
+            self.call_after_refresh(self._frame)
+    def _frame(self):
+        with open(os.environ["BENCH_OUT"], "w") as fh:
+            fh.write(repr(time.time()) + " " + repr(t_import))
+        self.exit()
+
+App(Workspace.open(sys.argv[1]), poll=False).run()
+"""
+
+CHILD_BARE = """
+import os, sys, time
+from textual.app import App as TApp
+from textual.widgets import Footer, Header
+
+class App(TApp):
+    def compose(self):
+        yield Header()
+        yield Footer()
+    def on_ready(self):
+        self.call_after_refresh(self._frame)
+    def _frame(self):
+        with open(os.environ["BENCH_OUT"], "w") as fh:
+            fh.write(repr(time.time()))
+        self.exit()
+
+App().run()
+"""
+
+
+def start_to_frame(code: str, args: list[str], tmp: Path) -> tuple[float, int]:
+    """Seconds from spawn to the first full frame, and bytes the app wrote to its terminal."""
+    import fcntl
+    import struct
+    import termios
+
+    out = tmp / "frame.txt"
+    out.unlink(missing_ok=True)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "BENCH_OUT": str(out), "COLORTERM": "truecolor"}
+    env.pop("NO_COLOR", None)
+    t0 = time.time()
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdin=slave, stdout=slave, stderr=slave,
+                            env=env, close_fds=True, start_new_session=True)
+    os.close(slave)
+    written = 0
+    frame_bytes = None
+    while True:
+        ready, _, _ = select.select([master], [], [], 0.05)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            written += len(chunk)
+            if b"\x1b[6n" in chunk or b"\x1b[c" in chunk:
+                pass  # terminal queries: no answer needed
+        if frame_bytes is None and out.exists() and out.read_text():
+            frame_bytes = written
+        if proc.poll() is not None and not ready:
+            break
+    proc.wait(timeout=30)
+    os.close(master)
+    stamps = [float(x) for x in out.read_text().split()]
+    if len(stamps) > 1 and os.environ.get("BENCH_VERBOSE"):
+        print(f"  imports done at {(stamps[1] - t0) * 1000:.0f} ms, frame at {(stamps[0] - t0) * 1000:.0f} ms")
+    return stamps[0] - t0, frame_bytes if frame_bytes is not None else written
+
+
+def main() -> None:
+    args = parser(__doc__.splitlines()[0]).parse_args()
+    per_lane = 500
+    moves = 20 if args.quick else 100
+    starts = 2 if args.quick else 5
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        ws = build_workspace(tmp / "ws", per_lane)
+        size_kb = ws.board.index_path.stat().st_size / 1024
+        lat = asyncio.run(key_to_redraw(ws, moves))
+        board_starts, bare_starts, board_bytes, bare_bytes = [], [], [], []
+        for _ in range(starts):
+            t, b = start_to_frame(textwrap.dedent(CHILD_BARE), [], tmp)
+            bare_starts.append(t)
+            bare_bytes.append(b)
+            t, b = start_to_frame(textwrap.dedent(CHILD_BOARD), [str(ws.root)], tmp)
+            board_starts.append(t)
+            board_bytes.append(b)
+    board_s, bare_s = statistics.median(board_starts), statistics.median(bare_starts)
+    rows = [
+        ("cards", f"9 lanes x {per_lane} = {9 * per_lane} (index.json {size_kb:.0f} KB), terminal {SIZE[0]}x{SIZE[1]}"),
+        ("key -> persisted + redrawn", f"median {lat['median']:.1f} ms, p95 {lat['p95']:.1f} ms, "
+                                       f"min {lat['min']:.1f} ms over {lat['n']} moves (target median < 20 ms)"),
+        ("board rebuilds on a move", "0 (asserted: no widget mounted, only the moved card's lane redrawn)"),
+        ("start -> first frame, bare Header+Footer", f"{bare_s * 1000:.0f} ms (median of {starts})"),
+        ("start -> first frame, board 9x500", f"{board_s * 1000:.0f} ms = {board_s / bare_s:.2f}x bare (target <= 1.3x)"),
+        ("bytes to first frame, bare", f"{statistics.median(bare_bytes) / 1024:.1f} KB"),
+        ("bytes to first frame, board", f"{statistics.median(board_bytes) / 1024:.1f} KB"),
+    ]
+    report(rows)
+
+
+if __name__ == "__main__":
+    main()
