@@ -138,7 +138,10 @@ def test_countdown_wording() -> None:
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
-def test_snapshots_screen_snapshot(tmp_path: Path, snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+def test_snapshots_screen_snapshot(tmp_path: Path, snap_compare, size: tuple[int, int],  # type: ignore[no-untyped-def]
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # Only the seeded files: the default catalyst.toml and PORTS.md change as features add settings.
+    monkeypatch.setenv("CATALYST_SNAPSHOT__INCLUDE", '["board/index.json", "agents/*/state.json"]')
     ws = seed_workspace(tmp_path / "ws", cards={"bjork": [("todo", "first")]})
     app = make_app(ws)
 
@@ -147,6 +150,7 @@ def test_snapshots_screen_snapshot(tmp_path: Path, snap_compare, size: tuple[int
         await pilot.press("p")
         await settle(pilot)
         assert screen.last is not None and screen.last["seq"] == 1
+        assert screen.last["files"] == 10  # nine state files and the index
         assert screen.query_one(SnapshotHistory).row_count == 1
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
