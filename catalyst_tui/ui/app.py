@@ -112,6 +112,11 @@ class CatalystApp(App[int]):
         chosen = themes.choose(self._requested_theme, self.config_dir, loaded, no_color=self.no_color)
         self.theme = chosen.name
         self._startup_problems = [*loaded.problems, *chosen.problems]
+        keymap, problem = themes.read_keymap(self.config_dir)
+        if problem:
+            self._startup_problems.append(problem)
+        if keymap:
+            self.set_keymap(keymap)  # {"board.undo": "z"}: remap any binding by its id
 
     def on_mount(self) -> None:
         for problem in self._startup_problems:

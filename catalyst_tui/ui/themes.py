@@ -202,6 +202,16 @@ def save_settings(directory: Path, changes: dict[str, Any]) -> None:
         storage.atomic_write_json(path, current)
 
 
+def read_keymap(directory: Path) -> tuple[dict[str, str], str | None]:
+    """``settings.json``'s ``keymap``: binding id -> keys (``{"board.undo": "z,ctrl+z"}``)."""
+    settings, _ = read_settings(directory)
+    keymap = settings.get("keymap", {})
+    if not isinstance(keymap, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                                for k, v in keymap.items()):
+        return {}, f"{directory / 'settings.json'}: keymap must map binding ids to keys; ignored"
+    return keymap, None
+
+
 @dataclass
 class Choice:
     name: str

@@ -247,3 +247,65 @@ async def test_help_palette_and_quit(seeded: Workspace) -> None:
         await pilot.pause()
     assert app.return_code in (0, None)
     assert not app.is_running
+
+
+async def test_flags_show_on_cards_and_filter_by_flag(seeded: Workspace) -> None:
+    card = stored(seeded, "Tune p95 alerts")
+    seeded.board.set_flag(card.id, "log-missing")
+    app = make_app(seeded)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("2", "right")
+        lane = app.screen.view.lane
+        text = "\n".join(lane.render_line(y).text for y in range(lane.size.height))
+        assert "⚑log-missing" in text
+        app.screen.set_filter("flag:log-missing")
+        shown = [c.title for ln in app.screen.view.lanes for col in ln.cards for c in col]
+        assert shown == ["Tune p95 alerts"]
+
+
+async def test_a_lane_with_500_cards_scrolls_to_the_cursor(tmp_path) -> None:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from bench_board import build_workspace
+
+    ws = build_workspace(tmp_path / "ws", 500)
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("3")
+        view = app.screen.view
+        lane = view.lane
+        assert sum(len(c) for c in lane.cards) == 500
+        lane.go_to_row(90)  # backlog holds 100 of them
+        await pilot.pause()
+        target = lane.focused_card()
+        text = "\n".join(lane.render_line(y).text for y in range(lane.size.height))
+        assert target.title[:10] in text and target.id in text
+        assert lane.render_line(0).text.split()[3:8] == ["100", "100", "100", "100", "100"]
+        await pilot.press("j", "j")
+        assert lane.rows[0] == 92
+        moving = lane.focused_card()
+        await pilot.press("shift+right")
+        await settle(pilot)
+        assert ws.board.load().cards[moving.id].column == "todo"
+        assert lane.focused_card().id == moving.id  # followed into the 101-card column
+
+
+async def test_bindings_are_remappable_by_id(seeded: Workspace) -> None:
+    import orjson
+
+    cfg = seeded.root / ".test-config"
+    cfg.mkdir()
+    (cfg / "settings.json").write_bytes(orjson.dumps({"keymap": {"board.next_column": "x", "board.undo": "z"}}))
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("2", "right", "x")
+        await settle(pilot)
+        assert where(seeded, "Fix the router") == ("bjork", "doing")
+        await pilot.press("z")
+        await settle(pilot)
+        assert where(seeded, "Fix the router") == ("bjork", "todo")
