@@ -49,6 +49,10 @@ class JanitorPaths:
         return self.dir / "run.lock"
 
     @property
+    def dispatch_state(self) -> Path:
+        return self.dir / "dispatch-state.json"
+
+    @property
     def cache(self) -> Path:
         return self.dir / "walk-cache.msgpack"
 

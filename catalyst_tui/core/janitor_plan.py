@@ -10,13 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from catalyst_tui.core.agents import AgentPaths, read_state
+from catalyst_tui.core.agents import AgentPaths
+from catalyst_tui.core.janitor_dispatch import DispatchState, agent_running, scan
 from catalyst_tui.core.janitor_owner import judge, open_for_writing
 from catalyst_tui.core.janitor_rules import JANITOR_DIR, agent_of
 from catalyst_tui.core.janitor_walk import Candidate, WalkResult, open_dir_chain
-from catalyst_tui.core.jsonl import read_all
-from catalyst_tui.core.models import DispatchRecord, decode_dispatch
-from catalyst_tui.core.procs import owner_liveness
 from catalyst_tui.core.workspace import Workspace
 
 NEEDS_REVIEW = "needs-review"
@@ -69,6 +67,7 @@ class Plan:
     reported: list[dict[str, Any]] = field(default_factory=list)  # reconciliation findings
     errors: list[str] = field(default_factory=list)  # actions that failed
     problems: list[str] = field(default_factory=list)  # bad input met on the way (file:line), never fatal
+    dispatch_state: DispatchState | None = None  # pending dispatches, saved by a real run
 
 
 def keep(plan: Plan, relpath: str, agent: str | None, reason: str) -> None:
@@ -150,9 +149,10 @@ def _stamp(ts: float) -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(ts))
 
 
-def plan_dispatch(plan: Plan, ws: Workspace, ttl_s: float) -> None:
-    """Pending dispatches (enqueued or started, never finished) of an agent that is not running,
-    older than ``ttl_s``: flagged, and marked ``abandoned`` when the plan is executed."""
+def plan_dispatch(plan: Plan, ws: Workspace, ttl_s: float, state: DispatchState) -> DispatchState:
+    """Pending dispatches of agents that are not running, older than ``ttl_s``: flagged, and
+    marked ``abandoned`` when the plan is executed. Returns the updated state (not saved here)."""
+    new = DispatchState()
     for name in ws.config.agent_names:
         paths = AgentPaths(ws.root, name)
         if not paths.dispatch.exists():
@@ -160,38 +160,17 @@ def plan_dispatch(plan: Plan, ws: Workspace, ttl_s: float) -> None:
         if not _regular_file(ws.root, f"agents/{name}/dispatch.jsonl"):
             plan.problems.append(f"{paths.dispatch}: not a regular file inside the workspace (a symlink?): skipped")
             continue
-        records, errors = read_all(paths.dispatch, decode_dispatch)
-        plan.problems.extend(str(e) for e in errors)
-        open_: dict[str, DispatchRecord] = {}
-        cards: dict[str, str] = {}
-        for rec in records:
-            if rec.event in ("finished", "abandoned"):
-                open_.pop(rec.id, None)
-                cards.pop(rec.id, None)
-            else:
-                if rec.card:
-                    cards[rec.id] = rec.card
-                prev = open_.get(rec.id)
-                open_[rec.id] = rec if prev is None or rec.ts >= prev.ts else prev
-        if not open_:
+        log = scan(paths.dispatch, str(paths.dispatch), state.agents.get(name), plan.problems)
+        new.agents[name] = log
+        if not log.pending:
             continue
-        running, why = _agent_running(paths)
+        running, why = agent_running(paths)
         if running:
             continue
-        for rec in open_.values():
-            if plan.now - rec.ts > ttl_s:
-                plan.abandon.append(Abandon(name, rec.id, cards.get(rec.id), rec.ts, f"{rec.event} but agent {why}"))
-
-
-def _agent_running(paths: AgentPaths) -> tuple[bool, str]:
-    sr = read_state(paths)
-    if sr.state is None:
-        return False, "has no readable state" if not sr.missing else "has no state file"
-    st = sr.state
-    if st.status == "stopped":
-        return False, "is stopped"
-    live = owner_liveness(st.pid, st.pid_start, st.host)
-    return live.alive, ("is running" if live.alive else f"is not running ({live.reason})")
+        for did, (ts, event, card) in log.pending.items():
+            if plan.now - ts > ttl_s:
+                plan.abandon.append(Abandon(name, did, card, ts, f"{event} but agent {why}"))
+    return new
 
 
 def plan_reconcile(plan: Plan, ws: Workspace) -> None:

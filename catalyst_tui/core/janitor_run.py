@@ -20,6 +20,8 @@ from typing import Any
 from catalyst_tui.core import janitor_journal as journal
 from catalyst_tui.core import storage
 from catalyst_tui.core.errors import CatalystError, LockTimeout
+from catalyst_tui.core.janitor_dispatch import encode_state as encode_dispatch_state
+from catalyst_tui.core.janitor_dispatch import load_state as load_dispatch_state
 from catalyst_tui.core.janitor_fs import append_jsonl_nofollow, gzip_into, open_rel_dir, open_root, same_file, split
 from catalyst_tui.core.janitor_journal import JanitorPaths
 from catalyst_tui.core.janitor_owner import flock_held, open_for_writing
@@ -90,7 +92,8 @@ class Janitor:
         finally:
             os.close(root_fd)
         plan_chat_rotation(plan, self.ws, self.cfg.chat_rotate_bytes)
-        plan_dispatch(plan, self.ws, self.cfg.dispatch_ttl_s)
+        plan.dispatch_state = plan_dispatch(plan, self.ws, self.cfg.dispatch_ttl_s,
+                                            load_dispatch_state(self.paths.dispatch_state))
         plan_reconcile(plan, self.ws)
         new = walker.new
         new.runs = 0 if full else (cache.runs + 1 if cache is not None else 0)
@@ -129,6 +132,8 @@ class Janitor:
             os.close(root_fd)
         if not plan.walk.capped and (plan.walk.cache_dirty or plan.walk.full or cache.runs):
             storage.atomic_write_bytes(self.paths.cache, encode_cache(cache))
+        if plan.dispatch_state is not None:
+            storage.atomic_write_bytes(self.paths.dispatch_state, encode_dispatch_state(plan.dispatch_state))
         report = build_report(plan, started, started + self.monotonic() - t0, dry_run=False,
                               recovered=recovered, done=done)
         journal.save_report(self.paths, report)

@@ -230,3 +230,33 @@ def test_a_symlinked_dispatch_log_is_never_written_through(ws: Workspace, tmp_pa
     assert outside.read_text() == '{"ts": 1, "id": "d-1", "event": "enqueued", "agent": "ozzy"}\n'
     assert r["abandoned"] == []
     assert any("dispatch.jsonl: not a regular file" in p for p in r["problems"])
+
+
+def test_dispatch_logs_are_read_incrementally(ws: Workspace) -> None:
+    from catalyst_tui.core.agents import record_dispatch, write_state
+    from catalyst_tui.core.janitor_dispatch import load_state
+    from catalyst_tui.core.janitor_journal import JanitorPaths
+    from catalyst_tui.core.models import AgentState
+
+    paths = AgentPaths(ws.root, "ozzy")
+    write_state(paths, AgentState(agent="ozzy", status="stopped"))
+    record_dispatch(paths, id="d-1", event="enqueued", ts=T0 - 60, card="c-9")  # young yet
+    with open(paths.dispatch, "ab") as fh:
+        fh.write(b'{"ts": 1, "id": "d-torn", "event": "finis\n')
+    dry = janitor(ws).run(dry_run=True)
+    assert [p.endswith("dispatch.jsonl:2: malformed record: Input data was truncated") for p in dry["problems"]] == [
+        True]
+    assert not JanitorPaths(ws.root).dispatch_state.exists()  # a dry run saves nothing
+    first = janitor(ws).run()
+    assert len(first["problems"]) == 1 and first["abandoned"] == []
+    state = load_state(JanitorPaths(ws.root).dispatch_state).agents["ozzy"]
+    assert state.offset == paths.dispatch.stat().st_size and list(state.pending) == ["d-1"]
+    # later: the pending entry is old now; the torn line is not reported again
+    later = janitor(ws, now=T0 + 7200).run()
+    assert later["problems"] == []
+    assert [(a["id"], a["card"]) for a in later["abandoned"]] == [("d-1", "c-9")]
+    assert janitor(ws, now=T0 + 9000).run()["abandoned"] == []
+    # a log rewritten from scratch (new inode) is read again from its start
+    paths.dispatch.unlink()
+    record_dispatch(paths, id="d-2", event="started", ts=T0 - 86400)
+    assert [a["id"] for a in janitor(ws, now=T0 + 9000).run()["abandoned"]] == ["d-2"]
