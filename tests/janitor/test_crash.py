@@ -150,3 +150,37 @@ def test_journal_lines_each_carry_their_agent(ws: Workspace) -> None:
     assert by_path[(f"board/.index.json.tmp-{NO_PID}-bb", "done")] is None
 
 
+
+
+def test_external_kill_9_mid_run_loses_nothing(ws: Workspace) -> None:
+    """A real CLI run, SIGKILLed from outside while it archives hundreds of files."""
+    import time as _time
+
+    originals = {}
+    for d in range(10):
+        for i in range(30):
+            rel = f"agents/{ws.config.agent_names[d % 9]}/d{d}/.f{i}.tmp-{NO_PID}-{i:04x}"
+            data = f"{rel}\n".encode() * 3
+            make_file(ws.root / rel, data, mtime=OLD - 86400 * 365 * 20)
+            originals[rel] = data
+    journal = JanitorPaths(ws.root).journal
+    proc = subprocess.Popen([sys.executable, "-m", "catalyst_tui", "--workspace", str(ws.root), "janitor", "run"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = _time.monotonic() + 30
+    while _time.monotonic() < deadline and proc.poll() is None:
+        if journal.exists() and journal.read_bytes().count(b'"phase":"done"') >= 20:
+            break
+        _time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    killed_mid_run = proc.returncode == -signal.SIGKILL
+    r = janitor(ws, now=T0).run(full=True)
+    assert _open_intents(ws) == []
+    assert not r["errors"]
+    # every file is exactly once somewhere: in place, or in one run's archive, byte-identical
+    for rel, data in originals.items():
+        places = [p for p in [ws.root / rel, *(ws.root / "archive").glob(f"*/{rel}")] if p.exists()]
+        assert len(places) == 1, (rel, places)
+        assert places[0].read_bytes() == data
+        assert places[0] != ws.root / rel  # this run archived whatever the killed one had not
+    assert killed_mid_run, "the run finished before it could be killed (machine too fast?)"
