@@ -6,6 +6,8 @@ are shown only once they matter (a lost heartbeat), so an idle dashboard sends n
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -16,6 +18,7 @@ from catalyst_tui.core.humanize import duration_ms, size
 from catalyst_tui.core.models import Health
 
 HEALTH_CLASSES = {h: f"-{h.value}" for h in Health}
+SPARK_EVERY_S = 1.0
 
 
 def figures_text(status: AgentStatus) -> Text:
@@ -55,11 +58,11 @@ class AgentPanel(Vertical, can_focus=True):
     AgentPanel.-offline { border: round $status-offline; border-subtitle-color: $status-offline; }
     AgentPanel:focus.-ok, AgentPanel:focus.-degraded, AgentPanel:focus.-quarantined,
     AgentPanel:focus.-offline { border: heavy $accent; }
-    AgentPanel .figures { height: 1; }
-    AgentPanel Sparkline { height: 1; margin: 0; }
+    AgentPanel .figures { height: 1; width: 1fr; }
+    AgentPanel Sparkline { height: 1; width: 1fr; margin: 0; }
     AgentPanel .sparkline-errors > .sparkline--max-color { color: $error; }
     AgentPanel .sparkline-errors > .sparkline--min-color { color: $panel; }
-    AgentPanel .reason { height: 1; color: $text-muted; }
+    AgentPanel .reason { height: 1; width: 1fr; color: $text-muted; }
     """
 
     def __init__(self, agent: str, **kw: object) -> None:
@@ -68,6 +71,9 @@ class AgentPanel(Vertical, can_focus=True):
         self.status: AgentStatus | None = None
         self._key: object = None
         self._series_key: object = None
+        self._pending: tuple[list[float], list[float]] | None = None
+        self._spark_at = 0.0
+        self._spark_timer = False
         self.border_title = Text(agent)
         self.border_subtitle = "…"
 
@@ -78,23 +84,44 @@ class AgentPanel(Vertical, can_focus=True):
         yield Static(Text(""), classes="reason")
 
     def show(self, status: AgentStatus, series: tuple[list[float], list[float]] | None) -> bool:
-        """Update from a fresh status; returns False when nothing visible changed."""
+        """Update from a fresh status; returns False when nothing visible changed.
+
+        Text is redrawn without a layout pass (its size is fixed); sparklines at most once
+        per ``SPARK_EVERY_S`` (the last data is applied by a timer), so a stream of records
+        costs a few small redraws, not a re-layout of the grid.
+        """
         key = (status.health, figures_text(status).plain, detail_text(status).plain)
-        series_key = (status.figures.records, status.figures.window, status.health)
         changed = False
         self.status = status
         if key != self._key:
+            if self._key is None or status.health is not self._key[0]:
+                for h, cls in HEALTH_CLASSES.items():
+                    self.set_class(status.health is h, cls)
+                self.border_subtitle = status.health.value
             self._key = key
-            for h, cls in HEALTH_CLASSES.items():
-                self.set_class(status.health is h, cls)
-            self.border_subtitle = status.health.value
-            self.query_one(".figures", Static).update(figures_text(status))
-            self.query_one(".reason", Static).update(detail_text(status))
+            self.query_one(".figures", Static).update(figures_text(status), layout=False)
+            self.query_one(".reason", Static).update(detail_text(status), layout=False)
             changed = True
-        if series is not None and series_key != self._series_key:
-            self._series_key = series_key
-            lat, errs = series
-            self.query_one(".sparkline-latency", Sparkline).data = lat or [0.0]
-            self.query_one(".sparkline-errors", Sparkline).data = errs or [0.0]
-            changed = True
+        if series is not None:
+            series_key = (status.figures.records, status.figures.window, status.health)
+            if series_key != self._series_key:
+                self._series_key = series_key
+                self._pending = series
+                changed = True
+                wait = self._spark_at + SPARK_EVERY_S - time.monotonic()
+                if wait <= 0:
+                    self._apply_series()
+                elif not self._spark_timer:
+                    self._spark_timer = True
+                    self.set_timer(wait, self._apply_series)
         return changed
+
+    def _apply_series(self) -> None:
+        self._spark_timer = False
+        if self._pending is None:
+            return
+        lat, errs = self._pending
+        self._pending = None
+        self._spark_at = time.monotonic()
+        self.query_one(".sparkline-latency", Sparkline).data = lat or [0.0]
+        self.query_one(".sparkline-errors", Sparkline).data = errs or [0.0]
