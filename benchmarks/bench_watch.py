@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import re
 import shlex
@@ -183,8 +184,9 @@ def cpu_seconds(pid: int) -> float:
 
 
 def pct(values: list[float], q: float) -> float:
+    """Nearest-rank percentile."""
     s = sorted(values)
-    return s[max(0, min(len(s) - 1, int(round(q / 100 * len(s) + 0.5)) - 1))]
+    return s[max(0, math.ceil(q / 100 * len(s)) - 1)]
 
 
 # ---------------------------------------------------------------------- phases

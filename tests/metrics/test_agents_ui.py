@@ -79,7 +79,9 @@ async def test_appended_record_shows_in_panel_and_triage(ws: Workspace) -> None:
         assert bjork.has_class("-degraded") and not bjork.has_class("-ok")
         assert "p95 4.2 s err 100% q 0" in panel_text(bjork)
         assert panel_text(bjork).endswith("p95 4.2 s")
-        errs = bjork.query_one(".sparkline-errors", Sparkline).data
+        spark = bjork.query_one(".sparkline-errors", Sparkline)
+        await until(pilot, lambda: bool(spark.data and max(spark.data)))  # sparklines redraw at most 1/s
+        errs = spark.data
         assert errs is not None and len(errs) == 60 and max(errs) == 10 and sum(errs) == 10
         assert errs.index(10) >= 58  # in the newest buckets
         assert screen.panel("cher").has_class("-ok")  # nobody else touched
