@@ -63,39 +63,54 @@ async def key_to_redraw(ws: Workspace, moves: int) -> dict[str, float]:
         lane = board.lane
         card_id = lane.focused_card().id
         rendered: list[float] = []
+        persisted: list[float] = []
         target = {"n": 0}
         done = asyncio.Event()
         real_render = lane.render_line
+        real_move = app.board.move
+
+        def check() -> None:
+            if len(rendered) >= target["n"] and len(persisted) > target.get("p", 0):
+                done.set()
 
         def spy(y: int):
             strip = real_render(y)
             rendered.append(time.perf_counter())
-            if len(rendered) >= target["n"]:
-                done.set()
+            check()
             return strip
 
+        def move(*a, **k):  # runs in the worker thread: returns once the index is on disk
+            event = real_move(*a, **k)
+            persisted.append(time.perf_counter())
+            app.call_from_thread(check)
+            return event
+
         lane.render_line = spy  # type: ignore[method-assign]
+        app.board.move = move  # type: ignore[method-assign]
         widgets_before = len(list(app.screen.walk_children()))
         lanes_before = list(board.lanes)
         others_before = [ln.redraws for ln in board.lanes if ln is not lane]
-        times = []
+        times, redraw_only = [], []
         cols = ws.config.board.columns
         for i in range(moves):
             key = "shift+right" if i % 2 == 0 else "shift+left"
             want = cols[1] if i % 2 == 0 else cols[0]
-            await pilot.pause(0.05)  # let the previous frame settle: no work in flight
+            await pilot.pause(0.05)  # let the previous move settle: no work in flight
             n0 = len(rendered)
-            target["n"] = n0 + lane.size.height  # every line of the lane redrawn
+            target["n"] = n0 + lane.size.height  # every line of the lane redrawn...
+            target["p"] = len(persisted)  # ...and the move written by the core
             done.clear()
             t0 = time.perf_counter()
             app.post_message(events.Key(key, None))  # what the terminal driver does on a key press
             await asyncio.wait_for(done.wait(), timeout=10)
-            t1 = rendered[target["n"] - 1]
+            t_drawn = rendered[target["n"] - 1]
+            t1 = max(t_drawn, persisted[-1])
             card = lane.focused_card()
             assert card is not None and card.id == card_id and card.column == want, f"move {i}: not shown"
             on_disk = ws.board.load().cards[card_id].column
             assert on_disk == want, f"move {i}: not persisted ({on_disk} != {want})"
             times.append((t1 - t0) * 1000)
+            redraw_only.append((t_drawn - t0) * 1000)
         assert list(board.lanes) == lanes_before, "the board was rebuilt"
         assert len(list(app.screen.walk_children())) == widgets_before, "widgets were mounted by a move"
         others_after = [ln.redraws for ln in board.lanes if ln is not lane]
@@ -103,7 +118,8 @@ async def key_to_redraw(ws: Workspace, moves: int) -> dict[str, float]:
         assert board.rebuilds == 0
     times.sort()
     p95 = times[max(0, int(len(times) * 0.95) - 1)]
-    return {"median": statistics.median(times), "p95": p95, "min": times[0], "n": len(times)}
+    return {"median": statistics.median(times), "p95": p95, "min": times[0], "n": len(times),
+            "drawn": statistics.median(redraw_only)}
 
 
 CHILD_BOARD = """
@@ -217,6 +233,7 @@ def main() -> None:
         ("cards", f"9 lanes x {per_lane} = {9 * per_lane} (index.json {size_kb:.0f} KB), terminal {SIZE[0]}x{SIZE[1]}"),
         ("key -> persisted + redrawn", f"median {lat['median']:.1f} ms, p95 {lat['p95']:.1f} ms, "
                                        f"min {lat['min']:.1f} ms over {lat['n']} moves (target median < 20 ms)"),
+        ("key -> redrawn (shown, not yet written)", f"median {lat['drawn']:.1f} ms"),
         ("board rebuilds on a move", "0 (asserted: no widget mounted, only the moved card's lane redrawn)"),
         ("start -> first frame, bare Header+Footer", f"{bare_s * 1000:.0f} ms (median of {starts})"),
         ("start -> first frame, board 9x500",

@@ -231,10 +231,10 @@ class CatalystApp(App[int]):
 
     # ------------------------------------------------------------------ workers (threads)
     @work(thread=True, group="index", exit_on_error=False)
-    def run_load_index(self) -> None:
+    def run_load_index(self, force: bool = False) -> None:
         sig = self._index_signature()
         view = self.board.load()
-        self.post_message(CardsReloaded(view, sig=sig))
+        self.post_message(CardsReloaded(view, op="reload" if force else None, sig=sig))
 
     @work(thread=True, group="agents", exit_on_error=False)
     def run_refresh_agents(self, names: set[str]) -> None:
@@ -283,6 +283,7 @@ class CatalystApp(App[int]):
 
     def on_board_op_failed(self, msg: BoardOpFailed) -> None:
         self.notify(f"{msg.op}: {msg.error}", severity="warning")
+        self.run_load_index(force=True)  # the truth replaces any preview the board showed
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker

@@ -309,3 +309,25 @@ async def test_bindings_are_remappable_by_id(seeded: Workspace) -> None:
         await pilot.press("z")
         await settle(pilot)
         assert where(seeded, "Fix the router") == ("bjork", "todo")
+
+
+async def test_a_refused_move_is_shown_then_undone_on_screen(seeded: Workspace, monkeypatch) -> None:
+    from catalyst_tui.core.errors import CardError
+
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("2", "right")
+        card = focused(app)
+
+        def refuse(*a, **k):
+            raise CardError(f"card {card.id} was moved since")
+
+        monkeypatch.setattr(seeded.board, "move", refuse)
+        app.screen.action_shift_column(1)
+        lane = app.screen.view.lane
+        assert card.id in [c.id for c in lane.cards[2]]  # the preview: shown at once, in "doing"
+        await settle(pilot)
+        assert card.id in [c.id for c in lane.cards[1]] and card.id not in [c.id for c in lane.cards[2]]
+        assert where(seeded, "Fix the router") == ("bjork", "todo")
+        assert any("was moved since" in n.message for n in app._notifications)

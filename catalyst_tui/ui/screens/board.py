@@ -5,10 +5,10 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Input
 
 from catalyst_tui.core.board import Board, IndexView
 from catalyst_tui.core.health import AgentStatus
+from catalyst_tui.core.models import Card
 from catalyst_tui.ui.board_model import CardFilter, parse_filter, printable
 from catalyst_tui.ui.screens.base import CatalystScreen
 from catalyst_tui.ui.widgets.board_view import BoardView
@@ -47,12 +47,9 @@ class BoardScreen(CatalystScreen):
 
     def compose_body(self) -> ComposeResult:
         app = self.catalyst
-        yield Input(placeholder="filter: words, agent:NAME, column:NAME, flag:NAME — enter applies, esc clears",
-                    id="board-filter")
         yield BoardView(app.ws.config.agent_names, list(app.ws.config.board.columns), app.clock)
 
     def on_mount(self) -> None:
-        self.query_one("#board-filter", Input).cursor_blink = self.catalyst.cursor_blink
         self.view.focus()
         app = self.catalyst
         if app.index.seq:
@@ -93,7 +90,7 @@ class BoardScreen(CatalystScreen):
             self.view.set_current(agents.index(agent))
 
     # ------------------------------------------------------------------ moves (through the core, in a worker)
-    def _card_for(self, what: str):  # type: ignore[no-untyped-def]
+    def _card_for(self, what: str) -> Card | None:
         card = self.view.focused_card()
         if card is None:
             self.notify(f"{what}: no card here", severity="warning")
@@ -101,6 +98,12 @@ class BoardScreen(CatalystScreen):
         if not self.catalyst.guard_write(what):
             return None
         return card
+
+    def _move(self, card: Card, agent: str, column: str) -> None:
+        """Shown at once (preview), written by the core in a worker; the index read after the
+        write replaces the preview (a refused move reloads the index, undoing the preview)."""
+        self.view.preview_move(card, agent, column, self.catalyst.clock())
+        self.catalyst.run_board_op("move", lambda b: b.move(card.id, column=column, agent=agent), focus=card.id)
 
     def action_shift_column(self, delta: int) -> None:
         card = self._card_for("move")
@@ -112,7 +115,7 @@ class BoardScreen(CatalystScreen):
             self.notify(f"{card.id} is already in the {'last' if delta > 0 else 'first'} column")
             return
         target = columns[pos]
-        self.catalyst.run_board_op("move", lambda b: b.move(card.id, column=target), focus=card.id)
+        self._move(card, card.agent, target)
 
     def action_shift_lane(self, delta: int) -> None:
         card = self._card_for("reassign")
@@ -124,7 +127,7 @@ class BoardScreen(CatalystScreen):
             self.notify(f"{card.id}: no lane {'below' if delta > 0 else 'above'}")
             return
         target = agents[pos]
-        self.catalyst.run_board_op("move", lambda b: b.move(card.id, agent=target), focus=card.id)
+        self._move(card, target, card.column)
 
     def action_pick(self) -> None:
         card = self._card_for("move")
@@ -134,9 +137,7 @@ class BoardScreen(CatalystScreen):
 
         def chosen(target: tuple[str, str] | None) -> None:
             if target is not None:
-                agent, column = target
-                self.catalyst.run_board_op("move", lambda b: b.move(card.id, column=column, agent=agent),
-                                           focus=card.id)
+                self._move(card, *target)
 
         self.app.push_screen(MovePickerScreen(card, self.view.agents, self.view.columns), chosen)
 
@@ -198,22 +199,36 @@ class BoardScreen(CatalystScreen):
         self.app.push_screen(CardDetailScreen(card, self.catalyst.board, self.catalyst.clock))
 
     # ------------------------------------------------------------------ filter and help
+    def _filter_input(self):  # type: ignore[no-untyped-def]
+        """The filter's Input, mounted on first use (importing Input costs start-up time)."""
+        from textual.widgets import Input
+
+        found = self.query("#board-filter")
+        if found:
+            return found.first(Input)
+        inp = Input(placeholder="filter: words, agent:NAME, column:NAME, flag:NAME — enter applies, esc clears",
+                    id="board-filter")
+        inp.cursor_blink = self.catalyst.cursor_blink
+        self.mount(inp, before=self.view)
+        return inp
+
     def action_filter(self) -> None:
-        inp = self.query_one("#board-filter", Input)
+        inp = self._filter_input()
         inp.add_class("-shown")
         inp.focus()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def on_input_submitted(self, event) -> None:  # type: ignore[no-untyped-def]
         if event.input.id == "board-filter":
             self.set_filter(event.value)
             self.view.focus()
 
     def set_filter(self, text: str) -> None:
         self.filter = parse_filter(text)
-        inp = self.query_one("#board-filter", Input)
-        inp.set_class(self.filter.active, "-shown")
-        if inp.value != text:
-            inp.value = text
+        if self.filter.active or self.query("#board-filter"):
+            inp = self._filter_input()
+            inp.set_class(self.filter.active, "-shown")
+            if inp.value != text:
+                inp.value = text
         self.view.apply(self.catalyst.index.cards, self.filter)
 
     def action_clear_filter(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import msgspec
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -82,6 +83,27 @@ class BoardView(Vertical, can_focus=True):
         if focus is not None:
             self.follow(focus)
         return changed
+
+    def preview_move(self, card: Card, agent: str, column: str, now: float) -> None:
+        """Show a move at once, before the core has written it; the next index read replaces
+        the preview with the truth (or undoes it, when the core refused the move)."""
+        src, dst = self.lane_of.get(card.agent), self.lane_of.get(agent)
+        if src is None or dst is None or column not in self.columns:
+            return
+        ci = self.columns.index(column)
+        target = dst.cards[ci]
+        order = (max(c.order for c in target) + 1.0) if target else 1.0
+        moved = msgspec.structs.replace(card, agent=agent, column=column, moved=now, order=order)
+        src_cols = [[c for c in col if c.id != card.id] for col in src.cards]
+        if src is dst:
+            src_cols[ci].append(moved)
+            src.set_cards(src_cols, keep=moved.id)
+        else:
+            dst_cols = [list(col) for col in dst.cards]
+            dst_cols[ci].append(moved)
+            src.set_cards(src_cols)
+            dst.set_cards(dst_cols, keep=moved.id)
+        self.follow(moved.id)
 
     def follow(self, card_id: str) -> bool:
         """Put the cursor on ``card_id`` (and its lane), wherever it is now."""
