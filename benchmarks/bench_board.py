@@ -168,6 +168,12 @@ App().run()
 """
 
 
+CHILD_BARE_CORE = CHILD_BARE.replace(
+    "class App(TApp):",
+    "from catalyst_tui.core.workspace import Workspace\nWS = Workspace.open(sys.argv[1])\nWS.monitor()\n\n"
+    "class App(TApp):")
+
+
 def start_to_frame(code: str, args: list[str], tmp: Path) -> tuple[float, int]:
     """Seconds from spawn to the first full frame, and bytes the app wrote to its terminal."""
     import fcntl
@@ -220,11 +226,13 @@ def main() -> None:
         ws = build_workspace(tmp / "ws", per_lane)
         size_kb = ws.board.index_path.stat().st_size / 1024
         lat = asyncio.run(key_to_redraw(ws, moves))
-        board_starts, bare_starts, board_bytes, bare_bytes = [], [], [], []
+        board_starts, bare_starts, board_bytes, bare_bytes, core_starts = [], [], [], [], []
         for _ in range(starts):
             t, b = start_to_frame(textwrap.dedent(CHILD_BARE), [], tmp)
             bare_starts.append(t)
             bare_bytes.append(b)
+            t, _ = start_to_frame(textwrap.dedent(CHILD_BARE_CORE), [str(ws.root)], tmp)
+            core_starts.append(t)
             t, b = start_to_frame(textwrap.dedent(CHILD_BOARD), [str(ws.root)], tmp)
             board_starts.append(t)
             board_bytes.append(b)
@@ -236,6 +244,9 @@ def main() -> None:
         ("key -> redrawn (shown, not yet written)", f"median {lat['drawn']:.1f} ms"),
         ("board rebuilds on a move", "0 (asserted: no widget mounted, only the moved card's lane redrawn)"),
         ("start -> first frame, bare Header+Footer", f"{bare_s * 1000:.0f} ms (median of {starts})"),
+        ("start -> first frame, bare + core import",
+         f"{statistics.median(core_starts) * 1000:.0f} ms = {statistics.median(core_starts) / bare_s:.2f}x bare "
+         "(the floor: the core's own imports and Workspace.open)"),
         ("start -> first frame, board 9x500",
          f"{board_s * 1000:.0f} ms = {board_s / bare_s:.2f}x bare (target <= 1.3x)"),
         ("bytes to first frame, bare", f"{statistics.median(bare_bytes) / 1024:.1f} KB"),

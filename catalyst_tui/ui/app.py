@@ -18,6 +18,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from catalyst_tui.core.board import Board, IndexView
@@ -77,6 +78,8 @@ class CatalystApp(App[int]):
         self._index_sig: tuple[int, int, int] | None = None
         self._agents_busy = False
         self._agents_pending: set[str] = set()
+        self._index_timer: Timer | None = None
+        self._agents_timer: Timer | None = None
         self._startup_problems: list[str] = []
         self._requested_theme = theme_name
         self.set_reactive(CatalystApp.read_only, read_only)
@@ -128,7 +131,7 @@ class CatalystApp(App[int]):
             self.run_load_index()
         self._start_agents(set(self.ws.config.agent_names))
         if self.poll:
-            self.set_timer(INDEX_POLL_S, self._poll_index)
+            self._index_timer = self.set_timer(INDEX_POLL_S, self._poll_index)
 
     def watch_theme(self, name: str) -> None:
         if getattr(self, "_theme_ready", False) and not self.read_only:  # read-only: no writes at all
@@ -203,9 +206,14 @@ class CatalystApp(App[int]):
     def set_polling(self, on: bool) -> None:
         """The watcher turns polling off while it runs, and on again when it fails."""
         was, self.poll = self.poll, on
+        if not on:  # stop the pending polls: a later set_polling(True) starts exactly one chain each
+            for timer in (self._index_timer, self._agents_timer):
+                if timer is not None:
+                    timer.stop()
+            self._index_timer = self._agents_timer = None
         if on and not was:
-            self.set_timer(INDEX_POLL_S, self._poll_index)
-            self.set_timer(AGENTS_POLL_S, self._poll_agents)
+            self._index_timer = self.set_timer(INDEX_POLL_S, self._poll_index)
+            self._agents_timer = self.set_timer(AGENTS_POLL_S, self._poll_agents)
 
     def _index_signature(self) -> tuple[int, int, int] | None:
         try:
@@ -219,7 +227,7 @@ class CatalystApp(App[int]):
             return
         if self._index_signature() != self._index_sig:
             self.run_load_index()
-        self.set_timer(INDEX_POLL_S, self._poll_index)
+        self._index_timer = self.set_timer(INDEX_POLL_S, self._poll_index)
 
     def _poll_agents(self) -> None:
         if self.poll and not self._agents_busy:
@@ -302,6 +310,8 @@ class CatalystApp(App[int]):
             names, self._agents_pending = self._agents_pending, set()
             self._start_agents(names)
         elif self.poll:
-            self.set_timer(AGENTS_POLL_S, self._poll_agents)
+            if self._agents_timer is not None:
+                self._agents_timer.stop()  # one chain only (set_polling may have started one)
+            self._agents_timer = self.set_timer(AGENTS_POLL_S, self._poll_agents)
 
 

@@ -151,3 +151,22 @@ async def test_status_bar_age_comes_from_the_injected_clock(seeded: Workspace) -
         assert "updated 0 s ago" in str(bar.render_text())
         clock.advance(125)
         assert "updated 2 min ago" in str(bar.render_text())
+
+
+async def test_set_polling_off_stops_polls_and_on_resumes(seeded: Workspace) -> None:
+    app = make_app(seeded, poll=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        app.set_polling(False)
+        seeded.board.add("nina", "Unseen while the watcher owns updates", by="nina")
+        await pilot.pause(1.2)
+        titles = [c.title for col in app.screen.view.lane_of["nina"].cards for c in col]
+        assert "Unseen while the watcher owns updates" not in titles
+        app.set_polling(True)
+        app.set_polling(True)  # idempotent: still one chain
+        for _ in range(60):
+            await pilot.pause(0.05)
+            titles = [c.title for col in app.screen.view.lane_of["nina"].cards for c in col]
+            if "Unseen while the watcher owns updates" in titles:
+                break
+        assert "Unseen while the watcher owns updates" in titles
