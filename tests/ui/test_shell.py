@@ -170,3 +170,23 @@ async def test_set_polling_off_stops_polls_and_on_resumes(seeded: Workspace) -> 
             if "Unseen while the watcher owns updates" in titles:
                 break
         assert "Unseen while the watcher owns updates" in titles
+
+
+async def test_every_registered_screen_has_the_shell_chrome(seeded: Workspace) -> None:
+    """The contract of docs/ui-shell.md, checked for every screen in the registry."""
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        app.report_shared("test", [SharedProblem("test", "shared disk 99% full")])  # its own source
+        for name, entry in SCREENS.items():
+            await pilot.press(entry.key)
+            await pilot.pause(0.1)
+            assert app.current_mode == name
+            screen = app.screen
+            assert isinstance(screen, CatalystScreen), name
+            line = screen.query_one(TriageLine)
+            assert "shared disk 99% full" in str(line.render()), name
+            assert line.region.height == 1 and line.region.y < 24
+            assert f"{entry.key.upper()} {entry.title}" in str(screen.query_one(StatusBar).render_text())
+        await pilot.press("f1")
+        assert app.current_mode == "board"
