@@ -20,7 +20,8 @@ def _rows(bindings: list[BindingType]) -> list[tuple[str, str, str]]:
         if not isinstance(b, Binding):
             continue
         keys = ", ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in b.key.split(","))
-        rows.append((keys, b.description or b.action, b.id or ""))
+        what = b.tooltip or b.description or b.action
+        rows.append((keys, what, b.id or ""))
     return rows
 
 
