@@ -307,14 +307,12 @@ class Board:
 
     # ------------------------------------------------------------------ undo / redo
     def _stacks(self, by: str) -> tuple[list[AuditEvent], list[AuditEvent]]:
-        events, _ = self.audit()
-        by_id: dict[str, AuditEvent] = {}
+        """``by``'s moves that can be undone, and its undone moves that can be redone."""
         done: list[AuditEvent] = []
         undone: list[AuditEvent] = []
-        for ev in events:
+        for ev in self.audit()[0]:
             if ev.by != by:
                 continue
-            by_id[ev.id] = ev
             if ev.action == "move":
                 done.append(ev)
                 undone.clear()
@@ -325,26 +323,23 @@ class Board:
         return done, undone
 
     def undo(self, by: str = OPERATOR) -> AuditEvent:
-        with self._transaction() as idx:
-            done, _ = self._stacks(by)
-            if not done:
-                raise CardError(f"nothing to undo for {by}")
-            last = done[-1]
-            card = _live(idx, last.card)
-            _expect_at(card, last.dst, "undo")
-            assert last.src is not None
-            return self._apply_move(idx, card, last.src["agent"], last.src["column"], by, "undo", ref=last.id)
+        return self._step(by, "undo")
 
     def redo(self, by: str = OPERATOR) -> AuditEvent:
+        return self._step(by, "redo")
+
+    def _step(self, by: str, action: str) -> AuditEvent:
         with self._transaction() as idx:
-            _, undone = self._stacks(by)
-            if not undone:
-                raise CardError(f"nothing to redo for {by}")
-            last = undone[-1]
+            done, undone = self._stacks(by)
+            stack = done if action == "undo" else undone
+            if not stack:
+                raise CardError(f"nothing to {action} for {by}")
+            last = stack[-1]
+            assert last.src is not None and last.dst is not None
+            here, there = (last.dst, last.src) if action == "undo" else (last.src, last.dst)
             card = _live(idx, last.card)
-            _expect_at(card, last.src, "redo")
-            assert last.dst is not None
-            return self._apply_move(idx, card, last.dst["agent"], last.dst["column"], by, "redo", ref=last.id)
+            _expect_at(card, here, action)
+            return self._apply_move(idx, card, there["agent"], there["column"], by, action, ref=last.id)
 
 
 def _with_flag(flags: tuple[str, ...], flag: str, on: bool) -> tuple[str, ...]:
