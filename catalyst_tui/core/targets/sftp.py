@@ -89,6 +89,22 @@ class SftpTarget(Target):
             while chunk := fh.read(CHUNK):
                 yield chunk
 
+    def _drain(self, fh: paramiko.SFTPFile, name: str) -> None:
+        """Collect the status of every pipelined write, raising the first error.
+
+        paramiko only checks pipelined write replies every 100 requests; at ``close()`` the
+        rest are read and *dropped*, so an ENOSPC (``SSH_FX_FAILURE``) would go unnoticed
+        and a short file would be renamed into place.
+        """
+        reqs = fh._reqs  # the pending write request numbers (paramiko internals, see above)
+        while reqs:
+            try:
+                self.sftp._read_response(reqs.popleft())
+            except OSError as exc:
+                reqs.clear()
+                code = exc.errno or (errno.ENOSPC if "Failure" in str(exc) else errno.EIO)
+                raise OSError(code, f"write to {name} failed: {exc} (disk full?)") from None
+
     def _fsync(self, fh: paramiko.SFTPFile) -> None:
         with contextlib.suppress(OSError, paramiko.SSHException):
             self.sftp._request(CMD_EXTENDED, "fsync@openssh.com", fh.handle)
@@ -106,7 +122,11 @@ class SftpTarget(Target):
                     fh.write(chunk)
                     total += len(chunk)
                 fh.flush()
+                self._drain(fh, tmp)
                 self._fsync(fh)
+            written = self.sftp.stat(tmp).st_size
+            if written != total:  # belt and braces: never rename a short file into place
+                raise TargetError(f"{self.url}: short write of {key} ({written} of {total} bytes; disk full?)")
             self.sftp.posix_rename(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError, paramiko.SSHException):
