@@ -141,6 +141,7 @@ class SnapshotConfig(_Strict):
     )
     include_logs: bool = False
     keep: int = Field(10, ge=1)
+    full_rehash_every: int = Field(12, ge=1)  # every Nth push re-reads every file (the hash cache's safety net)
 
 
 class WorkspaceConfig(_Strict):

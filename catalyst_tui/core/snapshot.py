@@ -207,8 +207,12 @@ def _stage(src: str, dest: str) -> None:
         os.replace(tmp, dest)
 
 
-def take_snapshot(ws: Workspace, lock_timeout: float = storage.DEFAULT_LOCK_TIMEOUT) -> Snapshot:
-    """Take a consistent snapshot of the workspace (under the index lock)."""
+def take_snapshot(ws: Workspace, lock_timeout: float = storage.DEFAULT_LOCK_TIMEOUT, full: bool = False) -> Snapshot:
+    """Take a consistent snapshot of the workspace (under the index lock).
+
+    ``full``: ignore the hash cache and re-read every file (the cache's periodic safety net
+    against in-place rewrites that keep size, mtime and inode).
+    """
     root = ws.root
     internal = ws.internal_dir
     objects = internal / OBJECTS_DIR
@@ -221,7 +225,7 @@ def take_snapshot(ws: Workspace, lock_timeout: float = storage.DEFAULT_LOCK_TIME
         staged = set(os.listdir(objects))
         base, objects_dir = str(root), str(objects)
         for rel, st in collect(root, include_patterns(ws)).items():
-            sha = cache.lookup(rel, st)
+            sha = None if full else cache.lookup(rel, st)
             if sha is None:
                 sha = hash_prefix(Path(base, rel), st.st_size, buf)
                 cache.store(rel, st, sha)

@@ -20,7 +20,7 @@ import orjson
 
 from catalyst_tui.core import storage
 from catalyst_tui.core.errors import LockTimeout
-from catalyst_tui.core.snapshot import BUF, Snapshot, SnapshotError, canonical, prune_staged, take_snapshot
+from catalyst_tui.core.snapshot import BUF, CACHE_NAME, Snapshot, SnapshotError, canonical, prune_staged, take_snapshot
 from catalyst_tui.core.snapshot_spoke import Mirror, Record, manifest_key, object_key
 from catalyst_tui.core.targets import Target, open_target
 from catalyst_tui.core.workspace import Workspace
@@ -38,10 +38,11 @@ class HubState:
     seq: int = 0
     reserved: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
+    takes: int = 0  # snapshots taken by pushes that got as far as the mirror (for full re-hashes)
 
     def to_json(self) -> dict[str, Any]:
         return {"generation": self.generation, "history": self.history[-HISTORY_KEEP:], "reserved": self.reserved,
-                "seq": self.seq, "version": 1}
+                "seq": self.seq, "takes": self.takes, "version": 1}
 
 
 def state_path(ws: Workspace) -> Path:
@@ -53,7 +54,7 @@ def load_state(ws: Workspace) -> HubState | None:
     try:
         obj = orjson.loads(path.read_bytes())
         return HubState(str(obj["generation"]), int(obj.get("seq", 0)), int(obj.get("reserved", 0)),
-                        list(obj.get("history", [])))
+                        list(obj.get("history", [])), int(obj.get("takes", 0)))
     except FileNotFoundError:
         return None
     except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
@@ -63,6 +64,10 @@ def load_state(ws: Workspace) -> HubState | None:
 
 def save_state(ws: Workspace, state: HubState) -> None:
     storage.atomic_write_bytes(state_path(ws), canonical(state.to_json()))
+
+
+class StaleHash(SnapshotError):
+    """A staged file no longer matches its cached hash: a file was rewritten in place."""
 
 
 @dataclass
@@ -96,10 +101,12 @@ def _read_verified(path: str, size: int, sha: str) -> Iterator[bytes]:
             digest.update(chunk)
             remaining -= len(chunk)
             if not remaining and digest.hexdigest() != sha:
-                raise SnapshotError(f"{path}: changed after it was hashed; push abandoned (try again)")
+                raise StaleHash(f"{path}: changed after it was hashed (modified in place?); push abandoned, "
+                                "the next push re-hashes every file")
             yield chunk
     if remaining:
-        raise SnapshotError(f"{path}: shrank after it was hashed; push abandoned (try again)")
+        raise StaleHash(f"{path}: shrank after it was hashed (modified in place?); push abandoned, "
+                        "the next push re-hashes every file")
 
 
 def _upload(target: Target, snap: Snapshot, progress: Progress | None) -> tuple[int, int]:
@@ -136,7 +143,8 @@ def _push_locked(ws: Workspace, url: str, adopt: bool, progress: Progress | None
     state = load_state(ws) or HubState(secrets.token_hex(16))
     if progress:
         progress("snapshot", 0, 1)
-    snap = take_snapshot(ws)
+    snap = take_snapshot(ws, full=state.takes % ws.config.snapshot.full_rehash_every == 0)
+    state.takes += 1
     with open_target(url, base=ws.root) as target:
         mirror = Mirror(target, clock)
         cur = mirror.current()
@@ -150,7 +158,13 @@ def _push_locked(ws: Workspace, url: str, adopt: bool, progress: Progress | None
         target.write_bytes(lease, canonical({"id": snap.id, "manifest": snap.manifest.decode(),
                                              "started": clock()}))
         try:
-            sent, sent_bytes = _upload(target, snap, progress)
+            try:
+                sent, sent_bytes = _upload(target, snap, progress)
+            except StaleHash:
+                # The (size, mtime, inode) cache was fooled: forget it and the staged copies.
+                (ws.internal_dir / CACHE_NAME).unlink(missing_ok=True)
+                prune_staged(ws, set())
+                raise
             target.write_bytes(manifest_key(snap.id), snap.manifest)
             record = Record(snap.id, state.generation, seq, clock(), len(snap.entries), snap.size)
             state.reserved = seq

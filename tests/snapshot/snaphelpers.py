@@ -12,7 +12,8 @@ DEFAULT_INCLUDE = 'include = ["board/index.json", "catalyst.toml", "PORTS.md", "
 
 
 def make_workspace(root: Path, files: dict[str, bytes] | None = None, keep: int = 10,
-                   target: str = "file://mirror", extra_include: tuple[str, ...] = ("data/**/*",)) -> Workspace:
+                   target: str = "file://mirror", extra_include: tuple[str, ...] = ("data/**/*",),
+                   full_rehash_every: int | None = None) -> Workspace:
     """A workspace whose snapshot also holds ``data/**`` (the test's payload files)."""
     Workspace.create(root)
     toml = (root / "catalyst.toml").read_text()
@@ -21,6 +22,8 @@ def make_workspace(root: Path, files: dict[str, bytes] | None = None, keep: int 
     assert DEFAULT_INCLUDE in toml
     toml = toml.replace(DEFAULT_INCLUDE, f"include = [{include}]")
     toml = toml.replace("keep = 10", f"keep = {keep}").replace('target = "file://mirror"', f'target = "{target}"')
+    if full_rehash_every is not None:
+        toml = toml.replace("keep = ", f"full_rehash_every = {full_rehash_every}\nkeep = ")
     storage.atomic_write_bytes(root / "catalyst.toml", toml.encode())
     for rel, data in (files or {}).items():
         write(root, rel, data)

@@ -291,3 +291,39 @@ def test_commit_lock_of_a_live_owner_is_respected_and_a_dead_ones_broken(make_ws
     lock.write_bytes(canonical({"host": "elsewhere", "pid": 1, "taken": time.time() - 3600, "token": "z"}))
     with Mirror(target).commit_lock(wait_s=0.3):
         assert orjson.loads(lock.read_bytes())["host"] == hostname()
+
+
+def test_a_file_rewritten_in_place_during_the_push_is_caught(make_ws: Make, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import catalyst_tui.core.snapshot_push as push_mod
+
+    ws = make_ws({"data/a": b"original"})
+    url = f"file://{tmp_path / 'm'}"
+    real = push_mod.take_snapshot
+
+    def snapshot_then_rewrite_in_place(w: Workspace, **kw: bool) -> object:
+        snap = real(w, **kw)
+        with (w.root / "data" / "a").open("r+b") as fh:  # same inode: the staged hard link sees it
+            fh.write(b"ORIGINAL")
+        return snap
+
+    monkeypatch.setattr(push_mod, "take_snapshot", snapshot_then_rewrite_in_place)
+    with pytest.raises(SnapshotError, match="changed after it was hashed"):
+        push(ws, url)
+    assert mirror_of(tmp_path / "m").current() is None  # nothing half-done became current
+    assert not (ws.internal_dir / "snapshot-hashes.json").exists()  # the fooled cache is dropped
+    monkeypatch.setattr(push_mod, "take_snapshot", real)
+    result = push(ws, url)
+    out = tmp_path / "out"
+    mirror_of(tmp_path / "m").restore(out)
+    assert (out / "data" / "a").read_bytes() == b"ORIGINAL" and result.record.seq >= 1
+
+
+def test_every_nth_push_rehashes_everything(make_ws: Make, tmp_path: Path) -> None:
+    ws = make_ws({"data/a": b"original"}, full_rehash_every=3)
+    url = f"file://{tmp_path / 'm'}"
+    hashed = [push(ws, url).hashed_bytes for _ in range(6)]
+    total = push(ws, url).record.size
+    assert hashed[0] == total  # the first snapshot reads everything
+    assert hashed[1] == hashed[2] == 0 and hashed[4] == hashed[5] == 0
+    assert hashed[3] == total  # the 4th run (every 3rd after the first) re-reads everything
