@@ -27,7 +27,10 @@ def open_target(url: str, base: Path | None = None) -> Target:
             path = (base or Path.cwd()) / path
         return FileTarget(path, url)
     if parts.scheme == "sftp":
-        from catalyst_tui.core.targets.sftp import SftpTarget
+        try:
+            from catalyst_tui.core.targets.sftp import SftpTarget
+        except ImportError:
+            raise TargetError(f"{url}: sftp:// targets need paramiko (pip install paramiko)") from None
 
         return SftpTarget(url)
     raise TargetError(f"{url}: unsupported target scheme {parts.scheme!r} (file://, sftp://)")
