@@ -285,6 +285,12 @@ class Mirror:
         base = into.resolve()
         for e in entries:
             dest = into / e.path
+            existing = dest.parent
+            while not existing.exists() and not existing.is_symlink():
+                existing = existing.parent
+            # checked before creating anything: mkdir must not create directories through a link
+            if not existing.resolve().is_relative_to(base) or dest.is_symlink():
+                raise SnapshotError(f"{dest}: escapes {into} through a link; refused")
             dest.parent.mkdir(parents=True, exist_ok=True)
             if not dest.parent.resolve().is_relative_to(base):
                 raise SnapshotError(f"{dest}: escapes {into} through a link; refused")

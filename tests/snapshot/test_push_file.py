@@ -327,3 +327,16 @@ def test_every_nth_push_rehashes_everything(make_ws: Make, tmp_path: Path) -> No
     assert hashed[0] == total  # the first snapshot reads everything
     assert hashed[1] == hashed[2] == 0 and hashed[4] == hashed[5] == 0
     assert hashed[3] == total  # the 4th run (every 3rd after the first) re-reads everything
+
+
+def test_restore_never_writes_through_a_link_in_the_destination(make_ws: Make, tmp_path: Path) -> None:
+    ws = make_ws({"data/sub/a": b"payload"})
+    push(ws, f"file://{tmp_path / 'm'}")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    os.symlink(outside, out / "data")
+    with pytest.raises(SnapshotError, match=r"escapes .* through a link"):
+        mirror_of(tmp_path / "m").restore(out)
+    assert list(outside.iterdir()) == []  # not even the "sub" directory was created through the link
