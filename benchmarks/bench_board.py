@@ -3,10 +3,12 @@
 1. Key press -> move persisted (index.json on disk) and the lane redrawn: median / p95 over N
    moves (target: median < 20 ms); asserts a move never rebuilds the board (no widget mounted,
    only the moved card's lane redrawn).
-2. Process start -> first full frame of the board, against a bare Textual app with only a
-   Header and a Footer, both started the same way in a pseudo-terminal in this run
-   (target: within 1.3x).
-3. Bytes written to the terminal up to the first frame, for both.
+2. Process start -> first full frame of the board (the first frame written to the terminal
+   that holds all nine lanes with their cards), against a bare Textual app with only a Header
+   and a Footer (its first frame), both started the same way in a pseudo-terminal in this run
+   (target: within 1.3x). A third run, the bare app plus the core's imports and
+   Workspace.open, shows the floor the core sets.
+3. Bytes written to the terminal up to the first frame (and the exit right after it), for both.
 
     .venv/bin/python benchmarks/bench_board.py [--quick]
 """
@@ -122,56 +124,52 @@ async def key_to_redraw(ws: Workspace, moves: int) -> dict[str, float]:
             "drawn": statistics.median(redraw_only)}
 
 
-CHILD_BOARD = """
+# Both children stop at the first frame the app writes to the terminal (App._display, the
+# single place Textual writes a frame), the board child only once that frame holds the lanes
+# with their cards. The time is written to BENCH_OUT; the parent counts the bytes until then.
+FRAME_HOOK = """
 import os, sys, time
+from textual.app import App as _TApp
+_display = _TApp._display
+def _hook(self, screen, renderable):
+    _display(self, screen, renderable)
+    if renderable is not None and not getattr(self, "_bench_done", False) and self.bench_ready():
+        self._bench_done = True
+        with open(os.environ["BENCH_OUT"], "w") as fh:
+            fh.write(repr(time.time()))
+        self.exit()
+_TApp._display = _hook
+"""
+
+CHILD_BOARD = FRAME_HOOK + """
 from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui.app import CatalystApp
-t_import = time.time()
 
 class App(CatalystApp):
-    _done = False
-    def on_ready(self):
-        self._check()
-    def on_cards_reloaded(self, msg):
-        super().on_cards_reloaded(msg)
-        self._check()
-    def _check(self):
+    def bench_ready(self):
         lanes = self.screen.query("LaneView")
-        if not self._done and self.index.cards and lanes and any(any(l.cards) for l in lanes):
-            self._done = True
-            self.call_after_refresh(self._frame)
-    def _frame(self):
-        with open(os.environ["BENCH_OUT"], "w") as fh:
-            fh.write(repr(time.time()) + " " + repr(t_import))
-        self.exit()
+        return bool(self.index.cards) and len(lanes) == 9 and any(any(lane.cards) for lane in lanes)
 
 App(Workspace.open(sys.argv[1]), poll=False).run()
 """
 
-CHILD_BARE = """
-import os, sys, time
-from textual.app import App as TApp
+CHILD_BARE = FRAME_HOOK + """
 from textual.widgets import Footer, Header
 
-class App(TApp):
+class App(_TApp):
     def compose(self):
         yield Header()
         yield Footer()
-    def on_ready(self):
-        self.call_after_refresh(self._frame)
-    def _frame(self):
-        with open(os.environ["BENCH_OUT"], "w") as fh:
-            fh.write(repr(time.time()))
-        self.exit()
+    def bench_ready(self):
+        return True
 
 App().run()
 """
 
-
 CHILD_BARE_CORE = CHILD_BARE.replace(
-    "class App(TApp):",
+    "class App(_TApp):",
     "from catalyst_tui.core.workspace import Workspace\nWS = Workspace.open(sys.argv[1])\nWS.monitor()\n\n"
-    "class App(TApp):")
+    "class App(_TApp):")
 
 
 def start_to_frame(code: str, args: list[str], tmp: Path) -> tuple[float, int]:
@@ -191,7 +189,6 @@ def start_to_frame(code: str, args: list[str], tmp: Path) -> tuple[float, int]:
                             env=env, close_fds=True, start_new_session=True)
     os.close(slave)
     written = 0
-    frame_bytes = None
     while True:
         ready, _, _ = select.select([master], [], [], 0.05)
         if ready:
@@ -204,16 +201,13 @@ def start_to_frame(code: str, args: list[str], tmp: Path) -> tuple[float, int]:
             written += len(chunk)
             if b"\x1b[6n" in chunk or b"\x1b[c" in chunk:
                 pass  # terminal queries: no answer needed
-        if frame_bytes is None and out.exists() and out.read_text():
-            frame_bytes = written
         if proc.poll() is not None and not ready:
             break
     proc.wait(timeout=30)
     os.close(master)
-    stamps = [float(x) for x in out.read_text().split()]
-    if len(stamps) > 1 and os.environ.get("BENCH_VERBOSE"):
-        print(f"  imports done at {(stamps[1] - t0) * 1000:.0f} ms, frame at {(stamps[0] - t0) * 1000:.0f} ms")
-    return stamps[0] - t0, frame_bytes if frame_bytes is not None else written
+    # The driver writes from its own thread: count everything up to the exit right after the
+    # first frame (start-up and exit escape sequences included, the same few hundred bytes for both).
+    return float(out.read_text()) - t0, written
 
 
 def main() -> None:
@@ -249,8 +243,8 @@ def main() -> None:
          "(the floor: the core's own imports and Workspace.open)"),
         ("start -> first frame, board 9x500",
          f"{board_s * 1000:.0f} ms = {board_s / bare_s:.2f}x bare (target <= 1.3x)"),
-        ("bytes to first frame, bare", f"{statistics.median(bare_bytes) / 1024:.1f} KB"),
-        ("bytes to first frame, board", f"{statistics.median(board_bytes) / 1024:.1f} KB"),
+        ("bytes to the terminal up to the first frame, bare", f"{statistics.median(bare_bytes) / 1024:.1f} KB"),
+        ("bytes to the terminal up to the first frame, board", f"{statistics.median(board_bytes) / 1024:.1f} KB"),
     ]
     report(rows)
 

@@ -55,6 +55,9 @@ class BoardView(Vertical, can_focus=True):
 
     def on_mount(self) -> None:
         self.lanes[self.current].set_lane_focused(True)
+        # Heights from the terminal's size now (chrome: header, status, triage, footer, board head),
+        # so the first layout is already the right one; on_resize corrects it if the guess was off.
+        self.layout_lanes(max(len(self.lanes), self.app.size.height - 5))
 
     def _head_text(self) -> Text:
         text = Text(" " * 2 + "agent".ljust(NAME_W) + "health".ljust(BADGE_W), no_wrap=True)
@@ -66,8 +69,9 @@ class BoardView(Vertical, can_focus=True):
     def on_resize(self) -> None:
         self.layout_lanes()
 
-    def layout_lanes(self) -> None:
-        avail = self.size.height - 1
+    def layout_lanes(self, avail: int | None = None) -> None:
+        if avail is None:
+            avail = self.size.height - 1
         for lane, h in zip(self.lanes, lane_heights(avail, len(self.lanes), self.current), strict=True):
             if lane.styles.height is None or lane.styles.height.value != h:
                 lane.styles.height = h
