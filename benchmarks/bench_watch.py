@@ -120,10 +120,23 @@ def wait_for(pred, timeout: float, what: str, step: float = 0.05) -> float:  # t
     raise SystemExit(f"timed out waiting for {what}")
 
 
+WATCH_ENV: dict[str, str] = {}  # --step / --debounce: CATALYST_WATCH__* for every dashboard started
+# --shell-fix: what the figures would be with two one-word fixes in the shell (issue 3's files):
+# app.last_updated declared with repaint=False (each change now repaints the whole screen),
+# and the status bar updated without a layout pass. Measured, never applied to the product.
+SHELL_FIX = (
+    "from catalyst_tui.ui.app import CatalystApp; CatalystApp.last_updated._repaint = False; "
+    "from catalyst_tui.ui.widgets import status_bar as sb; "
+    "sb.StatusBar._changed = lambda self, _v=None: self.update(self.render_text(), layout=False); "
+    "import sys; from catalyst_tui.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+DASH_CMD = [PY, "-m", "catalyst_tui"]
+
+
 def start_dashboard(base: Path, ws: Workspace, name: str = "dash", env: dict[str, str] | None = None,
                     agents_screen: bool = True) -> TmuxSession:
     t = TmuxSession(base, name)
-    t.start(f"{shlex.quote(PY)} -m catalyst_tui --workspace {shlex.quote(str(ws.root))}", env)
+    t.start(shlex.join([*DASH_CMD, "--workspace", str(ws.root)]), {**WATCH_ENV, **(env or {})})
     wait_for(lambda: "healthy" in t.capture() or "affected" in t.capture(), 60, "the dashboard's triage line")
     if agents_screen:
         t.keys("F2")
@@ -327,7 +340,7 @@ def phase_ssh(base: Path, seconds: float) -> dict[str, float]:
     with sshd_with_tty(Path(tempfile.mkdtemp(prefix="c4-sshd-"))) as server:
         ws = make_workspace(server.scratch("ws"), "ws")  # type: ignore[attr-defined]
         server.grant_read(ws.root)  # type: ignore[attr-defined]
-        argv = server.remote(["env", "TERM=screen-256color", server.python, "-m", "catalyst_tui",  # type: ignore[attr-defined]
+        argv = server.remote(["env", "TERM=screen-256color", server.python, *DASH_CMD[1:],  # type: ignore[attr-defined]
                               "--read-only", "--workspace", str(ws.root)])
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
@@ -376,7 +389,21 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke run: few writes, short phases")
     ap.add_argument("--only", default="latency,load,idle,ssh", help="comma-separated phases")
+    ap.add_argument("--idle", type=float, default=60.0, help="seconds of the idle phase (full run)")
+    ap.add_argument("--step", type=int, help="override [watch] step_ms for this run")
+    ap.add_argument("--debounce", type=int, help="override [watch] debounce_ms for this run")
+    ap.add_argument("--shell-fix", action="store_true",
+                    help="measure with the two shell fixes applied in-process (see SHELL_FIX)")
     args = ap.parse_args()
+    if args.shell_fix:
+        DASH_CMD[:] = [PY, "-c", SHELL_FIX]
+        print("with --shell-fix: app.last_updated repaint=False, status bar without layout")
+    if args.step:
+        WATCH_ENV["CATALYST_WATCH__STEP_MS"] = str(args.step)
+    if args.debounce:
+        WATCH_ENV["CATALYST_WATCH__DEBOUNCE_MS"] = str(args.debounce)
+    if WATCH_ENV:
+        print("watch settings:", WATCH_ENV)
     if shutil.which("tmux") is None:
         print("tmux is required (apt-get install tmux)", file=sys.stderr)
         return 2
@@ -388,7 +415,7 @@ def main() -> int:
         if "load" in phases:
             phase_load(base, 3.0 if args.quick else 60.0)
         if "idle" in phases:
-            phase_idle(base, 3.0 if args.quick else 60.0)
+            phase_idle(base, 3.0 if args.quick else args.idle)
         if "ssh" in phases:
             phase_ssh(base, 2.0 if args.quick else 60.0)
     finally:

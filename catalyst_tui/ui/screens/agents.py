@@ -24,6 +24,7 @@ from catalyst_tui.core.models import Health
 from catalyst_tui.core.prom import MetricsServer
 from catalyst_tui.core.triage import SharedProblem
 from catalyst_tui.core.watch import ChangeSet, WorkspaceWatcher
+from catalyst_tui.ui.messages import AgentsRefreshed
 from catalyst_tui.ui.screens.base import CatalystScreen
 from catalyst_tui.ui.widgets.agent_panel import AgentPanel
 
@@ -110,8 +111,22 @@ class LiveWatch:
 
     def _sweep(self) -> None:
         if self.mode == "watching":
-            self.app.request_reload(agents=self.app.ws.config.agent_names)
-            self.app.set_timer(SWEEP_S, self._sweep)
+            self.app.run_worker(self.run_sweep, thread=True, name="run_sweep", group="sweep", exit_on_error=False)
+
+    def run_sweep(self) -> None:
+        """Re-judge every agent without reading its logs (ages, pid liveness, sliding windows)."""
+        with self.app.monitor_lock:
+            statuses = self.app.monitor.status_all()
+        self._call(self._swept, statuses)
+
+    def _swept(self, statuses: dict[str, AgentStatus]) -> None:
+        """Pass on only what changed: an unchanged sweep draws nothing and sends no byte."""
+        known = self.app.statuses
+        changed = {n: st for n, st in statuses.items()
+                   if n not in known or (known[n].health, known[n].reasons) != (st.health, st.reasons)}
+        if changed:
+            self.app.post_message(AgentsRefreshed(changed))
+        self.app.set_timer(SWEEP_S, self._sweep)  # re-armed after each run: never overlapping
 
     def _triage_changed(self, _text: str) -> None:
         for name, st in self.app.statuses.items():
