@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -45,7 +46,9 @@ def test_dashboard_in_tmux_moves_a_card_with_shift_right(tmp_path: Path, tmux: l
     ws = seed_workspace(tmp_path / "ws", {"bjork": [("todo", "Fix the router")]}, healthy=False)
     card_id = next(iter(ws.board.load().cards))
     env = {**os.environ, "TERM": "xterm-256color"}
-    cmd = f"{sys.executable} -m catalyst_tui --workspace {ws.root}"
+    script = Path(sys.executable).with_name("catalyst-tui")  # the installed console script
+    launcher = str(script) if script.exists() else f"{sys.executable} -m catalyst_tui"
+    cmd = f"{launcher} --workspace {shlex.quote(str(ws.root))}"
     subprocess.run([*tmux, "new-session", "-d", "-s", "dash", "-x", "80", "-y", "24", cmd],
                    check=True, env=env, timeout=10)
     names = ws.config.agent_names
