@@ -61,6 +61,25 @@ def _first_ts(chunk: bytes) -> tuple[int, float] | None:
     return None
 
 
+def _first_at_or_after(chunk: bytes, at: int, cutoff: float) -> int:
+    """Offset in ``chunk`` of the first whole line stamped >= ``cutoff`` (scanning from ``at``).
+
+    Unreadable lines are skipped over (the reader reports them later). Without one, the end
+    of the chunk (where the next, newer chunk begins)."""
+    pos = at
+    while pos < len(chunk):
+        end = chunk.find(b"\n", pos)
+        if end < 0:
+            break
+        try:
+            if _STAMP.decode(chunk[pos:end]).ts >= cutoff:
+                return pos
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            pass
+        pos = end + 1
+    return len(chunk) - 1  # the chunk holds one byte past its end: the next chunk's first byte
+
+
 def seek_since(tail: JsonlTail[DispatchRecord], cutoff: float, max_bytes: int = MAX_SCAN_BYTES) -> None:
     """Position ``tail`` so reading starts at (about) the first record stamped >= ``cutoff``.
 
@@ -88,7 +107,7 @@ def seek_since(tail: JsonlTail[DispatchRecord], cutoff: float, max_bytes: int = 
             return  # reached the beginning: read everything
         found = _first_ts(chunk)
         if found is not None and found[1] < cutoff:
-            tail.seek_tail(size - start - found[0])
+            tail.seek_tail(size - start - _first_at_or_after(chunk, found[0], cutoff))
             return
         pos = start
     tail.seek_tail(size - pos)
