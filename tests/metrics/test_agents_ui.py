@@ -200,3 +200,19 @@ async def test_dashboard_serves_its_own_metrics(tmp_path: Path, monkeypatch: pyt
         assert 'catalyst_dispatch_records_total{agent="ozzy"} 5' in text
         assert app._catalyst_live.metrics.httpd.server_address[0] == "127.0.0.1"
         app._catalyst_live.metrics.stop()
+
+
+async def test_sweep_catches_silent_heartbeat_loss_and_points_at_shared_layer(ws: Workspace) -> None:
+    clock = FrozenClock()
+    app = make_app(ws, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_agents(pilot)
+        live = app._catalyst_live
+        live._sweep()  # nothing changed: nothing is posted, nothing redrawn
+        await pilot.pause(0.3)
+        assert app.triage == "all 9 healthy"
+        clock.advance(200)  # no file changes at all: only the sweep can notice
+        live._sweep()
+        await until(pilot, lambda: app.triage.startswith("9 of 9"))
+        assert app.triage == "9 of 9 affected (9 heartbeat lost): look at the shared layer (index, disk, hub)"
+        assert all(p.has_class("-degraded") for p in app.screen.query(AgentPanel))
