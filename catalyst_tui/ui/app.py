@@ -29,7 +29,7 @@ from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui import themes
 from catalyst_tui.ui.commands import CatalystCommands
 from catalyst_tui.ui.messages import AgentsRefreshed, BoardOpFailed, CardsReloaded
-from catalyst_tui.ui.screens import SCREENS, load_screen_class
+from catalyst_tui.ui.screens import SCREENS, SERVICES, load_screen_class, load_target
 from catalyst_tui.ui.screens.base import CatalystScreen
 
 log = logging.getLogger("catalyst_tui.ui")
@@ -60,7 +60,7 @@ class CatalystApp(App[int]):
 
     def __init__(self, ws: Workspace, read_only: bool = False, theme_name: str | None = None,
                  clock: Callable[[], float] = time.time, poll: bool = True,
-                 cursor_blink: bool = True, config_dir: Path | None = None) -> None:
+                 cursor_blink: bool = True, config_dir: Path | None = None, services: bool = True) -> None:
         super().__init__()
         self.ws = ws
         self.board: Board = ws.board
@@ -69,6 +69,7 @@ class CatalystApp(App[int]):
         self.monitor.clock = clock
         self.poll = poll
         self.cursor_blink = cursor_blink
+        self.services = services
         self.config_dir = config_dir or themes.config_dir()
         self.index: IndexView = IndexView({}, 0, 0.0)
         self.index_fallback: str | None = None
@@ -132,7 +133,18 @@ class CatalystApp(App[int]):
         self._start_agents(set(self.ws.config.agent_names))
         if self.poll:
             self._index_timer = self.set_timer(INDEX_POLL_S, self._poll_index)
+        if self.services:
+            self.call_after_refresh(self._start_services)  # after the first frame
 
+    def _start_services(self) -> None:
+        """Start the registered background services (screens/__init__.py ``SERVICES``)."""
+        for target in SERVICES:
+            try:
+                start = load_target(target)
+                start(self)  # type: ignore[operator]
+            except Exception as exc:  # one broken service must not stop the app
+                log.exception("service %s failed to start", target)
+                self.notify(f"{target}: {type(exc).__name__}: {exc}", title="service failed", severity="error")
     def watch_theme(self, name: str) -> None:
         if getattr(self, "_theme_ready", False) and not self.read_only:  # read-only: no writes at all
             self.run_save_settings({"theme": name})

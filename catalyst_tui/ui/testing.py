@@ -78,11 +78,13 @@ def seed_workspace(root: Path, cards: dict[str, list[tuple[str, str]]] | None = 
 
 
 def make_app(ws: Workspace, clock: FrozenClock | None = None, poll: bool = False, **kw: Any) -> Any:
-    """A CatalystApp for ``app.run_test()`` / ``snap_compare``: frozen clock, no polling, no blink."""
+    """A CatalystApp for ``app.run_test()`` / ``snap_compare``: frozen clock, no polling, no
+    background services (``services=True`` to start them), no blink."""
     from catalyst_tui.ui.app import CatalystApp
 
     clock = clock or FrozenClock()
     ws.board.clock = clock  # moves made by the app are stamped with the frozen time too
+    kw.setdefault("services", False)  # background services (watcher, schedules) only when asked
     app = CatalystApp(ws, clock=clock, poll=poll, cursor_blink=False,
                       config_dir=ws.root / ".test-config", **kw)
     app.sub_title = ws.root.name  # not the tmp path: snapshots must not depend on it

@@ -190,3 +190,27 @@ async def test_every_registered_screen_has_the_shell_chrome(seeded: Workspace) -
             assert f"{entry.key.upper()} {entry.title}" in str(screen.query_one(StatusBar).render_text())
         await pilot.press("f1")
         assert app.current_mode == "board"
+
+
+async def test_background_services_start_with_the_app(seeded: Workspace, monkeypatch) -> None:
+    import catalyst_tui.ui.app as app_mod
+
+    started = []
+    monkeypatch.setattr(app_mod, "SERVICES", ["tests_ui_fake:start", "no_such_module_x:start"])
+    import sys
+    import types
+
+    fake = types.ModuleType("tests_ui_fake")
+    fake.start = lambda app: started.append(app)
+    monkeypatch.setitem(sys.modules, "tests_ui_fake", fake)
+    app = make_app(seeded, services=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.pause(0.1)
+        assert started == [app]  # called once, with the app, without visiting any screen
+        assert app.is_running  # a broken service is a notification, not a crash
+        assert any("no_such_module_x:start" in n.message for n in app._notifications)
+    quiet = make_app(seeded)  # tests: no services unless asked
+    async with quiet.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        assert started == [app]

@@ -25,6 +25,20 @@ SCREENS: dict[str, ScreenEntry] = {
 }
 
 
+# Background services: "module:function", each called once with the app when it starts
+# (not in tests built with ``make_app``), so work that must run whether or not its screen was
+# ever opened (watching, scheduled pushes and runs) starts with the app. Idempotent functions.
+SERVICES: list[str] = [
+    "catalyst_tui.ui.screens.agents:start_live",  # issue 4: live watching (idempotent)
+]
+
+
+def load_target(target: str) -> object:
+    """Import ``"module:attribute"`` and return the attribute."""
+    module_name, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
 def load_screen_class(name: str) -> type:
     """Import and return the screen class registered as ``name``."""
     module_name, _, class_name = SCREENS[name].target.partition(":")
