@@ -121,7 +121,7 @@ class BoardScreen(CatalystScreen):
     def _move(self, card: Card, agent: str, column: str) -> None:
         """Shown at once (preview), written by the core in a worker; the index read after the
         write replaces the preview (a refused move reloads the index, undoing the preview)."""
-        self.view.preview_move(card, agent, column, self.catalyst.clock())
+        self.view.preview_move(card, agent, column, self.catalyst.clock(), self.filter)
         self.catalyst.run_board_op("move", lambda b: b.move(card.id, column=column, agent=agent), focus=card.id)
 
     def action_shift_column(self, delta: int) -> None:

@@ -88,7 +88,8 @@ class BoardView(Vertical, can_focus=True):
             self.follow(focus)
         return changed
 
-    def preview_move(self, card: Card, agent: str, column: str, now: float) -> None:
+    def preview_move(self, card: Card, agent: str, column: str, now: float,
+                     flt: CardFilter | None = None) -> None:
         """Show a move at once, before the core has written it; the next index read replaces
         the preview with the truth (or undoes it, when the core refused the move)."""
         src, dst = self.lane_of.get(card.agent), self.lane_of.get(agent)
@@ -98,6 +99,8 @@ class BoardView(Vertical, can_focus=True):
         target = dst.cards[ci]
         order = (max(c.order for c in target) + 1.0) if target else 1.0
         moved = msgspec.structs.replace(card, agent=agent, column=column, moved=now, order=order)
+        if flt is not None and flt.active and not flt.matches(moved):
+            return  # it leaves the filtered view: the index read after the write shows that
         src_cols = [[c for c in col if c.id != card.id] for col in src.cards]
         if src is dst:
             src_cols[ci].append(moved)
