@@ -280,8 +280,8 @@ class CatalystApp(App[int]):
 
     # ------------------------------------------------------------------ message handlers
     def on_cards_reloaded(self, msg: CardsReloaded) -> None:
-        if msg.view.seq < self.index.seq and msg.op is None:
-            return  # an older read finished late
+        if msg.op is None and (msg.view.seq < self.index.seq or self._board_op_running()):
+            return  # an older read finished late, or a board op's own read (with the move) follows
         if msg.sig is not None:
             self._index_sig = msg.sig
         self.index = msg.view
@@ -293,6 +293,10 @@ class CatalystApp(App[int]):
         self.last_updated = self.clock()
         for screen in self.catalyst_screens():
             screen.cards_reloaded(msg.view, msg.focus, msg.op)
+
+    def _board_op_running(self) -> bool:
+        """A move is being written: a plain reload now would briefly undo its preview."""
+        return any(w.group == "board" and not w.is_finished for w in self.workers)
 
     def on_agents_refreshed(self, msg: AgentsRefreshed) -> None:
         self.statuses.update(msg.statuses)

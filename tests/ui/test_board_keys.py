@@ -331,3 +331,31 @@ async def test_a_refused_move_is_shown_then_undone_on_screen(seeded: Workspace, 
         assert card.id in [c.id for c in lane.cards[1]] and card.id not in [c.id for c in lane.cards[2]]
         assert where(seeded, "Fix the router") == ("bjork", "todo")
         assert any("was moved since" in n.message for n in app._notifications)
+
+
+async def test_a_reload_during_a_move_does_not_undo_its_preview(seeded: Workspace, monkeypatch) -> None:
+    import threading
+
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("2", "right")
+        card = focused(app)
+        gate = threading.Event()
+        real_move = seeded.board.move
+
+        def slow_move(*a, **k):
+            gate.wait(5)  # the write is slow (a busy disk)
+            return real_move(*a, **k)
+
+        monkeypatch.setattr(seeded.board, "move", slow_move)
+        await pilot.press("shift+right")
+        lane = app.screen.view.lane
+        assert card.id in [c.id for c in lane.cards[2]]
+        app.request_reload(index=True)  # e.g. the watcher saw an unrelated change: the old index
+        await pilot.pause(0.2)
+        assert card.id in [c.id for c in lane.cards[2]]  # the preview stays
+        gate.set()
+        await settle(pilot)
+        assert where(seeded, "Fix the router") == ("bjork", "doing")
+        assert card.id in [c.id for c in lane.cards[2]]
