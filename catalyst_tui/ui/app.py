@@ -145,6 +145,7 @@ class CatalystApp(App[int]):
             except Exception as exc:  # one broken service must not stop the app
                 log.exception("service %s failed to start", target)
                 self.notify(f"{target}: {type(exc).__name__}: {exc}", title="service failed", severity="error")
+
     def watch_theme(self, name: str) -> None:
         if getattr(self, "_theme_ready", False) and not self.read_only:  # read-only: no writes at all
             self.run_save_settings({"theme": name})
