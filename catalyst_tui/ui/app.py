@@ -130,7 +130,8 @@ class CatalystApp(App[int]):
         self._theme_ready = True  # from here on, every theme change is saved
         if not self.index.seq:
             self.run_load_index()
-        self._start_agents(set(self.ws.config.agent_names))
+        # Agents' logs can be large: read them right after the first frame, not before it.
+        self.call_after_refresh(self._start_agents, set(self.ws.config.agent_names))
         if self.poll:
             self._index_timer = self.set_timer(INDEX_POLL_S, self._poll_index)
         if self.services:
