@@ -359,3 +359,40 @@ async def test_a_reload_during_a_move_does_not_undo_its_preview(seeded: Workspac
         await settle(pilot)
         assert where(seeded, "Fix the router") == ("bjork", "doing")
         assert card.id in [c.id for c in lane.cards[2]]
+
+
+async def test_palette_switch_theme_and_toggle_read_only(seeded: Workspace) -> None:
+    import orjson
+
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Switch theme: night-shift")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.theme == "night-shift"
+        saved = orjson.loads((seeded.root / ".test-config" / "settings.json").read_bytes())
+        assert saved["theme"] == "night-shift"
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Toggle read-only")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.read_only
+
+
+async def test_larger_terminals_show_more_of_every_lane(seed_factory) -> None:
+    ws = seed_factory(per_lane=20)
+    app = make_app(ws)
+    async with app.run_test(size=(240, 60)) as pilot:
+        await wait_for_data(pilot)
+        view = app.screen.view
+        heights = [lane.size.height for lane in view.lanes]
+        assert heights[0] == max(heights) and all(h == 4 for h in heights[1:])
+        other = view.lanes[4]  # an unfocused lane: three cards of every column under its summary
+        rows = [other.render_line(y).text for y in range(1, 4)]
+        assert all(row.count(other.agent + " task") == 5 for row in rows)
