@@ -124,7 +124,7 @@ class CatalystApp(App[int]):
 
     def on_mount(self) -> None:
         for problem in self._startup_problems:
-            self.notify(problem, title="start-up", severity="warning", timeout=10)
+            self.notify(problem, title="start-up", severity="warning", timeout=10, markup=False)
         if self.index.seq:
             self.last_updated = self.clock()
         self._theme_ready = True  # from here on, every theme change is saved
@@ -145,7 +145,8 @@ class CatalystApp(App[int]):
                 start(self)  # type: ignore[operator]
             except Exception as exc:  # one broken service must not stop the app
                 log.exception("service %s failed to start", target)
-                self.notify(f"{target}: {type(exc).__name__}: {exc}", title="service failed", severity="error")
+                self.notify(f"{target}: {type(exc).__name__}: {exc}", title="service failed", severity="error",
+                            markup=False)
 
     def watch_theme(self, name: str) -> None:
         if getattr(self, "_theme_ready", False) and not self.read_only:  # read-only: no writes at all
@@ -290,7 +291,7 @@ class CatalystApp(App[int]):
         if msg.view.fallback != self.index_fallback:
             self.index_fallback = msg.view.fallback
             if msg.view.fallback:
-                self.notify(msg.view.fallback, title="index", severity="warning", timeout=10)
+                self.notify(msg.view.fallback, title="index", severity="warning", timeout=10, markup=False)
             self._update_triage()
         self.last_updated = self.clock()
         for screen in self.catalyst_screens():
@@ -308,7 +309,7 @@ class CatalystApp(App[int]):
             screen.agents_refreshed(msg.statuses)
 
     def on_board_op_failed(self, msg: BoardOpFailed) -> None:
-        self.notify(f"{msg.op}: {msg.error}", severity="warning")
+        self.notify(f"{msg.op}: {msg.error}", severity="warning", markup=False)
         self.run_load_index(force=True)  # the truth replaces any preview the board showed
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -320,7 +321,7 @@ class CatalystApp(App[int]):
             err = worker.error
             text = str(err) if isinstance(err, CatalystError) else f"{type(err).__name__}: {err}"
             log.error("worker %s failed: %s", worker.name, text, exc_info=err)
-            self.notify(text, title=f"{worker.name} failed", severity="error", timeout=10)
+            self.notify(text, title=f"{worker.name} failed", severity="error", timeout=10, markup=False)
 
     def _agents_done(self) -> None:
         self._agents_busy = False

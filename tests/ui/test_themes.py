@@ -134,3 +134,16 @@ def test_themes_ship_inside_the_wheel(tmp_path: Path) -> None:
     shipped, names_line, problems = run.stdout.splitlines()
     assert shipped == str(site / "catalyst_tui" / "themes")
     assert "night-shift" in names_line and "catalyst-ansi" in names_line and problems == "[]"
+
+
+async def test_problem_notifications_are_not_markup(seeded: Workspace) -> None:
+    cfg = seeded.root / ".test-config"
+    (cfg / "themes").mkdir(parents=True)
+    bad = cfg / "themes" / "[bold]x[-link=evil].toml"
+    bad.write_text("name = 'x'\nprimary = '[red]boom[/red]'\n")
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        notes = [n for n in app._notifications if str(bad) in n.message]
+        assert len(notes) == 1 and not notes[0].markup
+        assert "[red]boom[/red]" in notes[0].message
