@@ -141,6 +141,9 @@ class CatalystApp(App[int]):
         """Start the registered background services (screens/__init__.py ``SERVICES``)."""
         for target in SERVICES:
             try:
+                if target.startswith("mode:"):
+                    self.mount_mode(target.removeprefix("mode:"))
+                    continue
                 start = load_target(target)
                 start(self)  # type: ignore[operator]
             except Exception as exc:  # one broken service must not stop the app
@@ -157,6 +160,14 @@ class CatalystApp(App[int]):
         """Switch to the registered screen ``name`` (a Textual mode)."""
         if name in SCREENS:
             self.switch_mode(name)
+
+    def mount_mode(self, name: str) -> None:
+        """Create and mount the screen registered as ``name`` without showing it.
+
+        Its on_mount (timers, workers) runs now; switching to it later shows this same screen.
+        """
+        if name in SCREENS and not self._screen_stacks.get(name):
+            self._init_mode(name)
 
     def action_jump_agent(self, agent: str) -> None:
         """Show the board with ``agent``'s lane focused."""

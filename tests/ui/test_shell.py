@@ -214,3 +214,22 @@ async def test_background_services_start_with_the_app(seeded: Workspace, monkeyp
     async with quiet.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
         assert started == [app]
+
+
+async def test_mode_services_mount_screens_in_the_background(seeded: Workspace, monkeypatch) -> None:
+    """Schedules armed in a screen's on_mount run from start-up, before the screen is visited."""
+    import catalyst_tui.ui.app as app_mod
+
+    monkeypatch.setattr(app_mod, "SERVICES", ["mode:janitor", "mode:snapshots", "mode:nope"])
+    app = make_app(seeded, services=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.pause(0.1)
+        assert app.current_mode == "board"  # nothing was shown
+        janitor = app._screen_stacks["janitor"][0]
+        snapshots = app._screen_stacks["snapshots"][0]
+        assert janitor.is_mounted and snapshots.is_mounted
+        assert janitor._timer is not None and snapshots._timer is not None  # their schedules are armed
+        assert "nope" not in app._screen_stacks
+        await pilot.press("f4")
+        assert app.current_mode == "janitor" and app.screen is janitor  # the same screen, not a new one

@@ -25,11 +25,17 @@ SCREENS: dict[str, ScreenEntry] = {
 }
 
 
-# Background services: "module:function", each called once with the app when it starts
-# (not in tests built with ``make_app``), so work that must run whether or not its screen was
-# ever opened (watching, scheduled pushes and runs) starts with the app. Idempotent functions.
+# Background services, started once when the app starts (not in tests built with
+# ``make_app``), so work that must run whether or not its screen was ever opened starts with
+# the app. Two forms:
+#   "module:function"  called with the app (idempotent);
+#   "mode:NAME"        the screen registered as NAME is mounted in the background (not shown),
+#                      so the schedules it arms in on_mount run from the start.
 SERVICES: list[str] = [
     "catalyst_tui.ui.screens.agents:start_live",  # issue 4: live watching (idempotent)
+    "mode:ports",  # issue 5: listener scans feed the triage line (a hub port down affects all)
+    "mode:janitor",  # issue 6: the scheduled janitor run
+    "mode:snapshots",  # issue 7: the scheduled snapshot push
 ]
 
 
