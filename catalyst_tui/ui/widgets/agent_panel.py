@@ -59,7 +59,7 @@ class AgentPanel(Vertical, can_focus=True):
     AgentPanel:focus.-ok, AgentPanel:focus.-degraded, AgentPanel:focus.-quarantined,
     AgentPanel:focus.-offline { border: heavy $accent; }
     AgentPanel .figures { height: 1; width: 1fr; }
-    AgentPanel Sparkline { height: 1; width: 1fr; margin: 0; }
+    AgentPanel Sparkline { height: 1fr; min-height: 1; max-height: 6; width: 1fr; margin: 0; }
     AgentPanel .sparkline-errors > .sparkline--max-color { color: $error; }
     AgentPanel .sparkline-errors > .sparkline--min-color { color: $panel; }
     AgentPanel .reason { height: 1; width: 1fr; color: $text-muted; }
@@ -69,7 +69,7 @@ class AgentPanel(Vertical, can_focus=True):
         super().__init__(id=f"agent-{agent}", **kw)  # type: ignore[arg-type]
         self.agent = agent
         self.status: AgentStatus | None = None
-        self._key: object = None
+        self._key: tuple[Health, str, str] | None = None
         self._series_key: object = None
         self._pending: tuple[list[float], list[float]] | None = None
         self._spark_at = 0.0

@@ -1,0 +1,43 @@
+"""Snapshot of the Agents screen at 80x24 and 160x48, always with Pilot assertions on state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from catalyst_tui.core.agents import record_dispatch
+from catalyst_tui.core.models import Health
+from catalyst_tui.ui.testing import FROZEN_NOW, make_app, seed_workspace, wait_for_data
+from catalyst_tui.ui.widgets.agent_panel import AgentPanel
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_agents_screen_snapshot(tmp_path: Path, snap_compare: Any, size: tuple[int, int]) -> None:
+    ws = seed_workspace(tmp_path / "ws")
+    for i in range(20):  # bjork: slow and failing; cher: a steady, healthy stream
+        record_dispatch(ws.agent("bjork"), id=f"b{i}", event="finished", status="error" if i % 2 else "ok",
+                        latency_ms=4200.0, ts=FROZEN_NOW - 100 + i * 5)
+        record_dispatch(ws.agent("cher"), id=f"c{i}", event="finished", status="ok",
+                        latency_ms=100.0 + i * 10, ts=FROZEN_NOW - 100 + i * 5)
+    app = make_app(ws)
+    checked: dict[str, Any] = {}
+
+    async def run_before(pilot: Any) -> None:
+        await wait_for_data(pilot)
+        await pilot.press("f2")
+        for _ in range(200):
+            await pilot.pause(0.02)
+            panels = list(app.screen.query(AgentPanel))
+            if len(panels) == 9 and all(p.status is not None and p._pending is None for p in panels):
+                break
+        await pilot.pause(1.1)  # past the sparkline throttle: the last data is drawn
+        checked["triage"] = app.triage
+        checked["bjork"] = app.statuses["bjork"].health
+        checked["classes"] = {p.agent: p.has_class("-ok") for p in app.screen.query(AgentPanel)}
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+    assert checked["triage"] == "1 of 9 affected: bjork p95 4.2 s"
+    assert checked["bjork"] is Health.DEGRADED
+    assert checked["classes"] == {n: n != "bjork" for n in ws.config.agent_names}
