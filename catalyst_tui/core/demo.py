@@ -74,6 +74,7 @@ def seed(path: Path, *, hours: float = 3.0, per_hour: int = 90, seed: int = 7, n
         t = now - hours * 3600
         step = 3600 / per_hour
         i = 0
+        torn = False
         while t < now:
             lat = rng.lognormvariate(5.5, 0.45)
             if name == MISBEHAVING and rng.random() < 0.3 and t > now - 1800:
@@ -84,8 +85,9 @@ def seed(path: Path, *, hours: float = 3.0, per_hour: int = 90, seed: int = 7, n
             lines.append(orjson.dumps({"ts": t + 0.01, "id": did, "event": "started", "agent": name}))
             lines.append(orjson.dumps({"ts": t + lat / 1000, "id": did, "event": "finished", "agent": name,
                                        "status": "error" if err else "ok", "latency_ms": round(lat, 1)}))
-            if name == MISBEHAVING and i == per_hour:
+            if name == MISBEHAVING and not torn and t > now - 900:  # 15 min ago: inside every window
                 lines.append(b'{"ts": 1, "id": "d-broken", "event": "finis')  # a torn write
+                torn = True
             t += step * rng.uniform(0.5, 1.5)
             i += 1
         paths.dispatch.write_bytes(b"\n".join(lines) + b"\n")

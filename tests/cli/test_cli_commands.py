@@ -182,3 +182,32 @@ def test_console_script_errors_without_traceback(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "catalyst_tui", "card", "add", "../x", "t", "-w", str(tmp_path)],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_demo_plays_the_hub_services_on_their_documented_ports(tmp_path: Path) -> None:
+    """While the demo runs, `ports check` finds every documented hub port up; after, all released."""
+    import time
+
+    target = tmp_path / "demo"
+    demo = subprocess.Popen([sys.executable, "-m", "catalyst_tui", "demo", str(target), "--no-ui",
+                             "--duration", "6"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 5
+        check = None
+        while time.monotonic() < deadline:
+            if (target / "catalyst.toml").exists():
+                check = subprocess.run([sys.executable, "-m", "catalyst_tui", "ports", "check", "--json",
+                                        "-w", str(target)], capture_output=True, text=True, timeout=30)
+                if check.returncode == 0:
+                    break
+            time.sleep(0.3)
+        assert check is not None and check.returncode == 0, check.stdout[-1500:] if check else "never seeded"
+        report = orjson.loads(check.stdout)
+        assert {p["port"]: p["status"] for p in report["ports"]} == {3131: "up", 18800: "up", 19100: "up"}
+    finally:
+        assert demo.wait(30) == 0
+    import socket
+
+    for port in (3131, 18800, 19100):  # the stand-ins are gone with the demo
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0
