@@ -216,3 +216,16 @@ async def test_sweep_catches_silent_heartbeat_loss_and_points_at_shared_layer(ws
         await until(pilot, lambda: app.triage.startswith("9 of 9"))
         assert app.triage == "9 of 9 affected (9 heartbeat lost): look at the shared layer (index, disk, hub)"
         assert all(p.has_class("-degraded") for p in app.screen.query(AgentPanel))
+
+
+async def test_read_only_dashboard_writes_no_log(ws: Workspace) -> None:
+    log_file = ws.internal_dir / "catalyst-tui.log"
+    app = make_app(ws, read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_agents(pilot)
+        for i in range(6):
+            record_dispatch(ws.agent("prince"), id=f"p{i}", event="finished", status="error", latency_ms=10.0,
+                            ts=FROZEN_NOW)
+        await until(pilot, lambda: any("prince degraded" in str(n.message) for n in app._notifications))
+        assert app._catalyst_live.log.recent[-1]["agent"] == "prince"  # kept in memory
+    assert not log_file.exists()

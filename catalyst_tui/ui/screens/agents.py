@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
+from textual.css.query import NoMatches
 from textual.worker import get_current_worker
 
 from catalyst_tui.core.applog import AppLog, default_path
@@ -41,11 +42,17 @@ class LiveWatch:
     def __init__(self, app: CatalystApp) -> None:
         self.app = app
         ws = app.ws
-        self.log = AppLog(None if app.read_only else default_path(ws.internal_dir))
+        self._file_log = AppLog(default_path(ws.internal_dir))
+        self._memory_log = AppLog(None)
         self.health: dict[str, Health] = {}
         self.mode = "starting"
         self.watcher = WorkspaceWatcher(ws.root, ws.config.agent_names, ws.config.watch, self._changed,
                                         self._mode_changed, ws.config.ports.file)
+
+    @property
+    def log(self) -> AppLog:
+        """The JSON-lines log; in memory only while the app is read-only (no writes at all)."""
+        return self._memory_log if self.app.read_only else self._file_log
 
     def start(self) -> None:
         app = self.app
@@ -195,7 +202,7 @@ class AgentsScreen(CatalystScreen):
         for name, status in statuses.items():
             try:
                 panel = self.query_one(f"#agent-{name}", AgentPanel)
-            except Exception:  # noqa: BLE001 - an agent not on this screen
+            except NoMatches:  # an agent not on this screen
                 continue
             panel.show(status, status.series)
 
