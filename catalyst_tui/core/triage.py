@@ -64,6 +64,8 @@ def triage(statuses: Iterable[AgentStatus], shared: Iterable[SharedProblem] = ()
     * when at least ``shared_fraction`` of the tenants are affected at once, or a shared
       problem hits everyone: ``7 of 9 affected (5 heartbeat lost, 2 no state.json): look at
       the shared layer (index, disk, hub)``
+    * a shared problem hits everyone while a few tenants fail on their own: those are still
+      named first (``9 of 9 affected: slash pid 12 not running; shared: hub port 3131 down``)
     Shared-layer problems follow: ``; shared: hub port 3131 down``.
     """
     statuses = sorted(statuses, key=_severity)
@@ -79,13 +81,16 @@ def triage(statuses: Iterable[AgentStatus], shared: Iterable[SharedProblem] = ()
         return Triage(f"all {total} healthy" + tail, (), "none")
     order = tuple(s.name for s in affected) + tuple(sorted(hit - {s.name for s in affected}))
     head = f"{count} of {total} affected"
+    parts = [_reason_text(s) for s in affected[:MAX_NAMED]]
+    if len(affected) > MAX_NAMED:
+        parts.append(f"+{len(affected) - MAX_NAMED} more")
+    most = total >= 3 and len(affected) / total >= shared_fraction
+    if everyone and affected and not most:  # a shared outage, and a few tenants failing on their own
+        return Triage(f"{head}: {', '.join(parts)}{tail}", order, "shared")
     if everyone or (total >= 3 and count / total >= shared_fraction):
         kinds = Counter(reason_kind(s.reasons[0]) if s.reasons else s.health.value for s in affected)
         groups = ", ".join(f"{n} {k}" for k, n in kinds.most_common(3))
         return Triage(f"{head}{f' ({groups})' if groups else ''}: {SHARED_HINT}{tail}", order, "shared")
-    parts = [_reason_text(s) for s in affected[:MAX_NAMED]]
-    if len(affected) > MAX_NAMED:
-        parts.append(f"+{len(affected) - MAX_NAMED} more")
     body = ": " + ", ".join(parts) if parts else ""
     return Triage(head + body + tail, order, "tenant")
 

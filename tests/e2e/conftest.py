@@ -66,6 +66,15 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 30.0, what: str = "
     raise AssertionError(f"timed out after {timeout:g} s waiting for {what}" + (f":\n{show()}" if show else ""))
 
 
+def quiet_ports(ws: Workspace) -> None:
+    """A PORTS.md that documents no service: no hub runs in these tests, and a hub port "down"
+    would (rightly) make every tenant affected. The triage of tenants is what is tested here."""
+    from catalyst_tui.core.workspace import DEFAULT_PORTS_MD
+
+    kept = [line for line in DEFAULT_PORTS_MD.splitlines() if not line.startswith(("| 3131", "| 18800", "| 19100"))]
+    ws.ports_path.write_text("\n".join(kept) + "\n")
+
+
 class Agents:
     """One real process per agent, recorded in its state.json (pid + start time), heartbeat now."""
 
@@ -102,6 +111,7 @@ def agents_factory() -> Iterator[Callable[[Workspace], Agents]]:
     made: list[Agents] = []
 
     def make(ws: Workspace) -> Agents:
+        quiet_ports(ws)
         a = Agents(ws)
         a.start_all()
         made.append(a)

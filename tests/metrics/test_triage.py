@@ -67,3 +67,13 @@ def test_reason_kinds() -> None:
     assert reason_kind("quarantined: state.json: corrupt JSON") == "quarantined"
     assert reason_kind("errors 40% (4 of 10)") == "errors"
     assert reason_kind("no state.json") == "no state.json"
+
+
+def test_tenant_failures_stay_named_during_a_shared_outage() -> None:
+    hub = SharedProblem("ports", "hub port 3131/tcp (catalyst-hub) down")
+    out = triage(nine(slash=(Health.OFFLINE, "pid 12 not running")), [hub])
+    assert out.text == "9 of 9 affected: slash pid 12 not running; shared: hub port 3131/tcp (catalyst-hub) down"
+    assert out.scope == "shared" and out.affected[0] == "slash"
+    many = {n: (Health.DEGRADED, "heartbeat lost 7 min") for n in NAMES[:6]}
+    assert triage(nine(**many), [hub]).text == (
+        f"9 of 9 affected (6 heartbeat lost): {SHARED_HINT}; shared: hub port 3131/tcp (catalyst-hub) down")
