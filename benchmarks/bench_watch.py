@@ -1,7 +1,7 @@
 """Issue 4: live watching, measured on the real dashboard in a real tmux (and over real ssh).
 
     python benchmarks/bench_watch.py            # full: 100 writes, 60 s load / idle / ssh phases
-    python benchmarks/bench_watch.py --quick    # smoke run, < 20 s of measuring
+    python benchmarks/bench_watch.py --quick    # smoke run < 20 s (add --only ...,ssh for ssh)
     python benchmarks/bench_watch.py --only latency,idle
 
 * latency: an ``enqueued`` record appended to one agent's log, until its panel shows the new
@@ -47,6 +47,7 @@ from catalyst_tui.core.storage import append_line  # noqa: E402
 from catalyst_tui.core.workspace import Workspace  # noqa: E402
 
 PY = sys.executable
+SETTLE = {"dash": 1.0, "idle": 3.0, "ssh": 3.0, "drain": 2.0}  # seconds; --quick shortens them
 BARE_APP = ("from textual.app import App\nfrom textual.widgets import Footer, Header, Static\n"
             "class Bare(App):\n    def compose(self):\n        yield Header()\n"
             "        yield Static('a bare Textual app')\n        yield Footer()\nBare().run()\n")
@@ -137,7 +138,7 @@ def start_dashboard(base: Path, ws: Workspace, name: str = "dash", env: dict[str
     if agents_screen:
         t.keys("F2")
         wait_for(lambda: "slash" in t.capture() and "p95" in t.capture(), 30, "the Agents screen")
-        time.sleep(1.0)  # the watcher is up and polling is off
+        time.sleep(SETTLE["dash"])  # the watcher is up and polling is off
     return t
 
 
@@ -252,7 +253,7 @@ def phase_load(base: Path, seconds: float) -> dict[str, float]:
         with Load(ws, 100.0) as load:
             time.sleep(seconds)
         c1, w1 = cpu_seconds(pid), time.monotonic()
-        time.sleep(2.0)  # the last batch reaches the dashboard
+        time.sleep(SETTLE["drain"])  # the last batch reaches the dashboard
         seen = scrape(port)
         wrong = 0
         for agent, n in load.written.items():
@@ -278,7 +279,7 @@ def phase_idle(base: Path, seconds: float) -> dict[str, float]:
     bare.start(f"{shlex.quote(PY)} {shlex.quote(str(bare_py))}")
     wait_for(lambda: "a bare Textual app" in bare.capture(), 30, "the bare app")
     try:
-        time.sleep(3.0)
+        time.sleep(SETTLE["idle"])
         pids = {"dashboard": dash.pid(), "bare": bare.pid()}
         dash.pipe()
         bare.pipe()
@@ -360,9 +361,9 @@ def phase_ssh(base: Path, seconds: float) -> dict[str, float]:
         th.start()
         try:
             wait_for(lambda: counted[0] > 2000, 30, "the dashboard over ssh")
-            time.sleep(3.0)
+            time.sleep(SETTLE["ssh"])
             os.write(master, b"\x1bOQ")  # F2: the Agents screen
-            time.sleep(3.0)
+            time.sleep(SETTLE["ssh"])
             b0, w0 = counted[0], time.monotonic()
             time.sleep(seconds)
             idle = (counted[0] - b0) / (time.monotonic() - w0) * 60
@@ -384,7 +385,8 @@ def phase_ssh(base: Path, seconds: float) -> dict[str, float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke run: few writes, short phases")
-    ap.add_argument("--only", default="latency,load,idle,ssh", help="comma-separated phases")
+    ap.add_argument("--only", default=None,
+                    help="comma-separated phases (default: latency,load,idle,ssh; with --quick: no ssh)")
     ap.add_argument("--idle", type=float, default=60.0, help="seconds of the idle phase (full run)")
     ap.add_argument("--step", type=int, help="override [watch] step_ms for this run")
     ap.add_argument("--debounce", type=int, help="override [watch] debounce_ms for this run")
@@ -403,17 +405,19 @@ def main() -> int:
     if shutil.which("tmux") is None:
         print("tmux is required (apt-get install tmux)", file=sys.stderr)
         return 2
-    phases = set(args.only.split(","))
+    phases = set((args.only or ("latency,load,idle" if args.quick else "latency,load,idle,ssh")).split(","))
+    if args.quick:
+        SETTLE.update(dash=0.5, idle=1.0, ssh=1.0, drain=1.0)
     base = Path(tempfile.mkdtemp(prefix="c4-bench-"))
     try:
         if "latency" in phases:
-            phase_latency(base, 15 if args.quick else 100, load_too=True)
+            phase_latency(base, 8 if args.quick else 100, load_too=True)
         if "load" in phases:
-            phase_load(base, 3.0 if args.quick else 60.0)
+            phase_load(base, 2.0 if args.quick else 60.0)
         if "idle" in phases:
-            phase_idle(base, 3.0 if args.quick else args.idle)
+            phase_idle(base, 2.0 if args.quick else args.idle)
         if "ssh" in phases:
-            phase_ssh(base, 2.0 if args.quick else 60.0)
+            phase_ssh(base, 1.0 if args.quick else 60.0)
     finally:
         shutil.rmtree(base, ignore_errors=True)
     return 0
