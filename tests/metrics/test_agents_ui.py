@@ -229,3 +229,15 @@ async def test_read_only_dashboard_writes_no_log(ws: Workspace) -> None:
         await until(pilot, lambda: any("prince degraded" in str(n.message) for n in app._notifications))
         assert app._catalyst_live.log.recent[-1]["agent"] == "prince"  # kept in memory
     assert not log_file.exists()
+
+
+async def test_card_moved_outside_shows_through_the_watcher(ws: Workspace) -> None:
+    card_id = next(iter(ws.board.load().cards))
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_agents(pilot)
+        assert app.poll is False  # the watcher is up: the shell's polling is off
+        seq = app.index.seq
+        ws.board.move(card_id, "doing", by="bjork")  # an agent (or the CLI) moves a card
+        await until(pilot, lambda: app.index.cards[card_id].column == "doing")
+        assert app.index.seq == seq + 1 and len(app.index.cards) == 1  # re-read once, nothing duplicated
