@@ -133,3 +133,28 @@ def test_p95_ratio_reason_names_the_baseline(ws: Workspace, monkeypatch: pytest.
     st = mon.status(now)
     assert st.reasons == ["p95 4.2 s (5x its 1 h baseline)"]
     assert health_mod.SEVERITY[st.health] == 2
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_seek_since_lands_on_the_first_record_inside_for_any_cutoff(tmp_path: Path, seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    path = tmp_path / "dispatch.jsonl"
+    stamps = []
+    ts = 1_000_000.0
+    with open(path, "wb") as fh:
+        for i in range(20_000):
+            ts += rng.uniform(0.0, 2.0)
+            stamps.append(ts)
+            if i % 997 == 0:
+                fh.write(b'{"this is": "not a dispatch record"\n')  # bad lines are stepped over, never fatal
+            fh.write(orjson.dumps({"ts": ts, "id": f"d{i}", "event": "enqueued"}) + b"\n")
+    for _ in range(5):
+        cutoff = rng.uniform(stamps[3000], stamps[-10])
+        tail = JsonlTail(path, decode_dispatch)
+        seek_since(tail, cutoff)
+        recs, _errors = tail.read_new()
+        expected = [s for s in stamps if s >= cutoff]
+        assert recs[0].ts == expected[0]  # the first record inside, nothing inside skipped
+        assert len(recs) == len(expected)
