@@ -9,10 +9,12 @@ and keeps the lines in memory only.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +63,28 @@ class AppLog:
     def tenant(self, agent: str, event: str, msg: str, level: str = "info", **fields: Any) -> None:
         """A line about one tenant: it always carries ``agent``."""
         self.event(event, msg, level, agent=agent, **fields)
+
+
+class JsonLinesHandler(logging.Handler):
+    """Routes ``logging`` records (e.g. the ``catalyst_tui`` logger) into an :class:`AppLog`.
+
+    ``log.warning("...", extra={"agent": "bjork"})`` carries the agent through; the target is a
+    callable so a read-only dashboard can switch it to memory-only at any time.
+    """
+
+    def __init__(self, target: Callable[[], AppLog], level: int = logging.INFO) -> None:
+        super().__init__(level)
+        self.target = target
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            fields: dict[str, Any] = {"logger": record.name}
+            agent = getattr(record, "agent", None)
+            if agent:
+                fields["agent"] = agent
+            if record.exc_info and record.exc_info[1] is not None:
+                fields["error"] = f"{type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
+            self.target().event(record.name.rsplit(".", 1)[-1], record.getMessage(),
+                                level=record.levelname.lower(), **fields)
+        except Exception:  # noqa: BLE001 - logging must never raise into the app
+            self.handleError(record)

@@ -241,3 +241,21 @@ async def test_card_moved_outside_shows_through_the_watcher(ws: Workspace) -> No
         ws.board.move(card_id, "doing", by="bjork")  # an agent (or the CLI) moves a card
         await until(pilot, lambda: app.index.cards[card_id].column == "doing")
         assert app.index.seq == seq + 1 and len(app.index.cards) == 1  # re-read once, nothing duplicated
+
+
+async def test_shell_log_lines_join_the_json_log_and_the_handler_leaves_with_the_app(ws: Workspace) -> None:
+    import logging
+
+    logger = logging.getLogger("catalyst_tui")
+    before = list(logger.handlers)
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_agents(pilot)
+        logging.getLogger("catalyst_tui.ui").error("worker %s failed: %s", "run_x", "boom")
+        await pilot.pause()
+    lines = (ws.internal_dir / "catalyst-tui.log").read_text().splitlines()
+    assert any('"msg":"worker run_x failed: boom"' in line and '"level":"error"' in line for line in lines)
+    end = time.monotonic() + 5
+    while logger.handlers != before and time.monotonic() < end:
+        time.sleep(0.05)
+    assert logger.handlers == before

@@ -122,3 +122,26 @@ def test_applog_lines_are_json_with_agent(tmp_path: Path) -> None:
     mem.tenant("cher", "health", "x")
     assert mem.recent[-1]["agent"] == "cher"
     assert time.time() - mem.recent[-1]["ts"] < 5
+
+
+def test_logging_records_become_json_lines_with_agent(tmp_path: Path) -> None:
+    import logging
+
+    from catalyst_tui.core.applog import JsonLinesHandler
+
+    log = AppLog(tmp_path / "dash.log")
+    logger = logging.getLogger("catalyst_tui.test_applog")
+    handler = JsonLinesHandler(lambda: log)
+    logger.addHandler(handler)
+    try:
+        logger.warning("bjork refresh slow", extra={"agent": "bjork"})
+        try:
+            raise OSError("disk full")
+        except OSError:
+            logger.error("worker %s failed", "run_refresh_agents", exc_info=True)
+    finally:
+        logger.removeHandler(handler)
+    lines = [orjson.loads(x) for x in (tmp_path / "dash.log").read_bytes().splitlines()]
+    assert lines[0]["agent"] == "bjork" and lines[0]["level"] == "warning" and lines[0]["msg"] == "bjork refresh slow"
+    assert "agent" not in lines[1] and lines[1]["msg"] == "worker run_refresh_agents failed"
+    assert lines[1]["error"] == "OSError: disk full" and lines[1]["logger"] == "catalyst_tui.test_applog"

@@ -10,6 +10,7 @@ It is idempotent; the Agents screen calls it on mount, and the app may call it a
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
@@ -18,7 +19,7 @@ from textual.containers import Grid
 from textual.css.query import NoMatches
 from textual.worker import get_current_worker
 
-from catalyst_tui.core.applog import AppLog, default_path
+from catalyst_tui.core.applog import AppLog, JsonLinesHandler, default_path
 from catalyst_tui.core.health import AgentStatus
 from catalyst_tui.core.metrics import WINDOWS
 from catalyst_tui.core.models import Health
@@ -58,6 +59,8 @@ class LiveWatch:
         app = self.app
         self.health = {name: st.health for name, st in app.statuses.items()}  # what is known: no alarm
         app.watch(app, "triage", self._triage_changed, init=False)
+        self.handler = JsonLinesHandler(lambda: self.log)  # the shell's own log lines join ours
+        logging.getLogger("catalyst_tui").addHandler(self.handler)
         app.run_worker(self.run_watch, thread=True, name="run_watch", group="watch", exit_on_error=False)
         if app.ws.config.metrics.serve:
             self.serve_metrics()
@@ -84,7 +87,10 @@ class LiveWatch:
     def run_watch(self) -> None:
         worker = get_current_worker()
         self.watcher.keep_going = lambda: not worker.is_cancelled
-        self.watcher.run()
+        try:
+            self.watcher.run()
+        finally:  # the app is closing: its log handler goes with it
+            logging.getLogger("catalyst_tui").removeHandler(self.handler)
 
     def _call(self, fn: Any, *args: Any, **kw: Any) -> None:
         try:
