@@ -12,7 +12,7 @@ from catalyst_tui.core.janitor_journal import JanitorPaths
 from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui.screens.janitor import JanitorScreen
 from catalyst_tui.ui.testing import FROZEN_NOW, FrozenClock, make_app, seed_workspace, settle, wait_for_data
-from catalyst_tui.ui.widgets.janitor_countdown import JanitorCountdown
+from catalyst_tui.ui.widgets.countdown import Countdown
 from catalyst_tui.ui.widgets.janitor_items import JanitorItems
 from catalyst_tui.ui.widgets.janitor_runs import JanitorRuns
 
@@ -53,7 +53,7 @@ async def test_preview_changes_nothing_and_lists_what_a_run_would_do(tmp_path: P
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open(pilot)
         assert screen.query_one(JanitorItems).border_title == "no janitor run yet: r runs now, p previews"
-        assert screen.query_one(JanitorCountdown).current == "next run in 30 min 00 s"
+        assert screen.query_one(Countdown).current == "next run in 30 min 00 s"
         before = tree_digest(ws.root)
         await pilot.press("p")
         await settle(pilot)
@@ -95,7 +95,7 @@ async def test_read_only_runs_nothing_but_previews(tmp_path: Path) -> None:
     app = make_app(ws, read_only=True)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open(pilot)
-        assert screen.query_one(JanitorCountdown).current.startswith("read-only: scheduled runs are off")
+        assert screen.query_one(Countdown).current.startswith("read-only: scheduled runs are off")
         before = tree_digest(ws.root)
         await pilot.press("r")
         await settle(pilot)
@@ -136,7 +136,7 @@ async def test_countdown_ticks_without_redrawing_the_tables(tmp_path: Path) -> N
         refreshes: list[str] = []
         runs.refresh = lambda *a, **k: refreshes.append("runs")  # type: ignore[method-assign]
         items.refresh = lambda *a, **k: refreshes.append("items")  # type: ignore[method-assign]
-        countdown = screen.query_one(JanitorCountdown)
+        countdown = screen.query_one(Countdown)
         seen = countdown.updates
         for _ in range(3):
             clock.advance(1)

@@ -13,7 +13,7 @@ from catalyst_tui.core.snapshot_spoke import Mirror, object_key
 from catalyst_tui.core.targets import FileTarget
 from catalyst_tui.ui.screens.snapshots import SnapshotsScreen
 from catalyst_tui.ui.testing import make_app, seed_workspace, settle, wait_for_data
-from catalyst_tui.ui.widgets.snapshot_countdown import SnapshotCountdown, countdown_text
+from catalyst_tui.ui.widgets.countdown import Countdown, countdown_text
 from catalyst_tui.ui.widgets.snapshot_history import SnapshotHistory
 from catalyst_tui.ui.widgets.snapshot_status import SnapshotStatus
 
@@ -34,7 +34,7 @@ async def test_push_now_shows_last_push_and_history(tmp_path: Path) -> None:
         screen = await open_screen(pilot)
         assert app.current_mode == "snapshots"
         assert screen.last is None and screen.history == []
-        assert screen.query_one(SnapshotCountdown).current == "next push in 5 min 00 s"
+        assert screen.query_one(Countdown).current == "next push in 5 min 00 s"
         assert "no push yet" in screen.query_one(SnapshotStatus).rendered_text.plain
         await pilot.press("p")
         await settle(pilot)
@@ -84,7 +84,7 @@ async def test_read_only_never_pushes(tmp_path: Path) -> None:
         await settle(pilot)
         assert screen.last is None and not (ws.root / "mirror").exists()
         assert load_state(ws) is None
-        assert screen.query_one(SnapshotCountdown).current == "read-only: background pushes are off"
+        assert screen.query_one(Countdown).current == "read-only: background pushes are off"
 
 
 async def test_verify_key_reports_a_corrupt_mirror(tmp_path: Path) -> None:
@@ -131,10 +131,10 @@ async def test_background_pushes_rearm_and_never_overlap(tmp_path: Path, monkeyp
 
 
 def test_countdown_wording() -> None:
-    assert countdown_text(299.6, None, False) == "next push in 5 min 00 s"
-    assert countdown_text(42, None, False) == "next push in 42 s"
-    assert countdown_text(-3, None, False) == "next push in 0 s"
-    assert countdown_text(10, "upload 40%", False) == "pushing: upload 40%"
+    assert countdown_text("push", 299.6, None, False, "ro", "pushing: ") == "next push in 5 min 00 s"
+    assert countdown_text("push", 42, None, False, "ro", "pushing: ") == "next push in 42 s"
+    assert countdown_text("push", -3, None, False, "ro", "pushing: ") == "next push in 0 s"
+    assert countdown_text("push", 10, "upload 40%", False, "ro", "pushing: ") == "pushing: upload 40%"
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
@@ -166,7 +166,7 @@ async def test_progress_messages_move_the_bar_and_the_status_line(tmp_path: Path
         await pilot.pause()
         assert screen.pushing == "upload 25%"
         assert screen.query_one("#snap-progress", ProgressBar).progress == 25
-        assert screen.query_one(SnapshotCountdown).current == "pushing: upload 25%"
+        assert screen.query_one(Countdown).current == "pushing: upload 25%"
 
 
 async def test_hostile_target_and_error_text_is_shown_literally(tmp_path: Path,

@@ -30,7 +30,7 @@ from catalyst_tui.core.janitor_rules import agent_of
 from catalyst_tui.core.janitor_run import Janitor, JanitorBusy
 from catalyst_tui.core.triage import SharedProblem
 from catalyst_tui.ui.screens.base import CatalystScreen
-from catalyst_tui.ui.widgets.janitor_countdown import JanitorCountdown
+from catalyst_tui.ui.widgets.countdown import Countdown
 from catalyst_tui.ui.widgets.janitor_items import JanitorItems
 from catalyst_tui.ui.widgets.janitor_runs import JanitorRuns
 
@@ -119,7 +119,7 @@ class JanitorScreen(CatalystScreen):
         return self.catalyst.ws.config.janitor.interval_s
 
     def compose_body(self) -> ComposeResult:
-        yield JanitorCountdown(id="janitor-next")
+        yield Countdown("run", "read-only: scheduled runs are off (p previews a dry run)", id="janitor-next")
         bar = ProgressBar(total=None, show_eta=False, show_percentage=False, id="janitor-progress")
         bar.display = False  # shown (pulsing, with the file count above it) only while walking
         yield bar
@@ -284,7 +284,7 @@ class JanitorScreen(CatalystScreen):
 
     def _refresh_countdown(self) -> None:
         remaining = None if self.next_due is None else self.next_due - self.catalyst.clock()
-        self.query_one(JanitorCountdown).show(remaining, self._running_text(), self.catalyst.read_only)
+        self.query_one(Countdown).show(remaining, self._running_text(), self.catalyst.read_only)
 
     def _refresh(self) -> None:
         self.query_one(JanitorRuns).show(self.reports)

@@ -26,7 +26,7 @@ from catalyst_tui.core.snapshot_spoke import Mirror
 from catalyst_tui.core.targets import open_target
 from catalyst_tui.core.triage import SharedProblem
 from catalyst_tui.ui.screens.base import CatalystScreen
-from catalyst_tui.ui.widgets.snapshot_countdown import SnapshotCountdown
+from catalyst_tui.ui.widgets.countdown import Countdown
 from catalyst_tui.ui.widgets.snapshot_history import SnapshotHistory
 from catalyst_tui.ui.widgets.snapshot_status import SnapshotStatus
 
@@ -99,7 +99,7 @@ class SnapshotsScreen(CatalystScreen):
 
     def compose_body(self) -> ComposeResult:
         yield SnapshotStatus(id="snap-status")
-        yield SnapshotCountdown(id="snap-next")
+        yield Countdown("push", "read-only: background pushes are off", busy_prefix="pushing: ", id="snap-next")
         yield ProgressBar(total=100, show_eta=False, id="snap-progress")
         yield SnapshotHistory(id="snap-history")
 
@@ -233,7 +233,7 @@ class SnapshotsScreen(CatalystScreen):
     # ------------------------------------------------------------------ display
     def _refresh_countdown(self) -> None:
         remaining = None if self.next_due is None else self.next_due - self.catalyst.clock()
-        self.query_one(SnapshotCountdown).show(remaining, self.pushing, self.catalyst.read_only)
+        self.query_one(Countdown).show(remaining, self.pushing, self.catalyst.read_only)
 
     def _refresh(self) -> None:
         now = self.catalyst.clock()

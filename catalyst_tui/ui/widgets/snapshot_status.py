@@ -2,7 +2,7 @@
 
 Rendered as a ``rich.text.Text`` (the URL and errors are untrusted text: never markup). It is
 only redrawn when a push finishes or the age's wording changes; the per-second countdown is a
-separate one-line widget (:class:`SnapshotCountdown`).
+separate one-line widget (:class:`~catalyst_tui.ui.widgets.countdown.Countdown`).
 """
 
 from __future__ import annotations
