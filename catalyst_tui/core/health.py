@@ -174,6 +174,7 @@ class AgentMonitor:
         seek_since(self.dispatch_tail, self.clock() - WINDOWS["1h"] - HISTORY_SLACK_S)
         self.worklog_tail.seek_tail(WORKLOG_TAIL_BYTES)
         self._disk: tuple[float, int | None] = (-DISK_EVERY_S, None)
+        self._live = False
 
     @property
     def name(self) -> str:
@@ -194,6 +195,9 @@ class AgentMonitor:
         observe = self.stats.observe
         for rec in records:
             observe(rec, now)
+        if self._live:
+            self.stats.note_live_batch(records, now)
+        self._live = True  # the first read is history; from now on records arrive as written
         self.dispatch_recent.extend(records[-KEEP_TAIL:])
         self._note(errors)
         work, werrors = self.worklog_tail.read_new()
@@ -278,6 +282,8 @@ class AgentMonitor:
             out.append(f"queue {f.queue_depth}")
         if f.clock_skew_s > t.clock_skew_s:
             out.append(f"clock {age(f.clock_skew_s)} ahead")
+        if f.clock_behind_s > t.clock_skew_s:
+            out.append(f"clock {age(f.clock_behind_s)} behind")
         return out
 
 

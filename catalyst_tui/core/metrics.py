@@ -185,6 +185,7 @@ class Figures:
     last_ts: float | None
     duplicates: int
     clock_skew_s: float  # how far ahead of our clock the agent's records were, at most
+    clock_behind_s: float = 0.0  # how far behind: the smallest age of freshly appended records
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -194,6 +195,7 @@ class Figures:
             "baseline_p95_ms": self.baseline_p95_ms,
             "p95_ratio": None if self.p95_ratio is None else round(self.p95_ratio, 2),
             "last_ts": self.last_ts, "duplicates": self.duplicates, "clock_skew_s": round(self.clock_skew_s, 3),
+            "clock_behind_s": round(self.clock_behind_s, 3),
         }
 
 
@@ -214,6 +216,8 @@ class DispatchStats:
         self.last_ts: float | None = None
         self.clock_skew_s = 0.0
         self._baseline: dict[str, tuple[int, int, float | None]] = {}
+        self.clock_behind_s = 0.0
+        self._behind: list[float] = []  # the smallest age in each of the last live batches
 
     def _advance(self, now: float) -> None:
         for ring in self.rings.values():
@@ -258,6 +262,16 @@ class DispatchStats:
             for ring in self.rings.values():
                 ring.add(ts, False, False, None)
 
+    def note_live_batch(self, records: list[DispatchRecord], now: float) -> None:
+        """Records just appended should be seconds old. If two batches in a row are all old by
+        more than ``SKEW_REPORT_S``, the agent's clock runs behind ours by about that much
+        (reported, not corrected: windows keep the agent's own stamps)."""
+        if not records:
+            return
+        self._behind = [*self._behind[-1:], min(now - r.ts for r in records)]
+        lag = min(self._behind) if len(self._behind) == 2 else 0.0
+        self.clock_behind_s = lag if lag > SKEW_REPORT_S else 0.0
+
     def baseline_p95(self, window: str) -> float | None:
         """p95 of the 1 h ring excluding the buckets that overlap the current window."""
         ring = self.rings["1h"]
@@ -288,7 +302,7 @@ class DispatchStats:
             throughput_per_s=agg.finished / WINDOWS[window], queue_depth=len(self.open),
             p50_ms=hist_percentile(agg.hist, 50), p95_ms=p95, p99_ms=hist_percentile(agg.hist, 99),
             baseline_p95_ms=base, p95_ratio=ratio, last_ts=self.last_ts, duplicates=self.duplicates,
-            clock_skew_s=self.clock_skew_s,
+            clock_skew_s=self.clock_skew_s, clock_behind_s=self.clock_behind_s,
         )
 
     def series(self, window: str | None = None, now: float | None = None) -> tuple[list[float], list[float]]:

@@ -198,3 +198,14 @@ def test_series_for_sparklines() -> None:
     assert lat[-1] == pytest.approx(200, rel=0.01) and errs[-1] == 1
     assert lat[-31] == pytest.approx(800, rel=0.01) and errs[-31] == 0
     assert sum(1 for v in lat if v) == 2
+
+
+def test_clock_behind_is_estimated_from_live_batches() -> None:
+    s = DispatchStats(clock=lambda: NOW)
+    s.note_live_batch([fin("a", NOW - 600), fin("b", NOW - 601)], NOW)  # one batch alone: no verdict
+    assert s.figures("1m").clock_behind_s == 0.0
+    s.note_live_batch([fin("c", NOW + 5 - 600)], NOW + 5)  # again 10 min old as it is written
+    assert s.figures("1m").clock_behind_s == pytest.approx(600)
+    s.note_live_batch([fin("d", NOW + 9)], NOW + 10)  # a fresh record: the clock is fine again
+    s.note_live_batch([fin("e", NOW + 11)], NOW + 12)
+    assert s.figures("1m").clock_behind_s == 0.0

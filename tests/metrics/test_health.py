@@ -158,3 +158,16 @@ def test_seek_since_lands_on_the_first_record_inside_for_any_cutoff(tmp_path: Pa
         expected = [s for s in stamps if s >= cutoff]
         assert recs[0].ts == expected[0]  # the first record inside, nothing inside skipped
         assert len(recs) == len(expected)
+
+
+def test_agent_clock_behind_becomes_a_reason(ws: Workspace) -> None:
+    paths = ws.agent("joni")
+    write_state(paths, own_state(paths))
+    t = [time.time()]
+    mon = AgentMonitor(paths, ws.config.health, "5m", clock=lambda: t[0])
+    mon.read_logs()  # the start-up read (history) never judges the clock
+    for i in range(2):
+        t[0] += 1
+        record_dispatch(paths, id=f"j{i}", event="enqueued", ts=t[0] - 600)  # joni's clock: 10 min late
+        mon.read_logs()
+    assert mon.status(t[0]).reasons == ["clock 10 min behind"]
