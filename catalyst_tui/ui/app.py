@@ -56,7 +56,7 @@ class CatalystApp(App[int]):
 
     read_only: reactive[bool] = reactive(False)
     triage: reactive[str] = reactive("")
-    last_updated: reactive[float] = reactive(0.0)
+    last_updated: reactive[float] = reactive(0.0, repaint=False)  # the StatusBar redraws itself
 
     def __init__(self, ws: Workspace, read_only: bool = False, theme_name: str | None = None,
                  clock: Callable[[], float] = time.time, poll: bool = True,

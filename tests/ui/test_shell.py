@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import hashlib
 from pathlib import Path
 
@@ -148,9 +150,36 @@ async def test_status_bar_age_comes_from_the_injected_clock(seeded: Workspace) -
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
         bar = app.screen.query_one(StatusBar)
-        assert "updated 0 s ago" in str(bar.render_text())
-        clock.advance(125)
-        assert "updated 2 min ago" in str(bar.render_text())
+        stamp = time.strftime("%H:%M:%S", time.localtime(app.last_updated))
+        assert str(bar.render_text()).endswith(f"updated {stamp}")  # under a minute: the time only
+        clock.advance(59)
+        assert str(bar.render_text()).endswith(f"updated {stamp}")
+        clock.advance(66)
+        assert str(bar.render_text()).endswith(f"updated {stamp}, 2 min ago")  # then the age, by the minute
+
+
+async def test_status_bar_redraws_only_when_its_text_changes(seeded: Workspace) -> None:
+    """An idle dashboard writes nothing: no per-second redraw, no layout pass, hidden bars stay still."""
+    from catalyst_tui.ui.testing import FrozenClock
+
+    clock = FrozenClock()
+    app = make_app(seeded, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        bar = app.screen.query_one(StatusBar)
+        updates: list[object] = []
+        real = bar.update
+        bar.update = lambda *a, **k: (updates.append(k), real(*a, **k))  # type: ignore[method-assign]
+        bar._changed()
+        bar._changed()
+        assert updates == []  # same text: nothing redrawn
+        assert bar._timer is not None and 59 < bar._timer._interval <= 60.1  # next change in a minute, not a second
+        clock.advance(61)
+        bar._changed()
+        assert updates == [{"layout": False}]
+        app.last_updated = clock()
+        await pilot.pause()
+        assert len(updates) == 2 and "ago" not in str(bar.render_text())
 
 
 async def test_set_polling_off_stops_polls_and_on_resumes(seeded: Workspace) -> None:

@@ -33,6 +33,7 @@ from catalyst_tui.ui.screens.base import CatalystScreen
 from catalyst_tui.ui.widgets.countdown import Countdown
 from catalyst_tui.ui.widgets.janitor_items import JanitorItems
 from catalyst_tui.ui.widgets.janitor_runs import JanitorRuns
+from catalyst_tui.ui.widgets.quiet_progress import QuietProgressBar
 
 PROGRESS_EVERY_S = 0.1
 FOOTPRINT_COLUMNS = ("agent", "footprint", "over time")
@@ -120,7 +121,8 @@ class JanitorScreen(CatalystScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Countdown("run", "read-only: scheduled runs are off (p previews a dry run)", id="janitor-next")
-        bar = ProgressBar(total=None, show_eta=False, show_percentage=False, id="janitor-progress")
+        # determinate (still) until a walk starts: an indeterminate bar animates at 15 fps, even hidden
+        bar = QuietProgressBar(total=100, show_percentage=False, id="janitor-progress")
         bar.display = False  # shown (pulsing, with the file count above it) only while walking
         yield bar
         yield JanitorRuns(id="janitor-runs")
@@ -129,7 +131,7 @@ class JanitorScreen(CatalystScreen):
     def on_mount(self) -> None:
         self.run_load_reports()
         self._arm()
-        self.set_interval(1.0, self._refresh_countdown)  # display only: one line, no disk work
+        self.set_interval(1.0, self._tick_countdown)  # display only: one line, no disk work
         self._refresh()
 
     # ------------------------------------------------------------------ scheduling
@@ -243,7 +245,7 @@ class JanitorScreen(CatalystScreen):
         self.run_count += 1
         self.error = None
         report = msg.report
-        self.query_one("#janitor-progress", ProgressBar).display = False
+        self._hide_progress()
         if report.get("dry_run"):
             self.preview = report
             t = report["totals"]
@@ -261,10 +263,15 @@ class JanitorScreen(CatalystScreen):
             self._arm()
         self._refresh()
 
+    def _hide_progress(self) -> None:
+        bar = self.query_one("#janitor-progress", ProgressBar)
+        bar.update(total=100, progress=0)  # back to a still bar: no animation while idle
+        bar.display = False
+
     def on_janitor_failed(self, msg: JanitorFailed) -> None:
         kind, self.running = self.running, None
         self.run_count += 1
-        self.query_one("#janitor-progress", ProgressBar).display = False
+        self._hide_progress()
         if msg.busy:
             self.notify(msg.error, title="janitor", severity="warning")
         else:
@@ -281,6 +288,10 @@ class JanitorScreen(CatalystScreen):
             return None
         what = "previewing (dry run)" if self.running == "preview" else "running"
         return f"{what}: walked {self.scanned:,} files"
+
+    def _tick_countdown(self) -> None:
+        if self.is_current:  # a screen living in the background does not redraw its countdown
+            self._refresh_countdown()
 
     def _refresh_countdown(self) -> None:
         remaining = None if self.next_due is None else self.next_due - self.catalyst.clock()

@@ -27,6 +27,7 @@ from catalyst_tui.core.targets import open_target
 from catalyst_tui.core.triage import SharedProblem
 from catalyst_tui.ui.screens.base import CatalystScreen
 from catalyst_tui.ui.widgets.countdown import Countdown
+from catalyst_tui.ui.widgets.quiet_progress import QuietProgressBar
 from catalyst_tui.ui.widgets.snapshot_history import SnapshotHistory
 from catalyst_tui.ui.widgets.snapshot_status import SnapshotStatus
 
@@ -100,13 +101,13 @@ class SnapshotsScreen(CatalystScreen):
     def compose_body(self) -> ComposeResult:
         yield SnapshotStatus(id="snap-status")
         yield Countdown("push", "read-only: background pushes are off", busy_prefix="pushing: ", id="snap-next")
-        yield ProgressBar(total=100, show_eta=False, id="snap-progress")
+        yield QuietProgressBar(total=100, id="snap-progress")
         yield SnapshotHistory(id="snap-history")
 
     def on_mount(self) -> None:
         self.run_load_history()
         self._arm()
-        self.set_interval(1.0, self._refresh_countdown)  # display only: one line, no disk work
+        self.set_interval(1.0, self._tick_countdown)  # display only: one line, no disk work
         self._refresh()
 
     # ------------------------------------------------------------------ scheduling
@@ -231,6 +232,10 @@ class SnapshotsScreen(CatalystScreen):
             self.notify(f"{msg.url}: current snapshot whole and verified", title="mirror verified", markup=False)
 
     # ------------------------------------------------------------------ display
+    def _tick_countdown(self) -> None:
+        if self.is_current:  # a screen living in the background does not redraw its countdown
+            self._refresh_countdown()
+
     def _refresh_countdown(self) -> None:
         remaining = None if self.next_due is None else self.next_due - self.catalyst.clock()
         self.query_one(Countdown).show(remaining, self.pushing, self.catalyst.read_only)

@@ -1,11 +1,17 @@
-"""One line under the Header: READ-ONLY marker, screen keys, and the "updated N s ago" age.
+"""One line under the Header: READ-ONLY marker, screen keys, and when the data last changed.
 
-Only this small widget redraws every second; nothing big is refreshed by the clock.
+"updated 03:12:05" names the time of the last data change; from one minute on, the age is
+added ("updated 03:12:05, 4 min ago") and advances once a minute. The widget redraws only
+when its text changes, without a layout pass, and only on the screen being shown: an idle
+dashboard writes (almost) nothing to the terminal.
 """
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
+from textual.timer import Timer
 from textual.widgets import Static
 
 from catalyst_tui.core.humanize import age
@@ -17,19 +23,44 @@ class StatusBar(Static):
     StatusBar { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
     """
 
+    _timer: Timer | None = None
+    _shown: Text | None = None
+
     def on_mount(self) -> None:
         app = self.app
         self.watch(app, "read_only", self._changed, init=False)
         self.watch(app, "last_updated", self._changed, init=False)
         self.watch(app, "current_mode", self._changed, init=False)
-        self._tick()
+        self._changed()
+
+    def on_screen_resume(self) -> None:
+        self._changed()
 
     def _changed(self, _value: object = None) -> None:
-        self.update(self.render_text())
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if self.is_attached and not self.screen.is_current:
+            return  # a hidden screen's bar catches up when it is shown again
+        text = self.render_text()
+        if self._shown is None or text != self._shown:
+            self._shown = text
+            self.update(text, layout=False)
+        delay = self._next_change()
+        if delay is not None:
+            self._timer = self.set_timer(delay, self._changed)  # re-armed: never overlapping
 
-    def _tick(self) -> None:
-        self.update(self.render_text())
-        self.set_timer(1.0, self._tick)  # re-armed: never overlapping
+    def _age(self) -> float | None:
+        last = getattr(self.app, "last_updated", 0.0)
+        clock = getattr(self.app, "clock", None)
+        return max(0.0, clock() - last) if last and clock is not None else None
+
+    def _next_change(self) -> float | None:
+        """Seconds until the age text changes: at the next whole minute of age."""
+        elapsed = self._age()
+        if elapsed is None:
+            return None
+        return 60.0 - (elapsed % 60.0) + 0.05
 
     def render_text(self) -> Text:
         app = self.app
@@ -42,12 +73,12 @@ class StatusBar(Static):
             label = f"{entry.key.upper()} {entry.title}"
             text.append(label, style="bold underline" if name == current else "")
             text.append(" │ ", style="dim")
-        last = getattr(app, "last_updated", 0.0)
-        clock = getattr(app, "clock", None)
-        if last and clock is not None:
-            text.append(f"updated {age(max(0.0, clock() - last))} ago")
-        else:
+        elapsed = self._age()
+        if elapsed is None:
             text.append("loading…")
+        else:
+            stamp = time.strftime("%H:%M:%S", time.localtime(app.last_updated))  # type: ignore[attr-defined]
+            text.append(f"updated {stamp}" + (f", {age(elapsed // 60 * 60)} ago" if elapsed >= 60 else ""))
         fallback = getattr(app, "index_fallback", None)
         if fallback:
             text.append("  index: last good copy", style="bold")
