@@ -213,3 +213,22 @@ async def test_cursor_steps_over_band_headers(tmp_path: Path) -> None:
         assert table.selected_key() == "port:18801/tcp"
         await pilot.press("up")
         assert table.selected_key() == "port:3132/tcp"
+
+
+async def test_an_unchanged_scan_redraws_nothing(tmp_path: Path) -> None:
+    """The scan repeats every few seconds; when its result is the same, the screen does no work."""
+    app = make_app(ports_workspace(tmp_path / "ws"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_ports(pilot)
+        shows: list[object] = []
+        real = screen._show
+        screen._show = lambda report: (shows.append(report), real(report))  # type: ignore[method-assign]
+        before = screen.scans
+        screen.request_scan()
+        await wait_scans(pilot, screen, before + 1)
+        assert shows == []  # same listeners, same PORTS.md: nothing redrawn
+        path = app.ws.ports_path
+        path.write_text(path.read_text().replace("| 3132 |", "| 3139 |"))
+        screen.request_scan()
+        await wait_scans(pilot, screen, before + 2)
+        assert len(shows) == 1  # a real change is shown at once

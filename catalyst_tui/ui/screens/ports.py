@@ -140,18 +140,24 @@ class PortsScreen(CatalystScreen):
         if msg.report is None:
             self.error = msg.error
             self.report = None
+            self._shown = None  # the next good scan is shown and reported in full
             self.query_one("#ports-summary", Static).update(Text(printable(msg.error or "?"), style="bold"))
             self.catalyst.report_shared("ports", [SharedProblem("ports", printable(msg.error or "PORTS.md"), ())])
         else:
             self.error = None
             self.report = msg.report
-            self._show(msg.report)
-            self.catalyst.report_shared("ports", msg.report.shared_problems())
+            seen = _fingerprint(msg.report)
+            if seen != self._shown:  # an unchanged scan (the usual case) costs no redraw at all
+                self._shown = seen
+                self._show(msg.report)
+                self.catalyst.report_shared("ports", msg.report.shared_problems())
         if self._pending:
             self._pending = False
             self.request_scan()
         else:
             self._tick_timer = self.set_timer(self.catalyst.ws.config.ports.scan_interval_s, self._tick)
+
+    _shown: tuple[object, ...] | None = None
 
     def _show(self, report: PortsReport) -> None:
         self.table.show(report)
@@ -207,3 +213,12 @@ def _signature(path: os.PathLike[str] | str) -> Signature | None:
     except OSError:
         return None
     return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _fingerprint(report: PortsReport) -> tuple[object, ...]:
+    """Everything the screen shows of a report: equal fingerprints, identical screens."""
+    rows = tuple((r.port, r.protocol, r.status, tuple(r.reasons), r.agent, r.owner, r.process_label,
+                  tuple(sorted({(lst.address, lst.pid) for lst in r.listeners}, key=repr)))
+                 for r in report.rows)
+    return (report.source, rows, len(report.scan.listeners), report.unbanded, report.scan.error,
+            tuple(p.render(report.source) for p in report.parse_problems))

@@ -17,6 +17,6 @@ class QuietProgressBar(ProgressBar):
         kw.setdefault("show_eta", False)
         super().__init__(**kw)  # type: ignore[arg-type]
 
-    def on_mount(self, event: events.Mount) -> None:
+    def on_mount(self, event: events.Mount) -> None:  # type: ignore[override]
         event.prevent_default()  # no once-a-second ETA refresh
         self.update()
