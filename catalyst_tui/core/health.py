@@ -9,6 +9,7 @@ hour of each dispatch log is read, found by scanning back from the end of the fi
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 import time
@@ -276,7 +277,7 @@ class AgentMonitor:
                     out.append(f"p95 {duration_ms(f.p95_ms)} ({f.p95_ratio:.0f}x its 1 h baseline)")
             elif f.p95_ms > t.p95_abs_ms:
                 out.append(f"p95 {duration_ms(f.p95_ms)}")
-        if f.finished >= t.error_min_finished and f.error_rate > t.error_rate:
+        if f.finished >= t.error_min_finished and wilson_lower(f.errors, f.finished) > t.error_rate:
             out.append(f"errors {f.error_rate:.0%} ({f.errors} of {f.finished})")
         if f.queue_depth > t.queue_depth:
             out.append(f"queue {f.queue_depth}")
@@ -285,6 +286,25 @@ class AgentMonitor:
         if f.clock_behind_s > t.clock_skew_s:
             out.append(f"clock {age(f.clock_behind_s)} behind")
         return out
+
+
+ERROR_CONFIDENCE_Z = 1.645  # one-sided 95 %
+
+
+def wilson_lower(errors: int, n: int, z: float = ERROR_CONFIDENCE_Z) -> float:
+    """The lower bound of the Wilson score interval of an error rate.
+
+    An agent is judged over its threshold only when its error rate is above it with 95 %
+    confidence: 3 errors in 21 dispatches (14 %) is noise at a 10 % threshold and must not make
+    a tenant flap between degraded and recovered; 14 in 66 (21 %) is not.
+    """
+    if n <= 0:
+        return 0.0
+    p = errors / n
+    z2 = z * z
+    centre = p + z2 / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return max(0.0, (centre - spread) / (1 + z2 / n))
 
 
 @dataclass

@@ -171,3 +171,14 @@ def test_agent_clock_behind_becomes_a_reason(ws: Workspace) -> None:
         record_dispatch(paths, id=f"j{i}", event="enqueued", ts=t[0] - 600)  # joni's clock: 10 min late
         mon.read_logs()
     assert mon.status(t[0]).reasons == ["clock 10 min behind"]
+
+
+def test_error_rate_is_judged_with_confidence_not_on_noise() -> None:
+    from catalyst_tui.core.health import wilson_lower
+
+    assert wilson_lower(0, 0) == 0.0
+    assert wilson_lower(3, 21) < 0.10 < 3 / 21  # 14 % of a small sample: noise at a 10 % threshold
+    assert wilson_lower(14, 66) > 0.10  # 21 % of 66: real
+    assert wilson_lower(4, 10) > 0.10  # 40 % of 10: real
+    assert abs(wilson_lower(50, 100) - 0.4187) < 0.001  # textbook value (z = 1.645)
+    assert wilson_lower(10, 10) > wilson_lower(9, 10) > wilson_lower(1, 10)
