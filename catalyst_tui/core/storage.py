@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,15 +46,23 @@ def fsync_dir(directory: Path) -> None:
 
 def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Replace ``path`` with ``data`` atomically: readers see the old or the new file, whole."""
+    atomic_write_chunks(path, (data,), durable=durable)
+
+
+def atomic_write_chunks(path: Path, chunks: Iterable[bytes], *, durable: bool = True) -> int:
+    """Like :func:`atomic_write_bytes`, streaming ``chunks``; returns the bytes written."""
     path = Path(path)
     tmp = tmp_name(path)
+    total = 0
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            for chunk in chunks:
+                view = memoryview(chunk)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                total += len(chunk)
             if durable:
                 os.fsync(fd)
         finally:
@@ -66,6 +74,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None
         raise
     if durable:
         fsync_dir(path.parent)
+    return total
 
 
 def atomic_write_json(path: Path, obj: Any, *, durable: bool = True) -> None:

@@ -30,27 +30,7 @@ class FileTarget(Target):
     def write(self, key: str, chunks: Iterable[bytes]) -> int:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = storage.tmp_name(path)
-        total = 0
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            try:
-                for chunk in chunks:
-                    view = memoryview(chunk)
-                    while view:
-                        n = os.write(fd, view)
-                        view = view[n:]
-                    total += len(chunk)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        storage.fsync_dir(path.parent)
-        return total
+        return storage.atomic_write_chunks(path, chunks)
 
     def create_exclusive(self, key: str, data: bytes) -> bool:
         path = self._path(key)
