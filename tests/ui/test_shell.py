@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 import hashlib
+import time
 from pathlib import Path
 
 from catalyst_tui.core.agents import write_state
