@@ -259,3 +259,25 @@ async def test_shell_log_lines_join_the_json_log_and_the_handler_leaves_with_the
     while logger.handlers != before and time.monotonic() < end:
         time.sleep(0.05)
     assert logger.handlers == before
+
+
+async def test_ports_md_edit_reaches_the_hidden_ports_screen_through_the_watcher(ws: Workspace,
+                                                                                  monkeypatch: Any) -> None:
+    """The Ports screen lives in the background; a PORTS.md edit is re-checked at once, not at its next scan."""
+    import catalyst_tui.ui.app as app_mod
+    from catalyst_tui.ui.screens.ports import PortsScreen
+
+    monkeypatch.setattr(app_mod, "SERVICES", ["catalyst_tui.ui.screens.agents:start_live", "mode:ports"])
+    app = make_app(ws, services=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: len(app.statuses) == 9 and getattr(app, "_catalyst_live", None) is not None
+                    and app._catalyst_live.mode == "watching")
+        ports = app._screen_stacks["ports"][0]
+        assert isinstance(ports, PortsScreen) and app.current_mode == "board"
+        await until(pilot, lambda: ports.report is not None)
+        assert 19150 not in {r.port for r in ports.report.rows}
+        path = ws.ports_path
+        path.write_text(path.read_text() + "| 19150 | tcp | extra-dash | dashboard | hub | | added |\n")
+        await until(pilot, lambda: ports.report is not None and 19150 in {r.port for r in ports.report.rows},
+                    timeout=4.0)  # well before the 10 s scan interval
+        assert app.current_mode == "board"

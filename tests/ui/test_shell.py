@@ -261,3 +261,28 @@ async def test_mode_services_mount_screens_in_the_background(seeded: Workspace, 
         assert "nope" not in app._screen_stacks
         await pilot.press("f4")
         assert app.current_mode == "janitor" and app.screen is janitor  # the same screen, not a new one
+
+
+async def test_background_screens_keep_no_display_timers(seeded: Workspace, monkeypatch) -> None:
+    """Screens mounted in the background tick nothing; their 1 s displays run only while shown."""
+    import catalyst_tui.ui.app as app_mod
+
+    monkeypatch.setattr(app_mod, "SERVICES", ["mode:janitor", "mode:snapshots", "mode:ports"])
+    app = make_app(seeded, services=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.pause(0.2)
+        janitor = app._screen_stacks["janitor"][0]
+        snapshots = app._screen_stacks["snapshots"][0]
+        ports = app._screen_stacks["ports"][0]
+        assert janitor._countdown_timer is None and snapshots._countdown_timer is None
+        assert ports._file_timer is None
+        await pilot.press("f4")
+        await pilot.pause()
+        assert janitor._countdown_timer is not None  # shown: the countdown ticks
+        await pilot.press("f3")
+        await pilot.pause()
+        assert janitor._countdown_timer is None and ports._file_timer is not None
+        await pilot.press("f1")
+        await pilot.pause()
+        assert ports._file_timer is None

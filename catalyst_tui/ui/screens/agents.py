@@ -100,6 +100,16 @@ class LiveWatch:
 
     def _changed(self, change: ChangeSet) -> None:  # watcher thread
         self._call(self.app.request_reload, index=bool(change.shared & INDEX_SOURCES), agents=change.agents)
+        if "ports" in change.shared:
+            self._call(self._ports_changed)
+
+    def _ports_changed(self) -> None:
+        """PORTS.md changed: the Ports screen (mounted from start-up) re-parses and re-checks now."""
+        for stack in self.app._screen_stacks.values():
+            for screen in stack:
+                changed = getattr(screen, "ports_changed", None)
+                if changed is not None:
+                    changed()
 
     def _mode_changed(self, mode: str, reason: str | None) -> None:  # watcher thread
         self._call(self._show_mode, mode, reason)

@@ -86,8 +86,20 @@ class PortsScreen(CatalystScreen):
 
     def on_mount(self) -> None:
         self.watch(self.app, "theme", self._theme_changed, init=False)
-        self.request_scan()
-        self.set_timer(self.catalyst.ws.config.ports.file_poll_s, self._poll_file)
+        self.request_scan()  # the 1 s PORTS.md poll starts when the screen is shown (on_screen_resume)
+
+    def on_screen_resume(self) -> None:
+        if self.is_current:  # not when mounted in the background at start-up
+            self._arm_file_poll()
+
+    def on_screen_suspend(self) -> None:
+        if self._file_timer is not None:  # hidden: the scan interval (and the watcher) cover PORTS.md
+            self._file_timer.stop()
+            self._file_timer = None
+
+    def _arm_file_poll(self) -> None:
+        if self._file_timer is None:
+            self._file_timer = self.set_timer(self.catalyst.ws.config.ports.file_poll_s, self._poll_file)
 
     # ------------------------------------------------------------------ scheduling
     def request_scan(self) -> None:
@@ -111,9 +123,12 @@ class PortsScreen(CatalystScreen):
         self.request_scan()
 
     def _poll_file(self) -> None:
+        """While shown: a cheap stat a second, so an edit of PORTS.md shows at once."""
+        self._file_timer = None
         if _signature(self.catalyst.ws.ports_path) != self._sig and not self._busy:
             self.request_scan()
-        self.set_timer(self.catalyst.ws.config.ports.file_poll_s, self._poll_file)
+        if self.is_current:
+            self._arm_file_poll()
 
     # ------------------------------------------------------------------ worker (thread)
     @work(thread=True, group="ports", exit_on_error=False)
@@ -158,6 +173,7 @@ class PortsScreen(CatalystScreen):
             self._tick_timer = self.set_timer(self.catalyst.ws.config.ports.scan_interval_s, self._tick)
 
     _shown: tuple[object, ...] | None = None
+    _file_timer: Timer | None = None
 
     def _show(self, report: PortsReport) -> None:
         self.table.show(report)

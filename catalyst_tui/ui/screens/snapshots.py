@@ -107,7 +107,7 @@ class SnapshotsScreen(CatalystScreen):
     def on_mount(self) -> None:
         self.run_load_history()
         self._arm()
-        self.set_interval(1.0, self._tick_countdown)  # display only: one line, no disk work
+        self._countdown_timer: Timer | None = None  # a 1 s display tick, only while the screen is shown
         self._refresh()
 
     # ------------------------------------------------------------------ scheduling
@@ -232,9 +232,17 @@ class SnapshotsScreen(CatalystScreen):
             self.notify(f"{msg.url}: current snapshot whole and verified", title="mirror verified", markup=False)
 
     # ------------------------------------------------------------------ display
-    def _tick_countdown(self) -> None:
-        if self.is_current:  # a screen living in the background does not redraw its countdown
-            self._refresh_countdown()
+    def on_screen_resume(self) -> None:
+        if not self.is_current:  # mounted in the background at start-up (a "mode:" service)
+            return
+        self._refresh_countdown()
+        if self._countdown_timer is None:
+            self._countdown_timer = self.set_interval(1.0, self._refresh_countdown)  # one line, no disk work
+
+    def on_screen_suspend(self) -> None:
+        if self._countdown_timer is not None:  # living in the background: no timer at all
+            self._countdown_timer.stop()
+            self._countdown_timer = None
 
     def _refresh_countdown(self) -> None:
         remaining = None if self.next_due is None else self.next_due - self.catalyst.clock()
