@@ -19,7 +19,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import ProgressBar
 
 from catalyst_tui.core.errors import CatalystError
@@ -29,7 +28,7 @@ from catalyst_tui.core.janitor_report import flagged_items, footprint_rows
 from catalyst_tui.core.janitor_rules import agent_of
 from catalyst_tui.core.janitor_run import Janitor, JanitorBusy
 from catalyst_tui.core.triage import SharedProblem
-from catalyst_tui.ui.screens.base import CatalystScreen
+from catalyst_tui.ui.screens.scheduled import ScheduledScreen
 from catalyst_tui.ui.widgets.countdown import Countdown
 from catalyst_tui.ui.widgets.janitor_items import JanitorItems
 from catalyst_tui.ui.widgets.janitor_runs import JanitorRuns
@@ -88,7 +87,7 @@ def shared_problems(report: dict[str, Any]) -> list[SharedProblem]:
     return [SharedProblem("janitor", text, agents=tuple(agents) if agents else None)]
 
 
-class JanitorScreen(CatalystScreen):
+class JanitorScreen(ScheduledScreen):
     BINDINGS = [
         Binding("r", "run_now", "Run now", id="janitor.run"),
         Binding("p", "preview", "Preview (dry run)", id="janitor.preview"),
@@ -110,9 +109,7 @@ class JanitorScreen(CatalystScreen):
         self.error: str | None = None
         self.running: str | None = None  # "run" / "preview" while a worker runs
         self.scanned = 0
-        self.next_due: float | None = None
         self.run_count = 0
-        self._timer: Timer | None = None
         self._last_progress = 0.0
 
     @property
@@ -131,29 +128,18 @@ class JanitorScreen(CatalystScreen):
     def on_mount(self) -> None:
         self.run_load_reports()
         self._arm()
-        self._countdown_timer: Timer | None = None  # a 1 s display tick, only while the screen is shown
         self._refresh()
 
-    # ------------------------------------------------------------------ scheduling
-    def _arm(self) -> None:
-        """(Re-)arm the scheduled run, ``interval`` after the last run finished."""
-        if self._timer is not None:
-            self._timer.stop()
-        self.next_due = self.catalyst.clock() + self.interval
-        self._timer = self.set_timer(self.interval, self._scheduled_run)
+    # ------------------------------------------------------------------ scheduling (ScheduledScreen)
+    def job_busy(self) -> bool:
+        return self.running is not None
 
-    def _scheduled_run(self) -> None:
-        self._timer = None
-        if self.catalyst.read_only or self.running is not None:
-            self._arm()
-            return
+    def start_scheduled(self) -> None:
         self._start("run")
 
     def _start(self, kind: str) -> None:
-        if kind == "run" and self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-            self.next_due = None
+        if kind == "run":
+            self._disarm()
         self.running = kind
         self.scanned = 0
         bar = self.query_one("#janitor-progress", ProgressBar)
@@ -283,27 +269,11 @@ class JanitorScreen(CatalystScreen):
         self._refresh()
 
     # ------------------------------------------------------------------ display
-    def _running_text(self) -> str | None:
+    def busy_text(self) -> str | None:
         if self.running is None:
             return None
         what = "previewing (dry run)" if self.running == "preview" else "running"
         return f"{what}: walked {self.scanned:,} files"
-
-    def on_screen_resume(self) -> None:
-        if not self.is_current:  # mounted in the background at start-up (a "mode:" service)
-            return
-        self._refresh_countdown()
-        if self._countdown_timer is None:
-            self._countdown_timer = self.set_interval(1.0, self._refresh_countdown)  # one line, no disk work
-
-    def on_screen_suspend(self) -> None:
-        if self._countdown_timer is not None:  # living in the background: no timer at all
-            self._countdown_timer.stop()
-            self._countdown_timer = None
-
-    def _refresh_countdown(self) -> None:
-        remaining = None if self.next_due is None else self.next_due - self.catalyst.clock()
-        self.query_one(Countdown).show(remaining, self._running_text(), self.catalyst.read_only)
 
     def _refresh(self) -> None:
         self.query_one(JanitorRuns).show(self.reports)

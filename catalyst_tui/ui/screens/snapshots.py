@@ -16,7 +16,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import ProgressBar
 from textual.worker import Worker, WorkerState
 
@@ -25,7 +24,7 @@ from catalyst_tui.core.snapshot_push import PushResult, hub_history, push
 from catalyst_tui.core.snapshot_spoke import Mirror
 from catalyst_tui.core.targets import open_target
 from catalyst_tui.core.triage import SharedProblem
-from catalyst_tui.ui.screens.base import CatalystScreen
+from catalyst_tui.ui.screens.scheduled import ScheduledScreen
 from catalyst_tui.ui.widgets.countdown import Countdown
 from catalyst_tui.ui.widgets.quiet_progress import QuietProgressBar
 from catalyst_tui.ui.widgets.snapshot_history import SnapshotHistory
@@ -68,7 +67,7 @@ class SnapshotHistoryLoaded(Message):
         self.history = history
 
 
-class SnapshotsScreen(CatalystScreen):
+class SnapshotsScreen(ScheduledScreen):
     BINDINGS = [
         Binding("p", "push_now", "Push now", id="snapshots.push"),
         Binding("v", "verify", "Verify mirror", id="snapshots.verify"),
@@ -84,10 +83,8 @@ class SnapshotsScreen(CatalystScreen):
         self.history: list[dict[str, Any]] = []
         self.error: str | None = None
         self.pushing: str | None = None  # phase text while a push runs
-        self.next_due: float | None = None  # app.clock() time of the next background push
         self.push_count = 0
         self.verify_result: list[str] | None = None
-        self._timer: Timer | None = None
         self._last_progress = 0.0
 
     @property
@@ -107,29 +104,20 @@ class SnapshotsScreen(CatalystScreen):
     def on_mount(self) -> None:
         self.run_load_history()
         self._arm()
-        self._countdown_timer: Timer | None = None  # a 1 s display tick, only while the screen is shown
         self._refresh()
 
-    # ------------------------------------------------------------------ scheduling
-    def _arm(self) -> None:
-        """(Re-)arm the background push, ``interval`` after the last run finished."""
-        if self._timer is not None:
-            self._timer.stop()
-        self.next_due = self.catalyst.clock() + self.interval
-        self._timer = self.set_timer(self.interval, self._scheduled_push)
+    # ------------------------------------------------------------------ scheduling (ScheduledScreen)
+    def job_busy(self) -> bool:
+        return self.pushing is not None
 
-    def _scheduled_push(self) -> None:
-        self._timer = None
-        if self.catalyst.read_only or self.pushing is not None:
-            self._arm()
-            return
+    def busy_text(self) -> str | None:
+        return self.pushing
+
+    def start_scheduled(self) -> None:
         self._start_push()
 
     def _start_push(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-        self.next_due = None
+        self._disarm()
         self.pushing = "snapshot"
         self.query_one("#snap-progress", ProgressBar).update(total=100, progress=0)
         self._refresh()
@@ -232,22 +220,6 @@ class SnapshotsScreen(CatalystScreen):
             self.notify(f"{msg.url}: current snapshot whole and verified", title="mirror verified", markup=False)
 
     # ------------------------------------------------------------------ display
-    def on_screen_resume(self) -> None:
-        if not self.is_current:  # mounted in the background at start-up (a "mode:" service)
-            return
-        self._refresh_countdown()
-        if self._countdown_timer is None:
-            self._countdown_timer = self.set_interval(1.0, self._refresh_countdown)  # one line, no disk work
-
-    def on_screen_suspend(self) -> None:
-        if self._countdown_timer is not None:  # living in the background: no timer at all
-            self._countdown_timer.stop()
-            self._countdown_timer = None
-
-    def _refresh_countdown(self) -> None:
-        remaining = None if self.next_due is None else self.next_due - self.catalyst.clock()
-        self.query_one(Countdown).show(remaining, self.pushing, self.catalyst.read_only)
-
     def _refresh(self) -> None:
         now = self.catalyst.clock()
         self.query_one(SnapshotStatus).show(self.url, self.last, now, self.error)
