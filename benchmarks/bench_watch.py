@@ -115,18 +115,6 @@ def wait_for(pred, timeout: float, what: str, step: float = 0.05) -> float:  # t
 
 
 WATCH_ENV: dict[str, str] = {}  # --step / --debounce: CATALYST_WATCH__* for every dashboard started
-# --shell-fix: the figures with three small fixes in the shell (issue 3's files), for comparison:
-# app.last_updated with repaint=False (each change repaints the whole screen today), the status
-# bar updated without a layout pass, and its "updated N s ago" re-drawn once a minute instead of
-# every second (1 Hz costs ~1 point of CPU idle). Measured only, never applied to the product.
-SHELL_FIX = (
-    "from catalyst_tui.ui.app import CatalystApp; CatalystApp.last_updated._repaint = False; "
-    "from catalyst_tui.ui.widgets import status_bar as sb; "
-    "sb.StatusBar._changed = lambda self, _v=None: self.update(self.render_text(), layout=False); "
-    "sb.StatusBar._tick = lambda self: (self.update(self.render_text(), layout=False), "
-    "self.set_timer(60.0, self._tick)); "
-    "import sys; from catalyst_tui.cli import main; sys.exit(main(sys.argv[1:]))"
-)
 DASH_CMD = [PY, "-m", "catalyst_tui"]
 
 
@@ -390,12 +378,7 @@ def main() -> int:
     ap.add_argument("--idle", type=float, default=60.0, help="seconds of the idle phase (full run)")
     ap.add_argument("--step", type=int, help="override [watch] step_ms for this run")
     ap.add_argument("--debounce", type=int, help="override [watch] debounce_ms for this run")
-    ap.add_argument("--shell-fix", action="store_true",
-                    help="measure with the two shell fixes applied in-process (see SHELL_FIX)")
     args = ap.parse_args()
-    if args.shell_fix:
-        DASH_CMD[:] = [PY, "-c", SHELL_FIX]
-        print("with --shell-fix: app.last_updated repaint=False, status bar without layout, ticking 1/min")
     if args.step:
         WATCH_ENV["CATALYST_WATCH__STEP_MS"] = str(args.step)
     if args.debounce:
