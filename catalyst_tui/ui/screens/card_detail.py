@@ -10,16 +10,15 @@ from pathlib import Path
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from catalyst_tui.core.board import Board
 from catalyst_tui.core.humanize import age
 from catalyst_tui.core.models import AuditEvent, Card, WorkRecord, decode_work
 from catalyst_tui.ui.board_model import printable
+from catalyst_tui.ui.screens.detail import DetailScreen
 
 TAIL_BYTES = 64 * 1024
 TAIL_LINES = 15
@@ -82,14 +81,7 @@ class DetailsLoaded(Message):
         self.details = details
 
 
-class CardDetailScreen(ModalScreen[None]):
-    DEFAULT_CSS = """
-    CardDetailScreen { align: center middle; }
-    CardDetailScreen > VerticalScroll { width: 95%; max-width: 120; height: 90%; border: thick $primary;
-                                        background: $surface; padding: 0 1; }
-    CardDetailScreen .section { text-style: bold; color: $accent; margin-top: 1; }
-    """
-    BINDINGS = [Binding("escape,enter,q", "close", "Close", id="detail.close")]
+class CardDetailScreen(DetailScreen):
 
     def __init__(self, card: Card, board: Board, clock: Callable[[], float]) -> None:
         super().__init__()
@@ -142,10 +134,6 @@ class CardDetailScreen(ModalScreen[None]):
         for rec in det.worklog:
             log.append(f"{age(max(0.0, now - rec.ts)):>7} ago  {printable(rec.text)}\n")
         self.query_one("#detail-worklog", Static).update(log if det.worklog else Text("(nothing for this card)"))
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
 
 def printable_block(text: str) -> str:
     """Multi-line untrusted text: each line made printable, newlines kept."""

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from catalyst_tui.core.ports_check import PortRow
 from catalyst_tui.ui.board_model import printable
+from catalyst_tui.ui.screens.detail import DetailScreen
 
 
 def describe(row: PortRow) -> tuple[Text, Text, Text]:
@@ -53,14 +52,10 @@ def describe(row: PortRow) -> tuple[Text, Text, Text]:
     return head, doc, live
 
 
-class PortDetailScreen(ModalScreen[None]):
+class PortDetailScreen(DetailScreen):
     DEFAULT_CSS = """
-    PortDetailScreen { align: center middle; }
-    PortDetailScreen > VerticalScroll { width: 95%; max-width: 120; height: 80%; border: thick $primary;
-                                        background: $surface; padding: 0 1; }
-    PortDetailScreen .section { text-style: bold; color: $accent; margin-top: 1; }
+    PortDetailScreen > VerticalScroll { height: 80%; }
     """
-    BINDINGS = [Binding("escape,enter,q", "close", "Close", id="port-detail.close")]
 
     def __init__(self, row: PortRow) -> None:
         super().__init__()
@@ -75,5 +70,3 @@ class PortDetailScreen(ModalScreen[None]):
             yield Static(Text("Listening"), classes="section")
             yield Static(live, id="port-detail-live")
 
-    def action_close(self) -> None:
-        self.dismiss(None)
