@@ -8,16 +8,26 @@ can be, else taken as strings.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
+from catalyst_tui import __version__
+from catalyst_tui.core import vcache
 from catalyst_tui.core.errors import ConfigError
 from catalyst_tui.core.names import validate_agent_name
+
+if TYPE_CHECKING:
+    from pydantic import AfterValidator, Field, TypeAdapter, ValidationError
+
+# The schema is plain (frozen) dataclasses whose annotations carry pydantic's constraints. The
+# annotations stay strings (``from __future__ import annotations``) until pydantic reads them,
+# which happens only when a ``catalyst.toml`` is validated: a start-up that finds the validated
+# result in the cache (core/vcache.py) imports no pydantic at all (docs/performance.md).
 
 CONFIG_NAME = "catalyst.toml"
 ENV_PREFIX = "CATALYST_"
@@ -36,138 +46,189 @@ DEFAULT_AGENTS: tuple[tuple[str, str], ...] = (
 )
 DEFAULT_COLUMNS = ("backlog", "todo", "doing", "review", "done")
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_STRICT: dict[str, Any] = {"extra": "forbid"}  # pydantic's config for every section: unknown keys are errors
 
 
-class AgentConfig(_Strict):
-    name: str
-    color: str = "#888888"
-
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, v: str) -> str:
-        return validate_agent_name(v)
-
-    @field_validator("color")
-    @classmethod
-    def _valid_color(cls, v: str) -> str:
-        if not (v.startswith("#") and len(v) in (4, 7) and all(c in "0123456789abcdefABCDEF" for c in v[1:])):
-            raise ValueError(f"colour {v!r} is not #rgb or #rrggbb")
-        return v
+def _valid_color(v: str) -> str:
+    if not (v.startswith("#") and len(v) in (4, 7) and all(c in "0123456789abcdefABCDEF" for c in v[1:])):
+        raise ValueError(f"colour {v!r} is not #rgb or #rrggbb")
+    return v
 
 
-class BoardConfig(_Strict):
-    columns: list[str] = Field(default_factory=lambda: list(DEFAULT_COLUMNS), min_length=2)
-
-    @field_validator("columns")
-    @classmethod
-    def _unique(cls, v: list[str]) -> list[str]:
-        for col in v:
-            validate_agent_name(col)  # same rules: a column name is a simple identifier
-        if len(set(v)) != len(v):
-            raise ValueError("column names must be unique")
-        return v
+def _valid_columns(v: list[str]) -> list[str]:
+    for col in v:
+        validate_agent_name(col)  # same rules: a column name is a simple identifier
+    if len(set(v)) != len(v):
+        raise ValueError("column names must be unique")
+    return v
 
 
-class HealthConfig(_Strict):
+def _relative_pattern(v: str) -> str:
+    if not v or v.startswith("/") or ".." in v.split("/"):
+        raise ValueError(f"pattern {v!r} must be relative to the workspace and free of '..'")
+    return v
+
+
+def _unique_agents(agents: list[AgentConfig]) -> list[AgentConfig]:
+    names = [a.name for a in agents]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"duplicate agent names: {', '.join(dupes)}")
+    return agents
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
+    name: Annotated[str, AfterValidator(validate_agent_name)]
+    color: Annotated[str, AfterValidator(_valid_color)] = "#888888"
+
+
+@dataclass(frozen=True)
+class BoardConfig:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
+    columns: Annotated[list[str], Field(min_length=2), AfterValidator(_valid_columns)] = field(
+        default_factory=lambda: list(DEFAULT_COLUMNS))
+
+
+@dataclass(frozen=True)
+class HealthConfig:
     """Thresholds that turn figures into ok / degraded / offline."""
 
-    heartbeat_stale_s: float = Field(120.0, gt=0)
-    heartbeat_offline_s: float = Field(600.0, gt=0)
-    p95_ratio: float = Field(3.0, gt=1)  # p95 over the agent's own 1 h baseline
-    p95_abs_ms: float = Field(2000.0, gt=0)  # used while no baseline is known
-    error_rate: float = Field(0.10, ge=0, le=1)
-    queue_depth: int = Field(50, ge=1)
-    shared_fraction: float = Field(0.6, gt=0, le=1)  # "most tenants affected" -> shared layer
-    p95_min_ms: float = Field(500.0, ge=0)  # a ratio alarm needs at least this p95 (no alarm on 2 -> 8 ms)
-    error_min_finished: int = Field(5, ge=1)  # the error rate is judged over at least this many dispatches
-    clock_skew_s: float = Field(60.0, gt=0)  # records stamped further ahead of our clock are flagged
+    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
+    heartbeat_stale_s: Annotated[float, Field(gt=0)] = 120.0
+    heartbeat_offline_s: Annotated[float, Field(gt=0)] = 600.0
+    p95_ratio: Annotated[float, Field(gt=1)] = 3.0  # p95 over the agent's own 1 h baseline
+    p95_abs_ms: Annotated[float, Field(gt=0)] = 2000.0  # used while no baseline is known
+    error_rate: Annotated[float, Field(ge=0, le=1)] = 0.10
+    queue_depth: Annotated[int, Field(ge=1)] = 50
+    shared_fraction: Annotated[float, Field(gt=0, le=1)] = 0.6  # "most tenants affected" -> shared layer
+    p95_min_ms: Annotated[float, Field(ge=0)] = 500.0  # a ratio alarm needs at least this p95 (no alarm on 2 -> 8 ms)
+    error_min_finished: Annotated[int, Field(ge=1)] = 5  # the error rate is judged over at least this many dispatches
+    clock_skew_s: Annotated[float, Field(gt=0)] = 60.0  # records stamped further ahead of our clock are flagged
 
 
-class WatchConfig(_Strict):
+@dataclass(frozen=True)
+class WatchConfig:
     """watchfiles tuning (docs/metrics.md, measured in benchmarks/bench_watch.py)."""
 
-    debounce_ms: int = Field(35, ge=1)  # longest a burst is grouped before it is shown
-    step_ms: int = Field(35, ge=1)  # quiet time that ends a burst; also the idle wake-up period
-    poll_interval_s: float = Field(2.0, gt=0)  # the fallback when watching fails
+    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
+    debounce_ms: Annotated[int, Field(ge=1)] = 35  # longest a burst is grouped before it is shown
+    step_ms: Annotated[int, Field(ge=1)] = 35  # quiet time that ends a burst; also the idle wake-up period
+    poll_interval_s: Annotated[float, Field(gt=0)] = 2.0  # the fallback when watching fails
     enabled: bool = True  # False: poll only
 
 
-class MetricsConfig(_Strict):
+@dataclass(frozen=True)
+class MetricsConfig:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
     window: Literal["1m", "5m", "1h"] = "5m"
-    port: int = Field(19100, ge=1, le=65535)
+    port: Annotated[int, Field(ge=1, le=65535)] = 19100
     bind: str = "127.0.0.1"
     serve: bool = False  # the dashboard itself serves /metrics (its own figures) on bind:port
 
 
-class PortsConfig(_Strict):
+@dataclass(frozen=True)
+class PortsConfig:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
     file: str = "PORTS.md"  # relative to the workspace (docs/ports.md)
-    scan_interval_s: float = Field(10.0, gt=0)  # live listeners, re-armed after each scan
-    file_poll_s: float = Field(1.0, gt=0)  # cheap stat of PORTS.md: an edit triggers a re-check
+    scan_interval_s: Annotated[float, Field(gt=0)] = 10.0  # live listeners, re-armed after each scan
+    file_poll_s: Annotated[float, Field(gt=0)] = 1.0  # cheap stat of PORTS.md: an edit triggers a re-check
     ephemeral_check: bool = True  # warn about documented ports in the kernel's ephemeral range
 
 
-class JanitorRule(_Strict):
-    pattern: str  # relative to the workspace: `*` within a component, `**/` any directories
-    ttl_s: float = Field(ge=0)
+@dataclass(frozen=True)
+class JanitorRule:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
+    pattern: Annotated[str, AfterValidator(_relative_pattern)]  # `*` within a component, `**/` any directories
+    ttl_s: Annotated[float, Field(ge=0)]
     action: Literal["archive", "remove", "flag"] = "archive"
     name: str | None = None  # shown in reports (default: rule-<n>)
     compress: bool = False  # gzip the file when archiving it
 
-    @field_validator("pattern")
-    @classmethod
-    def _relative(cls, v: str) -> str:
-        if not v or v.startswith("/") or ".." in v.split("/"):
-            raise ValueError(f"pattern {v!r} must be relative to the workspace and free of '..'")
-        return v
 
-
-class JanitorConfig(_Strict):
-    interval_s: float = Field(1800.0, gt=0)
-    max_runtime_s: float = Field(120.0, gt=0)
+@dataclass(frozen=True)
+class JanitorConfig:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
+    interval_s: Annotated[float, Field(gt=0)] = 1800.0
+    max_runtime_s: Annotated[float, Field(gt=0)] = 120.0
     rules: list[JanitorRule] | None = None  # None: the janitor's built-in default rules
-    dispatch_ttl_s: float = Field(3600.0, ge=0)  # pending dispatches of a stopped agent older than this
-    chat_rotate_bytes: int = Field(8 << 20, ge=1024)  # chat.jsonl is rotated to chat-<ts>.jsonl past this
-    full_walk_every: int = Field(4, ge=1)  # every Nth run re-stats every file (the walk cache's safety net)
+    dispatch_ttl_s: Annotated[float, Field(ge=0)] = 3600.0  # pending dispatches of a stopped agent older than this
+    chat_rotate_bytes: Annotated[int, Field(ge=1024)] = 8 << 20  # chat.jsonl is rotated to chat-<ts>.jsonl past this
+    full_walk_every: Annotated[int, Field(ge=1)] = 4  # every Nth run re-stats every file (the walk cache's safety net)
 
 
-class SnapshotConfig(_Strict):
-    interval_s: float = Field(300.0, gt=0)
+@dataclass(frozen=True)
+class SnapshotConfig:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
+    interval_s: Annotated[float, Field(gt=0)] = 300.0
     target: str = "file://mirror"  # relative file:// URLs are resolved against the workspace
-    include: list[str] = Field(
-        default_factory=lambda: ["board/index.json", "catalyst.toml", "PORTS.md", "agents/*/state.json"]
-    )
+    include: list[str] = field(
+        default_factory=lambda: ["board/index.json", "catalyst.toml", "PORTS.md", "agents/*/state.json"])
     include_logs: bool = False
-    keep: int = Field(10, ge=1)
-    full_rehash_every: int = Field(12, ge=1)  # every Nth push re-reads every file (the hash cache's safety net)
+    keep: Annotated[int, Field(ge=1)] = 10
+    full_rehash_every: Annotated[int, Field(ge=1)] = 12  # every Nth push re-reads every file (hash cache safety net)
 
 
-class WorkspaceConfig(_Strict):
+@dataclass(frozen=True)
+class WorkspaceConfig:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
     name: str = "catalyst"
-    agents: list[AgentConfig] = Field(
-        default_factory=lambda: [AgentConfig(name=n, color=c) for n, c in DEFAULT_AGENTS]
-    )
-    board: BoardConfig = Field(default_factory=BoardConfig)
-    health: HealthConfig = Field(default_factory=HealthConfig)
-    watch: WatchConfig = Field(default_factory=WatchConfig)
-    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
-    ports: PortsConfig = Field(default_factory=PortsConfig)
-    janitor: JanitorConfig = Field(default_factory=JanitorConfig)
-    snapshot: SnapshotConfig = Field(default_factory=SnapshotConfig)
-
-    @model_validator(mode="after")
-    def _unique_agents(self) -> WorkspaceConfig:
-        names = [a.name for a in self.agents]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"duplicate agent names: {', '.join(dupes)}")
-        return self
+    agents: Annotated[list[AgentConfig], AfterValidator(_unique_agents)] = field(
+        default_factory=lambda: [AgentConfig(name=n, color=c) for n, c in DEFAULT_AGENTS])
+    board: BoardConfig = field(default_factory=BoardConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
+    watch: WatchConfig = field(default_factory=WatchConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    ports: PortsConfig = field(default_factory=PortsConfig)
+    janitor: JanitorConfig = field(default_factory=JanitorConfig)
+    snapshot: SnapshotConfig = field(default_factory=SnapshotConfig)
 
     @property
     def agent_names(self) -> list[str]:
         return [a.name for a in self.agents]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# Nested sections, for rebuilding a WorkspaceConfig from validated plain data without pydantic.
+_SECTIONS: dict[str, type] = {"board": BoardConfig, "health": HealthConfig, "watch": WatchConfig,
+                              "metrics": MetricsConfig, "ports": PortsConfig, "janitor": JanitorConfig,
+                              "snapshot": SnapshotConfig}
+_ALL = (WorkspaceConfig, AgentConfig, JanitorRule, *_SECTIONS.values())
+
+
+def from_validated(data: Mapping[str, Any]) -> WorkspaceConfig:
+    """Rebuild a config from ``to_dict()`` of one that was validated (the cache's contents)."""
+    parts: dict[str, Any] = {k: v for k, v in data.items() if k not in _SECTIONS and k != "agents"}
+    parts["agents"] = [AgentConfig(**a) for a in data["agents"]]
+    for name, cls in _SECTIONS.items():
+        section = dict(data[name])
+        if cls is JanitorConfig and section.get("rules") is not None:
+            section["rules"] = [JanitorRule(**r) for r in section["rules"]]
+        parts[name] = cls(**section)
+    return WorkspaceConfig(**parts)
+
+
+def schema_fingerprint() -> str:
+    """Part of the cache key: any change to the schema makes every cached config a miss."""
+    return vcache.fingerprint(*_ALL)
+
+
+_ADAPTER: TypeAdapter[WorkspaceConfig] | None = None
+
+
+def _adapter() -> TypeAdapter[WorkspaceConfig]:
+    """pydantic's validator for the schema, built on first use (a cache miss)."""
+    global _ADAPTER
+    if _ADAPTER is None:
+        from pydantic import AfterValidator, Field, TypeAdapter
+
+        # The string annotations above name these: give pydantic the names to resolve them with.
+        globals().update(AfterValidator=AfterValidator, Field=Field)
+        _ADAPTER = TypeAdapter(WorkspaceConfig)
+    return _ADAPTER
 
 
 def default_config_toml(agents: list[tuple[str, str]] | None = None) -> str:
@@ -235,22 +296,47 @@ def _describe(exc: ValidationError, source: str) -> str:
     return f"{source}: " + "; ".join(problems) + more
 
 
-def parse_config(text: str, source: str = CONFIG_NAME, env: Mapping[str, str] | None = None) -> WorkspaceConfig:
+def validate(data: Any, source: str = CONFIG_NAME) -> WorkspaceConfig:
+    """Validate plain data (parsed TOML) with pydantic; a ConfigError names source, key and problem."""
+    from pydantic import ValidationError
+
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: invalid TOML: {exc}") from None
-    overrides = _env_overrides(os.environ if env is None else env)
-    if overrides:
-        data = _merge(data, overrides)
-        source = f"{source} (with CATALYST_* overrides)"
-    try:
-        return WorkspaceConfig.model_validate(data)
+        return _adapter().validate_python(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source)) from None
 
 
-def load_config(root: Path, env: Mapping[str, str] | None = None) -> WorkspaceConfig:
+def parse_config(text: str, source: str = CONFIG_NAME, env: Mapping[str, str] | None = None,
+                 *, cache: bool = False) -> WorkspaceConfig:
+    """Parse and validate ``catalyst.toml`` text (+ ``CATALYST_*`` overrides from ``env``).
+
+    With ``cache``, a result validated before from the same text, overrides and schema is reused
+    from the user's cache (core/vcache.py) instead of validating again.
+    """
+    overrides = _env_overrides(os.environ if env is None else env)
+    k = ""
+    if cache:
+        k = vcache.key(text, repr(sorted(overrides.items())), schema_fingerprint(), __version__)
+        hit = vcache.get("config", k)
+        if isinstance(hit, dict):
+            try:
+                return from_validated(hit)
+            except (TypeError, KeyError):
+                pass  # not what this version stores: validate again
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: invalid TOML: {exc}") from None
+    if overrides:
+        data = _merge(data, overrides)
+        source = f"{source} (with CATALYST_* overrides)"
+    config = validate(data, source)
+    if cache:
+        vcache.put("config", k, config.to_dict())
+    return config
+
+
+def load_config(root: Path, env: Mapping[str, str] | None = None, *, cache: bool = True) -> WorkspaceConfig:
     path = Path(root) / CONFIG_NAME
     try:
         text = path.read_text(encoding="utf-8")
@@ -258,4 +344,5 @@ def load_config(root: Path, env: Mapping[str, str] | None = None) -> WorkspaceCo
         raise ConfigError(f"{path}: not found (is this a workspace? try `catalyst-tui init`)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
-    return parse_config(text, str(path), env)
+    return parse_config(text, str(path), env, cache=cache)
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import stat
@@ -42,8 +43,8 @@ def make_file(path: Path, data: bytes = b"x", mtime: float = T0 - 86400 * 30) ->
 def janitor(ws: Workspace, now: float = T0, rules: list[JanitorRule] | None = None, **cfg: object) -> Janitor:
     """A Janitor with an injected clock (and optionally replaced rules / [janitor] settings)."""
     if rules is not None or cfg:
-        jcfg = ws.config.janitor.model_copy(update={**({"rules": rules} if rules is not None else {}), **cfg})
-        ws.config = ws.config.model_copy(update={"janitor": jcfg})
+        jcfg = dataclasses.replace(ws.config.janitor, **({"rules": rules} if rules is not None else {}), **cfg)
+        ws.config = dataclasses.replace(ws.config, janitor=jcfg)
     return Janitor(ws, clock=Clock(now))
 
 
