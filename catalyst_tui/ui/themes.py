@@ -8,19 +8,26 @@ it never stops the app. The chosen theme is kept in ``settings.json`` (written a
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from catalyst_tui.core import storage
+from catalyst_tui import __version__
+from catalyst_tui.core import storage, vcache
+
+if TYPE_CHECKING:
+    from pydantic import AfterValidator, TypeAdapter
+
+# As in core/config.py: ThemeSpec's annotations are strings that pydantic reads only to validate
+# a theme file it has not seen; a validated theme is cached (core/vcache.py) as Theme arguments.
 
 DEFAULT_THEME = "catalyst-dark"
 ANSI_THEME = "catalyst-ansi"
@@ -57,78 +64,115 @@ def _colour(value: str) -> str:
     return value
 
 
-class ThemeSpec(BaseModel):
+def _opt_colour(value: str | None) -> str | None:
+    return None if value is None else _colour(value)
+
+
+def _theme_name(v: str) -> str:
+    if not _NAME_RE.fullmatch(v):
+        raise ValueError(f"{v!r}: use lower-case letters, digits and '-' (max 40)")
+    return v
+
+
+def _variables(v: dict[str, str]) -> dict[str, str]:
+    for key, value in v.items():
+        if not _VAR_RE.fullmatch(key):
+            raise ValueError(f"bad variable name {key!r}")
+        if key.startswith(_APP_PREFIXES) and key not in VARIABLE_DEFAULTS:
+            raise ValueError(f"unknown variable {key!r} (the app's: {', '.join(VARIABLE_DEFAULTS)})")
+        if key.endswith("text-style"):
+            if not set(value.split()) <= _TEXT_STYLES:
+                raise ValueError(f"{key}: {value!r} is not a text style")
+        else:
+            _colour(value)
+    return v
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThemeSpec:
     """One theme file. Unknown keys are errors (a typo must not pass silently)."""
 
-    model_config = ConfigDict(extra="forbid")
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
-    name: str
+    name: Annotated[str, AfterValidator(_theme_name)]
     dark: bool = True
     ansi: bool = False  # True: only the 16 ANSI colours (looks right in a 16-colour terminal)
-    primary: str
-    secondary: str | None = None
-    accent: str | None = None
-    foreground: str | None = None
-    background: str | None = None
-    surface: str | None = None
-    panel: str | None = None
-    boost: str | None = None
-    warning: str | None = None
-    error: str | None = None
-    success: str | None = None
-    variables: dict[str, str] = {}
+    primary: Annotated[str, AfterValidator(_colour)]
+    secondary: Annotated[str | None, AfterValidator(_opt_colour)] = None
+    accent: Annotated[str | None, AfterValidator(_opt_colour)] = None
+    foreground: Annotated[str | None, AfterValidator(_opt_colour)] = None
+    background: Annotated[str | None, AfterValidator(_opt_colour)] = None
+    surface: Annotated[str | None, AfterValidator(_opt_colour)] = None
+    panel: Annotated[str | None, AfterValidator(_opt_colour)] = None
+    boost: Annotated[str | None, AfterValidator(_opt_colour)] = None
+    warning: Annotated[str | None, AfterValidator(_opt_colour)] = None
+    error: Annotated[str | None, AfterValidator(_opt_colour)] = None
+    success: Annotated[str | None, AfterValidator(_opt_colour)] = None
+    variables: Annotated[dict[str, str], AfterValidator(_variables)] = field(default_factory=dict)
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not _NAME_RE.fullmatch(v):
-            raise ValueError(f"{v!r}: use lower-case letters, digits and '-' (max 40)")
-        return v
-
-    @field_validator("primary", "secondary", "accent", "foreground", "background", "surface", "panel",
-                     "boost", "warning", "error", "success")
-    @classmethod
-    def _colours(cls, v: str | None) -> str | None:
-        return None if v is None else _colour(v)
-
-    @field_validator("variables")
-    @classmethod
-    def _variables(cls, v: dict[str, str]) -> dict[str, str]:
-        for key, value in v.items():
-            if not _VAR_RE.fullmatch(key):
-                raise ValueError(f"bad variable name {key!r}")
-            if key.startswith(_APP_PREFIXES) and key not in VARIABLE_DEFAULTS:
-                raise ValueError(f"unknown variable {key!r} (the app's: {', '.join(VARIABLE_DEFAULTS)})")
-            if key.endswith("text-style"):
-                if not set(value.split()) <= _TEXT_STYLES:
-                    raise ValueError(f"{key}: {value!r} is not a text style")
-            else:
-                _colour(value)
-        return v
-
-    def to_theme(self) -> Theme:
-        fields = self.model_dump(exclude={"variables"}, exclude_none=True)
+    def theme_args(self) -> dict[str, Any]:
+        """The arguments of Textual's ``Theme`` (plain data: this is what the cache keeps)."""
+        args = {k: v for k, v in dataclasses.asdict(self).items() if k != "variables" and v is not None}
         variables = {**VARIABLE_DEFAULTS, **self.variables}
         if self.ansi:  # Textual's own stylesheets need these with an ANSI theme
             variables.setdefault("ansi-background", "ansi_black")
             variables.setdefault("ansi-foreground", "ansi_white")
-        return Theme(**fields, variables=variables)
+        return {**args, "variables": variables}
+
+    def to_theme(self) -> Theme:
+        return Theme(**self.theme_args())
 
 
-def parse_theme(path: Path) -> Theme:
-    """Read and validate one theme file; raises ValueError with a one-line message naming it."""
+_ADAPTER: TypeAdapter[ThemeSpec] | None = None
+
+
+def _adapter() -> TypeAdapter[ThemeSpec]:
+    global _ADAPTER
+    if _ADAPTER is None:
+        from pydantic import AfterValidator, TypeAdapter
+
+        globals()["AfterValidator"] = AfterValidator  # resolves ThemeSpec's string annotations
+        _ADAPTER = TypeAdapter(ThemeSpec)
+    return _ADAPTER
+
+
+def validate_theme(data: Any, source: str) -> ThemeSpec:
+    """Validate one theme's data with pydantic; ValueError with a one-line message naming ``source``."""
+    from pydantic import ValidationError
+
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: invalid TOML: {exc}") from None
-    try:
-        return ThemeSpec.model_validate(data).to_theme()
+        return _adapter().validate_python(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        raise ValueError(f"{path}: {loc}: {err['msg']}") from None
+        raise ValueError(f"{source}: {loc}: {err['msg']}") from None
+
+
+def parse_theme(path: Path) -> Theme:
+    """Read and validate one theme file; raises ValueError with a one-line message naming it.
+
+    A file validated before (same bytes, same schema and version) comes from the cache.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read: {exc}") from None
+    k = vcache.key(raw, vcache.fingerprint(ThemeSpec), repr(VARIABLE_DEFAULTS), __version__)
+    hit = vcache.get("theme", k)
+    if isinstance(hit, dict):
+        try:
+            return Theme(**hit)
+        except TypeError:
+            pass  # not what this version stores: validate again
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: invalid TOML: {exc}") from None
+    args = validate_theme(data, str(path)).theme_args()
+    vcache.put("theme", k, args)
+    return Theme(**args)
 
 
 def shipped_dir() -> Path:
