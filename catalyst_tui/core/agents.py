@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
-from pydantic import ValidationError
 
 from catalyst_tui.core import storage
 from catalyst_tui.core.models import AgentState
@@ -101,11 +101,9 @@ def read_state(paths: AgentPaths) -> StateRead:
     if not isinstance(data, dict):
         return StateRead(None, f"{path}: expected a JSON object, got {type(data).__name__}")
     try:
-        state = AgentState.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        return StateRead(None, f"{path}: {loc}: {err['msg']}")
+        state = msgspec.convert(data, AgentState, strict=False)
+    except msgspec.ValidationError as exc:
+        return StateRead(None, f"{path}: {exc}")
     if state.agent != paths.name:
         return StateRead(None, f"{path}: belongs to agent {state.agent!r}, not {paths.name!r}")
     return StateRead(state, None)
@@ -113,7 +111,7 @@ def read_state(paths: AgentPaths) -> StateRead:
 
 def write_state(paths: AgentPaths, state: AgentState) -> None:
     paths.dir.mkdir(parents=True, exist_ok=True)
-    storage.locked_write_json(paths.state, state.model_dump(mode="json"))
+    storage.locked_write_json(paths.state, state.to_dict())
 
 
 def own_state(paths: AgentPaths, status: str = "running", **extra: Any) -> AgentState:

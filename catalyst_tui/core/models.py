@@ -2,17 +2,20 @@
 
 * Hot path (dispatch records, read by the million): ``msgspec`` Structs, decoded straight
   from bytes (see docs/performance.md for the measurement behind the choice).
-* Edges (state files, the index, config): pydantic / plain validation with clear errors.
+* Records and cards hold only scalars, strings and tuples, so they can never be part of a
+  reference cycle: they are ``gc=False`` Structs, invisible to the cyclic garbage collector (a
+  board of 4,500 cards no longer lengthens every full collection; docs/performance.md).
+* Edges: the index and state files are validated by msgspec on decode (type and range checks,
+  errors naming the field); ``catalyst.toml`` and themes by pydantic (core/config.py).
 """
 
 from __future__ import annotations
 
 import time
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
-from pydantic import BaseModel, ConfigDict, Field
 
 
 class Health(StrEnum):
@@ -22,7 +25,7 @@ class Health(StrEnum):
     OFFLINE = "offline"
 
 
-class DispatchRecord(msgspec.Struct, frozen=True, kw_only=True):
+class DispatchRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One line of ``agents/<name>/dispatch.jsonl``.
 
     ``event`` is ``enqueued``, ``started`` or ``finished``; a finished record carries
@@ -46,7 +49,7 @@ def decode_dispatch(raw: bytes) -> DispatchRecord:
     return DISPATCH_DECODER.decode(raw)
 
 
-class WorkRecord(msgspec.Struct, frozen=True, kw_only=True):
+class WorkRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One line of ``worklog.jsonl`` (and of the chat archive)."""
 
     ts: float
@@ -62,27 +65,31 @@ def decode_work(raw: bytes) -> WorkRecord:
     return WORK_DECODER.decode(raw)
 
 
-class AgentState(BaseModel):
-    """``agents/<name>/state.json``: written only by its agent (or the simulator)."""
+class AgentState(msgspec.Struct, kw_only=True):
+    """``agents/<name>/state.json``: written only by its agent (or the simulator).
 
-    model_config = ConfigDict(extra="allow")
+    Unknown keys an agent adds are ignored when read (and not written back by us).
+    """
 
     agent: str
     status: Literal["running", "idle", "stopped"] = "idle"
-    pid: int | None = Field(default=None, ge=1)
+    pid: Annotated[int, msgspec.Meta(ge=1)] | None = None
     pid_start: float | None = None  # psutil create_time() of pid: guards against pid reuse
     host: str | None = None
     heartbeat: float | None = None
     current_card: str | None = None
-    updated: float = Field(default_factory=time.time)
+    updated: float = msgspec.field(default_factory=time.time)
+
+    def to_dict(self) -> dict[str, Any]:
+        return msgspec.to_builtins(self)  # type: ignore[no-any-return]
 
 
-class CardRefs(msgspec.Struct, frozen=True, kw_only=True):
+class CardRefs(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     body: str | None = None
     log: str | None = None
 
 
-class Card(msgspec.Struct, frozen=True, kw_only=True):
+class Card(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One entry of the shared index (content lives in the agent's own files).
 
     Frozen: a change makes a new Card (``msgspec.structs.replace``), so index views handed
@@ -104,7 +111,7 @@ class Card(msgspec.Struct, frozen=True, kw_only=True):
         return msgspec.to_builtins(self)  # type: ignore[no-any-return]
 
 
-class AuditEvent(msgspec.Struct, frozen=True, kw_only=True):
+class AuditEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One line of ``board/audit.jsonl``: who moved what, when, from where to where."""
 
     id: str
