@@ -8,8 +8,10 @@ samples so ``cpu_percent`` measures the interval since the previous sample.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import psutil
+if TYPE_CHECKING:
+    import psutil
 
 from catalyst_tui.core.procs import owner_liveness
 
@@ -37,6 +39,8 @@ class ProcSampler:
     def sample(self, pid: int | None, start_time: float | None = None, host: str | None = None) -> ProcInfo | None:
         if pid is None:
             return None
+        import psutil  # here, not at the top: the first frame needs none of it
+
         live = owner_liveness(pid, start_time, host)
         if not live.alive:
             self._procs.pop((pid, start_time), None)

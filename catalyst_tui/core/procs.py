@@ -7,7 +7,7 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass
 
-import psutil
+# psutil (~15 ms to import) is imported where it is used: the dashboard's first frame needs none.
 
 START_TIME_TOLERANCE_S = 1.0
 
@@ -23,6 +23,8 @@ def hostname() -> str:
 
 
 def process_start_time(pid: int) -> float | None:
+    import psutil
+
     try:
         return psutil.Process(pid).create_time()
     except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
@@ -34,6 +36,8 @@ def owner_liveness(pid: int | None, start_time: float | None = None, host: str |
         return Liveness(True, f"owner on another host ({host}): assumed alive")
     if pid is None:
         return Liveness(False, "no pid recorded")
+    import psutil
+
     try:
         proc = psutil.Process(pid)
         status = proc.status()

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
-from filelock import FileLock, Timeout
 
 from catalyst_tui.core.errors import LockTimeout
 
@@ -29,7 +27,7 @@ DEFAULT_LOCK_TIMEOUT = 10.0
 
 def tmp_name(path: Path) -> Path:
     """The temp file used to rewrite ``path``: same directory, recognisable by the janitor."""
-    return path.with_name(f".{path.name}{TMP_MARKER}{os.getpid()}-{secrets.token_hex(4)}")
+    return path.with_name(f".{path.name}{TMP_MARKER}{os.getpid()}-{os.urandom(4).hex()}")
 
 
 def is_tmp_name(name: str) -> bool:
@@ -95,6 +93,8 @@ def lock_path_for(path: Path) -> Path:
 @contextlib.contextmanager
 def locked(lock_file: Path, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[None]:
     """Hold ``lock_file`` (a filelock) for the block; raise :class:`LockTimeout` if busy."""
+    from filelock import FileLock, Timeout  # imported on the first write: reading needs no lock
+
     lock = FileLock(str(lock_file), timeout=timeout, thread_local=True)
     try:
         lock.acquire()

@@ -6,14 +6,17 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from catalyst_tui.core import storage
 from catalyst_tui.core.agents import AgentPaths
 from catalyst_tui.core.board import Board
 from catalyst_tui.core.config import CONFIG_NAME, WorkspaceConfig, default_config_toml, load_config
 from catalyst_tui.core.errors import CatalystError, WorkspaceError
-from catalyst_tui.core.health import WorkspaceMonitor
 from catalyst_tui.core.names import validate_agent_name
+
+if TYPE_CHECKING:
+    from catalyst_tui.core.health import WorkspaceMonitor
 
 ENV_WORKSPACE = "CATALYST_WORKSPACE"
 INTERNAL_DIR = ".catalyst"  # the dashboard's own files: log, ui state
@@ -98,6 +101,8 @@ class Workspace:
         return AgentPaths(self.root, name)
 
     def monitor(self) -> WorkspaceMonitor:
+        from catalyst_tui.core.health import WorkspaceMonitor  # not needed to draw the board
+
         return WorkspaceMonitor(self.root, self.config)
 
     @property
