@@ -168,7 +168,7 @@ App().run()
 
 CHILD_BARE_CORE = CHILD_BARE.replace(
     "class App(_TApp):",
-    "from catalyst_tui.core.workspace import Workspace\nWS = Workspace.open(sys.argv[1])\nWS.monitor()\n\n"
+    "from catalyst_tui.core.workspace import Workspace\nWS = Workspace.open(sys.argv[1])\n\n"
     "class App(_TApp):")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from catalyst_tui.core.models import Card
 
@@ -95,5 +96,8 @@ def group(cards: Iterable[Card], agents: list[str], columns: list[str],
         lane[pos].append(card)
     for lane in out.lanes.values():
         for col in lane:
-            col.sort(key=lambda c: (c.order, c.id))
+            col.sort(key=_board_order)
     return out
+
+
+_board_order = attrgetter("order", "id")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
 from catalyst_tui.core.board import IndexView
-from catalyst_tui.core.health import AgentStatus
+
+if TYPE_CHECKING:
+    from catalyst_tui.core.health import AgentStatus  # the monitor loads after the first frame
 
 
 class CardsReloaded(Message):

@@ -14,11 +14,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from catalyst_tui.core.board import IndexView
-from catalyst_tui.core.health import AgentStatus
 from catalyst_tui.ui.widgets.status_bar import StatusBar
 from catalyst_tui.ui.widgets.triage_line import TriageLine
 
 if TYPE_CHECKING:
+    from catalyst_tui.core.health import AgentStatus
     from catalyst_tui.ui.app import CatalystApp
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 
 from catalyst_tui.core.board import Board, IndexView
-from catalyst_tui.core.health import AgentStatus
 from catalyst_tui.core.models import Card
 from catalyst_tui.ui.board_model import CardFilter, parse_filter, printable
 from catalyst_tui.ui.screens.base import CatalystScreen
 from catalyst_tui.ui.widgets.board_view import BoardView
+
+if TYPE_CHECKING:
+    from catalyst_tui.core.health import AgentStatus  # the monitor loads after the first frame
 
 
 class BoardScreen(CatalystScreen):

@@ -7,6 +7,7 @@ lane takes the rest, so all lanes stay on screen at 80x24.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import msgspec
 from rich.text import Text
@@ -14,10 +15,12 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from catalyst_tui.core.health import AgentStatus
 from catalyst_tui.core.models import Card
 from catalyst_tui.ui.board_model import CardFilter, Grouped, group
 from catalyst_tui.ui.widgets.lane import BADGE_W, COUNT_W, NAME_W, LaneView
+
+if TYPE_CHECKING:
+    from catalyst_tui.core.health import AgentStatus  # the monitor loads after the first frame
 
 
 def lane_heights(avail: int, lanes: int, focused: int) -> list[int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -17,10 +18,12 @@ from textual.color import Color
 from textual.strip import Strip
 from textual.widget import Widget
 
-from catalyst_tui.core.health import AgentStatus
 from catalyst_tui.core.humanize import age
 from catalyst_tui.core.models import Card, Health
 from catalyst_tui.ui.board_model import printable
+
+if TYPE_CHECKING:
+    from catalyst_tui.core.health import AgentStatus  # the monitor loads after the first frame
 
 NAME_W = 9
 BADGE_W = 13
