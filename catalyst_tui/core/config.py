@@ -8,26 +8,26 @@ can be, else taken as strings.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import msgspec
 
 from catalyst_tui import __version__
-from catalyst_tui.core import vcache
+from catalyst_tui.core import schema, vcache
 from catalyst_tui.core.errors import ConfigError
 from catalyst_tui.core.names import validate_agent_name
 
 if TYPE_CHECKING:
-    from pydantic import AfterValidator, Field, TypeAdapter, ValidationError
+    from pydantic import AfterValidator, Field, ValidationError
 
-# The schema is plain (frozen) dataclasses whose annotations carry pydantic's constraints. The
-# annotations stay strings (``from __future__ import annotations``) until pydantic reads them,
-# which happens only when a ``catalyst.toml`` is validated: a start-up that finds the validated
-# result in the cache (core/vcache.py) imports no pydantic at all (docs/performance.md).
+# The schema is frozen msgspec Structs whose annotations carry pydantic's constraints
+# (core/schema.py). The annotations stay strings until pydantic reads them, which happens only
+# when a ``catalyst.toml`` is validated: a start-up that finds the validated result in the cache
+# (core/vcache.py) imports no pydantic at all (docs/performance.md).
 
 CONFIG_NAME = "catalyst.toml"
 ENV_PREFIX = "CATALYST_"
@@ -45,9 +45,6 @@ DEFAULT_AGENTS: tuple[tuple[str, str], ...] = (
     ("slash", "#abb2bf"),
 )
 DEFAULT_COLUMNS = ("backlog", "todo", "doing", "review", "done")
-
-_STRICT: dict[str, Any] = {"extra": "forbid"}  # pydantic's config for every section: unknown keys are errors
-
 
 def _valid_color(v: str) -> str:
     if not (v.startswith("#") and len(v) in (4, 7) and all(c in "0123456789abcdefABCDEF" for c in v[1:])):
@@ -77,25 +74,19 @@ def _unique_agents(agents: list[AgentConfig]) -> list[AgentConfig]:
     return agents
 
 
-@dataclass(frozen=True)
-class AgentConfig:
-    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
+class AgentConfig(msgspec.Struct, frozen=True, kw_only=True):
     name: Annotated[str, AfterValidator(validate_agent_name)]
     color: Annotated[str, AfterValidator(_valid_color)] = "#888888"
 
 
-@dataclass(frozen=True)
-class BoardConfig:
-    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
-    columns: Annotated[list[str], Field(min_length=2), AfterValidator(_valid_columns)] = field(
+class BoardConfig(msgspec.Struct, frozen=True, kw_only=True):
+    columns: Annotated[list[str], Field(min_length=2), AfterValidator(_valid_columns)] = msgspec.field(
         default_factory=lambda: list(DEFAULT_COLUMNS))
 
 
-@dataclass(frozen=True)
-class HealthConfig:
+class HealthConfig(msgspec.Struct, frozen=True, kw_only=True):
     """Thresholds that turn figures into ok / degraded / offline."""
 
-    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
     heartbeat_stale_s: Annotated[float, Field(gt=0)] = 120.0
     heartbeat_offline_s: Annotated[float, Field(gt=0)] = 600.0
     p95_ratio: Annotated[float, Field(gt=1)] = 3.0  # p95 over the agent's own 1 h baseline
@@ -108,38 +99,30 @@ class HealthConfig:
     clock_skew_s: Annotated[float, Field(gt=0)] = 60.0  # records stamped further ahead of our clock are flagged
 
 
-@dataclass(frozen=True)
-class WatchConfig:
+class WatchConfig(msgspec.Struct, frozen=True, kw_only=True):
     """watchfiles tuning (docs/metrics.md, measured in benchmarks/bench_watch.py)."""
 
-    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
     debounce_ms: Annotated[int, Field(ge=1)] = 35  # longest a burst is grouped before it is shown
     step_ms: Annotated[int, Field(ge=1)] = 35  # quiet time that ends a burst; also the idle wake-up period
     poll_interval_s: Annotated[float, Field(gt=0)] = 2.0  # the fallback when watching fails
     enabled: bool = True  # False: poll only
 
 
-@dataclass(frozen=True)
-class MetricsConfig:
-    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
+class MetricsConfig(msgspec.Struct, frozen=True, kw_only=True):
     window: Literal["1m", "5m", "1h"] = "5m"
     port: Annotated[int, Field(ge=1, le=65535)] = 19100
     bind: str = "127.0.0.1"
     serve: bool = False  # the dashboard itself serves /metrics (its own figures) on bind:port
 
 
-@dataclass(frozen=True)
-class PortsConfig:
-    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
+class PortsConfig(msgspec.Struct, frozen=True, kw_only=True):
     file: str = "PORTS.md"  # relative to the workspace (docs/ports.md)
     scan_interval_s: Annotated[float, Field(gt=0)] = 10.0  # live listeners, re-armed after each scan
     file_poll_s: Annotated[float, Field(gt=0)] = 1.0  # cheap stat of PORTS.md: an edit triggers a re-check
     ephemeral_check: bool = True  # warn about documented ports in the kernel's ephemeral range
 
 
-@dataclass(frozen=True)
-class JanitorRule:
-    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
+class JanitorRule(msgspec.Struct, frozen=True, kw_only=True):
     pattern: Annotated[str, AfterValidator(_relative_pattern)]  # `*` within a component, `**/` any directories
     ttl_s: Annotated[float, Field(ge=0)]
     action: Literal["archive", "remove", "flag"] = "archive"
@@ -147,9 +130,7 @@ class JanitorRule:
     compress: bool = False  # gzip the file when archiving it
 
 
-@dataclass(frozen=True)
-class JanitorConfig:
-    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
+class JanitorConfig(msgspec.Struct, frozen=True, kw_only=True):
     interval_s: Annotated[float, Field(gt=0)] = 1800.0
     max_runtime_s: Annotated[float, Field(gt=0)] = 120.0
     rules: list[JanitorRule] | None = None  # None: the janitor's built-in default rules
@@ -158,77 +139,48 @@ class JanitorConfig:
     full_walk_every: Annotated[int, Field(ge=1)] = 4  # every Nth run re-stats every file (the walk cache's safety net)
 
 
-@dataclass(frozen=True)
-class SnapshotConfig:
-    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
+class SnapshotConfig(msgspec.Struct, frozen=True, kw_only=True):
     interval_s: Annotated[float, Field(gt=0)] = 300.0
     target: str = "file://mirror"  # relative file:// URLs are resolved against the workspace
-    include: list[str] = field(
+    include: list[str] = msgspec.field(
         default_factory=lambda: ["board/index.json", "catalyst.toml", "PORTS.md", "agents/*/state.json"])
     include_logs: bool = False
     keep: Annotated[int, Field(ge=1)] = 10
     full_rehash_every: Annotated[int, Field(ge=1)] = 12  # every Nth push re-reads every file (hash cache safety net)
 
 
-@dataclass(frozen=True)
-class WorkspaceConfig:
-    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
+class WorkspaceConfig(msgspec.Struct, frozen=True, kw_only=True):
     name: str = "catalyst"
-    agents: Annotated[list[AgentConfig], AfterValidator(_unique_agents)] = field(
+    agents: Annotated[list[AgentConfig], AfterValidator(_unique_agents)] = msgspec.field(
         default_factory=lambda: [AgentConfig(name=n, color=c) for n, c in DEFAULT_AGENTS])
-    board: BoardConfig = field(default_factory=BoardConfig)
-    health: HealthConfig = field(default_factory=HealthConfig)
-    watch: WatchConfig = field(default_factory=WatchConfig)
-    metrics: MetricsConfig = field(default_factory=MetricsConfig)
-    ports: PortsConfig = field(default_factory=PortsConfig)
-    janitor: JanitorConfig = field(default_factory=JanitorConfig)
-    snapshot: SnapshotConfig = field(default_factory=SnapshotConfig)
+    board: BoardConfig = msgspec.field(default_factory=BoardConfig)
+    health: HealthConfig = msgspec.field(default_factory=HealthConfig)
+    watch: WatchConfig = msgspec.field(default_factory=WatchConfig)
+    metrics: MetricsConfig = msgspec.field(default_factory=MetricsConfig)
+    ports: PortsConfig = msgspec.field(default_factory=PortsConfig)
+    janitor: JanitorConfig = msgspec.field(default_factory=JanitorConfig)
+    snapshot: SnapshotConfig = msgspec.field(default_factory=SnapshotConfig)
 
     @property
     def agent_names(self) -> list[str]:
         return [a.name for a in self.agents]
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return schema.to_builtins(self)
 
 
-# Nested sections, for rebuilding a WorkspaceConfig from validated plain data without pydantic.
-_SECTIONS: dict[str, type] = {"board": BoardConfig, "health": HealthConfig, "watch": WatchConfig,
-                              "metrics": MetricsConfig, "ports": PortsConfig, "janitor": JanitorConfig,
-                              "snapshot": SnapshotConfig}
-_ALL = (WorkspaceConfig, AgentConfig, JanitorRule, *_SECTIONS.values())
+_ALL = (WorkspaceConfig, AgentConfig, BoardConfig, HealthConfig, WatchConfig, MetricsConfig, PortsConfig,
+        JanitorRule, JanitorConfig, SnapshotConfig)
 
 
 def from_validated(data: Mapping[str, Any]) -> WorkspaceConfig:
     """Rebuild a config from ``to_dict()`` of one that was validated (the cache's contents)."""
-    parts: dict[str, Any] = {k: v for k, v in data.items() if k not in _SECTIONS and k != "agents"}
-    parts["agents"] = [AgentConfig(**a) for a in data["agents"]]
-    for name, cls in _SECTIONS.items():
-        section = dict(data[name])
-        if cls is JanitorConfig and section.get("rules") is not None:
-            section["rules"] = [JanitorRule(**r) for r in section["rules"]]
-        parts[name] = cls(**section)
-    return WorkspaceConfig(**parts)
+    return schema.build(WorkspaceConfig, data, complete=True)
 
 
 def schema_fingerprint() -> str:
     """Part of the cache key: any change to the schema makes every cached config a miss."""
-    return vcache.fingerprint(*_ALL)
-
-
-_ADAPTER: TypeAdapter[WorkspaceConfig] | None = None
-
-
-def _adapter() -> TypeAdapter[WorkspaceConfig]:
-    """pydantic's validator for the schema, built on first use (a cache miss)."""
-    global _ADAPTER
-    if _ADAPTER is None:
-        from pydantic import AfterValidator, Field, TypeAdapter
-
-        # The string annotations above name these: give pydantic the names to resolve them with.
-        globals().update(AfterValidator=AfterValidator, Field=Field)
-        _ADAPTER = TypeAdapter(WorkspaceConfig)
-    return _ADAPTER
+    return schema.fingerprint(*_ALL)
 
 
 def default_config_toml(agents: list[tuple[str, str]] | None = None) -> str:
@@ -301,7 +253,7 @@ def validate(data: Any, source: str = CONFIG_NAME) -> WorkspaceConfig:
     from pydantic import ValidationError
 
     try:
-        return _adapter().validate_python(data)
+        return schema.validate(WorkspaceConfig, data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source)) from None
 

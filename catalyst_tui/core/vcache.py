@@ -16,7 +16,6 @@ and a later start with the same inputs reads the plain data back instead of vali
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 from pathlib import Path
@@ -46,19 +45,6 @@ def key(*parts: bytes | str) -> str:
         h.update(len(raw).to_bytes(8, "little"))
         h.update(raw)
     return h.hexdigest()
-
-
-def fingerprint(*classes: type) -> str:
-    """Changes whenever a field of these dataclasses, its type (with its constraints, which live in
-    the annotation) or its default changes: put it in the key of data validated against them."""
-
-    def default(f: dataclasses.Field[Any]) -> str:
-        if f.default_factory is not dataclasses.MISSING:
-            return repr(f.default_factory())
-        return "required" if f.default is dataclasses.MISSING else repr(f.default)
-
-    return repr([(cls.__name__, [(f.name, f.type, default(f)) for f in dataclasses.fields(cls)])
-                 for cls in classes])
 
 
 def get(kind: str, k: str) -> Any | None:

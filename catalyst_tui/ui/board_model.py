@@ -82,15 +82,17 @@ def group(cards: Iterable[Card], agents: list[str], columns: list[str],
           flt: CardFilter | None = None) -> Grouped:
     col_pos = {c: i for i, c in enumerate(columns)}
     out = Grouped({a: [[] for _ in columns] for a in agents})
+    lanes = out.lanes
+    matches = flt.matches if flt is not None and flt.active else None
     for card in cards:
         if card.archived:
             continue
-        lane = out.lanes.get(card.agent)
+        lane = lanes.get(card.agent)
         pos = col_pos.get(card.column)
         if lane is None or pos is None:
             out.stray += 1
             continue
-        if flt is not None and flt.active and not flt.matches(card):
+        if matches is not None and not matches(card):
             out.hidden += 1
             continue
         lane[pos].append(card)

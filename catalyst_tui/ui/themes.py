@@ -8,26 +8,27 @@ it never stops the app. The chosen theme is kept in ``settings.json`` (written a
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any
 
+import msgspec
 import orjson
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 from catalyst_tui import __version__
-from catalyst_tui.core import storage, vcache
+from catalyst_tui.core import schema, storage, vcache
 
 if TYPE_CHECKING:
-    from pydantic import AfterValidator, TypeAdapter
+    from pydantic import AfterValidator
 
-# As in core/config.py: ThemeSpec's annotations are strings that pydantic reads only to validate
-# a theme file it has not seen; a validated theme is cached (core/vcache.py) as Theme arguments.
+# As in core/config.py: ThemeSpec is a Struct whose annotations pydantic reads only to validate a
+# theme file it has not seen (core/schema.py); a validated theme is cached (core/vcache.py) as
+# the arguments of Textual's Theme.
 
 DEFAULT_THEME = "catalyst-dark"
 ANSI_THEME = "catalyst-ansi"
@@ -88,11 +89,8 @@ def _variables(v: dict[str, str]) -> dict[str, str]:
     return v
 
 
-@dataclass(frozen=True, kw_only=True)
-class ThemeSpec:
+class ThemeSpec(msgspec.Struct, frozen=True, kw_only=True):
     """One theme file. Unknown keys are errors (a typo must not pass silently)."""
-
-    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
     name: Annotated[str, AfterValidator(_theme_name)]
     dark: bool = True
@@ -108,11 +106,11 @@ class ThemeSpec:
     warning: Annotated[str | None, AfterValidator(_opt_colour)] = None
     error: Annotated[str | None, AfterValidator(_opt_colour)] = None
     success: Annotated[str | None, AfterValidator(_opt_colour)] = None
-    variables: Annotated[dict[str, str], AfterValidator(_variables)] = field(default_factory=dict)
+    variables: Annotated[dict[str, str], AfterValidator(_variables)] = msgspec.field(default_factory=dict)
 
     def theme_args(self) -> dict[str, Any]:
         """The arguments of Textual's ``Theme`` (plain data: this is what the cache keeps)."""
-        args = {k: v for k, v in dataclasses.asdict(self).items() if k != "variables" and v is not None}
+        args = {k: v for k, v in schema.to_builtins(self).items() if k != "variables" and v is not None}
         variables = {**VARIABLE_DEFAULTS, **self.variables}
         if self.ansi:  # Textual's own stylesheets need these with an ANSI theme
             variables.setdefault("ansi-background", "ansi_black")
@@ -123,25 +121,12 @@ class ThemeSpec:
         return Theme(**self.theme_args())
 
 
-_ADAPTER: TypeAdapter[ThemeSpec] | None = None
-
-
-def _adapter() -> TypeAdapter[ThemeSpec]:
-    global _ADAPTER
-    if _ADAPTER is None:
-        from pydantic import AfterValidator, TypeAdapter
-
-        globals()["AfterValidator"] = AfterValidator  # resolves ThemeSpec's string annotations
-        _ADAPTER = TypeAdapter(ThemeSpec)
-    return _ADAPTER
-
-
 def validate_theme(data: Any, source: str) -> ThemeSpec:
     """Validate one theme's data with pydantic; ValueError with a one-line message naming ``source``."""
     from pydantic import ValidationError
 
     try:
-        return _adapter().validate_python(data)
+        return schema.validate(ThemeSpec, data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
@@ -157,7 +142,7 @@ def parse_theme(path: Path) -> Theme:
         raw = path.read_bytes()
     except OSError as exc:
         raise ValueError(f"{path}: cannot read: {exc}") from None
-    k = vcache.key(raw, vcache.fingerprint(ThemeSpec), repr(VARIABLE_DEFAULTS), __version__)
+    k = vcache.key(raw, schema.fingerprint(ThemeSpec), repr(VARIABLE_DEFAULTS), __version__)
     hit = vcache.get("theme", k)
     if isinstance(hit, dict):
         try:

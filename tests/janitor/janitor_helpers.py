@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import stat
@@ -11,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from catalyst_tui.core.config import JanitorRule
@@ -43,8 +43,8 @@ def make_file(path: Path, data: bytes = b"x", mtime: float = T0 - 86400 * 30) ->
 def janitor(ws: Workspace, now: float = T0, rules: list[JanitorRule] | None = None, **cfg: object) -> Janitor:
     """A Janitor with an injected clock (and optionally replaced rules / [janitor] settings)."""
     if rules is not None or cfg:
-        jcfg = dataclasses.replace(ws.config.janitor, **({"rules": rules} if rules is not None else {}), **cfg)
-        ws.config = dataclasses.replace(ws.config, janitor=jcfg)
+        jcfg = msgspec.structs.replace(ws.config.janitor, **({"rules": rules} if rules is not None else {}), **cfg)
+        ws.config = msgspec.structs.replace(ws.config, janitor=jcfg)
     return Janitor(ws, clock=Clock(now))
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
+import msgspec
 import pytest
 from janitor_helpers import NO_PID, tree_digest
 
@@ -150,7 +150,7 @@ async def test_countdown_ticks_without_redrawing_the_tables(tmp_path: Path) -> N
 
 async def test_scheduled_runs_re_arm_and_never_overlap(tmp_path: Path) -> None:
     ws, _ = _workspace(tmp_path)
-    ws.config = dataclasses.replace(ws.config, janitor=dataclasses.replace(ws.config.janitor, interval_s=0.05))
+    ws.config = msgspec.structs.replace(ws.config, janitor=msgspec.structs.replace(ws.config.janitor, interval_s=0.05))
     app = make_app(ws)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open(pilot)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 
 class BoardScreen(CatalystScreen):
+    AUTO_FOCUS = None  # the board view is focused in on_mount, after the first frame
     DEFAULT_CSS = """
     BoardScreen #board-filter { display: none; height: 1; border: none; padding: 0 1; }
     BoardScreen #board-filter.-shown { display: block; }
@@ -73,7 +74,9 @@ class BoardScreen(CatalystScreen):
         yield BoardView(app.ws.config.agent_names, list(app.ws.config.board.columns), app.clock)
 
     def on_mount(self) -> None:
-        self.view.focus()
+        # Focusing re-applies the stylesheet to the board's whole subtree; the first frame does not
+        # depend on focus (the keys are the screen's), so it comes right after that frame.
+        self.call_after_refresh(self.view.focus)
         app = self.catalyst
         if app.index.seq:
             self.view.apply(app.index.cards, self.filter)
