@@ -102,8 +102,8 @@ class HealthConfig(msgspec.Struct, frozen=True, kw_only=True):
 class WatchConfig(msgspec.Struct, frozen=True, kw_only=True):
     """watchfiles tuning (docs/metrics.md, measured in benchmarks/bench_watch.py)."""
 
-    debounce_ms: Annotated[int, Field(ge=1)] = 35  # longest a burst is grouped before it is shown
-    step_ms: Annotated[int, Field(ge=1)] = 35  # quiet time that ends a burst; also the idle wake-up period
+    debounce_ms: Annotated[int, Field(ge=1)] = 50  # longest a burst is grouped before it is shown
+    step_ms: Annotated[int, Field(ge=1)] = 50  # quiet time that ends a burst; also the idle wake-up period
     poll_interval_s: Annotated[float, Field(gt=0)] = 2.0  # the fallback when watching fails
     enabled: bool = True  # False: poll only
 
@@ -200,7 +200,7 @@ def default_config_toml(agents: list[tuple[str, str]] | None = None) -> str:
         "[health]", "heartbeat_stale_s = 120.0", "heartbeat_offline_s = 600.0", "p95_ratio = 3.0",
         "p95_abs_ms = 2000.0", "error_rate = 0.1", "queue_depth = 50", "shared_fraction = 0.6",
         "p95_min_ms = 500.0", "error_min_finished = 5", "clock_skew_s = 60.0", "",
-        "[watch]", "debounce_ms = 35", "step_ms = 35", "poll_interval_s = 2.0", "enabled = true", "",
+        "[watch]", "debounce_ms = 50", "step_ms = 50", "poll_interval_s = 2.0", "enabled = true", "",
         "[metrics]", 'window = "5m"', "port = 19100", 'bind = "127.0.0.1"', "serve = false", "",
         "[ports]", 'file = "PORTS.md"', "scan_interval_s = 10.0", "",
         "[janitor]", "interval_s = 1800.0", "max_runtime_s = 120.0",

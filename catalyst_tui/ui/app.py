@@ -61,11 +61,13 @@ class CatalystApp(App[int]):
     read_only: reactive[bool] = reactive(False)
     triage: reactive[str] = reactive("")
     last_updated: reactive[float] = reactive(0.0, repaint=False)  # the StatusBar redraws itself
+    live: reactive[bool] = reactive(False, repaint=False)  # the watcher is watching: the screen is current
 
     def __init__(self, ws: Workspace, read_only: bool = False, theme_name: str | None = None,
                  clock: Callable[[], float] = time.time, poll: bool = True,
                  cursor_blink: bool = True, config_dir: Path | None = None, services: bool = True) -> None:
         self._gc_paused = False
+        self._exit_calls: list[Callable[[], None]] = []
         super().__init__()
         self.ws = ws
         self.board: Board = ws.board
@@ -184,8 +186,17 @@ class CatalystApp(App[int]):
             self._gc_paused = True
             gc.disable()
 
+    def call_on_exit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` when the app exits (e.g. wake a blocking thread so the exit need not wait)."""
+        self._exit_calls.append(fn)
+
     def on_unmount(self) -> None:
         self._resume_gc()  # an app that exits before its first frame
+        for fn in self._exit_calls:
+            try:
+                fn()
+            except Exception:  # one failing clean-up must not stop the others
+                log.exception("exit hook %r failed", fn)
 
     def _resume_gc(self) -> None:
         if self._gc_paused:
@@ -295,6 +306,7 @@ class CatalystApp(App[int]):
     def set_polling(self, on: bool) -> None:
         """The watcher turns polling off while it runs, and on again when it fails."""
         was, self.poll = self.poll, on
+        self.live = not on
         if not on:  # stop the pending polls: a later set_polling(True) starts exactly one chain each
             for timer in (self._index_timer, self._agents_timer):
                 if timer is not None:

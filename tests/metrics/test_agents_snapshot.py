@@ -36,8 +36,10 @@ def test_agents_screen_snapshot(tmp_path: Path, snap_compare: Any, size: tuple[i
         checked["triage"] = app.triage
         checked["bjork"] = app.statuses["bjork"].health
         checked["classes"] = {p.agent: p.has_class("-ok") for p in app.screen.query(AgentPanel)}
+        checked["live"] = app.live  # the watcher runs: the status bar says "live", and does not tick
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
     assert checked["triage"] == "1 of 9 affected: bjork p95 4.2 s"
     assert checked["bjork"] is Health.DEGRADED
     assert checked["classes"] == {n: n != "bjork" for n in ws.config.agent_names}
+    assert checked["live"] is True

@@ -162,7 +162,7 @@ async def test_watch_failure_falls_back_to_polling_and_says_so(ws: Workspace,
     def broken(*a: Any, **k: Any) -> Any:
         raise OSError(28, "inotify watch limit reached")
 
-    monkeypatch.setattr(watch_mod.watchfiles, "watch", broken)
+    monkeypatch.setattr(watch_mod, "RustNotify", broken)
     app = make_app(ws)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)

@@ -92,6 +92,23 @@ def test_watcher_maps_changes_to_their_tenant(ws: Workspace) -> None:
     assert not t.is_alive()
 
 
+def test_watching_is_reported_at_once_and_stop_wakes_the_loop(ws: Workspace,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(watch_mod, "RUST_TIMEOUT_MS", 60_000)  # only stop() can end the wait
+    t0 = time.monotonic()
+    w, rec, t = _start(ws, WatchConfig())
+    assert w.mode == "watching" and time.monotonic() - t0 < 2  # before any change happened
+    assert rec.modes == [("watching", None)]
+    wake = w._wake_dir
+    assert wake is not None and Path(wake).is_dir() and not Path(wake).is_relative_to(ws.root)
+    t1 = time.monotonic()
+    w.stop()
+    t.join(5)
+    assert not t.is_alive() and time.monotonic() - t1 < 1.0  # woken through the private directory
+    assert rec.drain() == []  # the wake-up file is not a change of the workspace
+    assert not Path(wake).exists()  # and the directory is gone with the watcher
+
+
 def test_bursts_are_coalesced(ws: Workspace) -> None:
     w, rec, t = _start(ws, WatchConfig(debounce_ms=200, step_ms=50))
     try:
@@ -111,7 +128,7 @@ def test_watch_failure_falls_back_to_polling(ws: Workspace, monkeypatch: pytest.
     def broken(*a, **k):  # type: ignore[no-untyped-def]
         raise OSError(28, "inotify watch limit reached")
 
-    monkeypatch.setattr(watch_mod.watchfiles, "watch", broken)
+    monkeypatch.setattr(watch_mod, "RustNotify", broken)
     w, rec, t = _start(ws, WatchConfig(poll_interval_s=0.1))
     try:
         assert w.mode == "polling"

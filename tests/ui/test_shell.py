@@ -181,6 +181,30 @@ async def test_status_bar_redraws_only_when_its_text_changes(seeded: Workspace) 
         assert len(updates) == 2 and "ago" not in str(bar.render_text())
 
 
+async def test_status_bar_is_still_while_the_watcher_is_live(seeded: Workspace) -> None:
+    """Live: the screen is current by construction, so the bar does not tick at all (0 bytes idle);
+    polling again (the watcher failed): the age is back and advances by the minute."""
+    from catalyst_tui.ui.testing import FrozenClock
+
+    clock = FrozenClock()
+    app = make_app(seeded, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        bar = app.screen.query_one(StatusBar)
+        stamp = time.strftime("%H:%M:%S", time.localtime(app.last_updated))
+        app.set_polling(False)  # what the watcher does once it watches
+        await pilot.pause()
+        assert app.live and str(bar.render_text()).endswith(f"live {stamp}")
+        assert bar._timer is None  # nothing scheduled: no redraw until the data changes
+        clock.advance(3600)
+        bar._changed()
+        assert str(bar.render_text()).endswith(f"live {stamp}") and bar._timer is None
+        app.set_polling(True)  # the watcher failed
+        await pilot.pause()
+        assert not app.live and str(bar.render_text()).endswith(f"updated {stamp}, 1 h ago")
+        assert bar._timer is not None
+
+
 async def test_set_polling_off_stops_polls_and_on_resumes(seeded: Workspace) -> None:
     app = make_app(seeded, poll=True)
     async with app.run_test(size=(80, 24)) as pilot:

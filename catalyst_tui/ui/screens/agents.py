@@ -62,6 +62,7 @@ class LiveWatch:
         self.handler = JsonLinesHandler(lambda: self.log)  # the shell's own log lines join ours
         logging.getLogger("catalyst_tui").addHandler(self.handler)
         app.run_worker(self.run_watch, thread=True, name="run_watch", group="watch", exit_on_error=False)
+        app.call_on_exit(self.watcher.stop)  # the watcher blocks in watchfiles: wake it to end
         if app.ws.config.metrics.serve:
             self.serve_metrics()
 

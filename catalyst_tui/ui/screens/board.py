@@ -84,6 +84,10 @@ class BoardScreen(CatalystScreen):
             self.view.set_status(status)
         self.watch(app, "theme", lambda _t: self.view.theme_changed(), init=False)
 
+    def on_screen_resume(self) -> None:
+        for view in self.query(BoardView):  # none yet on the very first resume (before compose)
+            view.refresh_ages()  # back on the board: its ages are right at once
+
     @property
     def view(self) -> BoardView:
         return self.query_one(BoardView)

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from catalyst_tui.core.health import AgentStatus  # the monitor loads after the first frame
 
 
+AGE_CHECK_S = 60.0  # ages read "12 min", "3 h": checked once a minute
+
+
 def lane_heights(avail: int, lanes: int, focused: int) -> list[int]:
     """Rows per lane: ``k`` for the others, the rest (at least 2 more) for the focused one."""
     if lanes == 0:
@@ -57,6 +60,7 @@ class BoardView(Vertical, can_focus=True):
         yield from self.lanes
 
     def on_mount(self) -> None:
+        self.set_timer(AGE_CHECK_S, self._check_ages)
         self.lanes[self.current].set_lane_focused(True)
         # Heights from the terminal's size now (chrome: header, status, triage, footer, board head),
         # so the first layout is already the right one; on_resize corrects it if the guess was off.
@@ -68,6 +72,17 @@ class BoardView(Vertical, can_focus=True):
             text.append(col[: COUNT_W - 1].rjust(COUNT_W - 1) + " ")
         text.append(" focused card")
         return text
+
+    def _check_ages(self) -> None:
+        """Once a minute: redraw only the lanes where a card's age text changed, only when shown.
+        (An age is data: it is kept true, at the cost of one lane's lines a minute at most.)"""
+        if self.screen.is_current:
+            self.refresh_ages()
+        self.set_timer(AGE_CHECK_S, self._check_ages)  # re-armed after each run
+
+    def refresh_ages(self) -> int:
+        """Redraw the lanes whose shown ages changed; how many were redrawn."""
+        return sum(lane.refresh_ages() for lane in self.lanes)
 
     def on_resize(self) -> None:
         self.layout_lanes()

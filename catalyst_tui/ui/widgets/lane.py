@@ -66,6 +66,7 @@ class LaneView(Widget):
         self.redraws = 0  # how many times this lane was asked to redraw (the benchmark checks it)
         self._styles: dict[str, Style] = {}
         self._base: Style | None = None  # the widget's own style, computed once per redraw
+        self._ages: dict[str, tuple[float, str]] = {}  # card id -> (moved, age text) as last drawn
 
     # ------------------------------------------------------------------ state
     def set_cards(self, cols: list[list[Card]], keep: str | None = None) -> bool:
@@ -98,7 +99,20 @@ class LaneView(Widget):
     def _redraw(self) -> None:
         self.redraws += 1
         self._base = None
+        self._ages = {}
         self.refresh()
+
+    def ages_stale(self) -> bool:
+        """Would a card drawn now show a different age than it does? (the board's minute check)"""
+        now = self.clock()
+        return any(age(max(0.0, now - moved)) != shown for moved, shown in self._ages.values())
+
+    def refresh_ages(self) -> bool:
+        """Redraw the lane if an age on it changed; True if it did."""
+        if self.ages_stale():
+            self._redraw()
+            return True
+        return False
 
     def _clamp(self) -> None:
         self.col = max(0, min(self.col, len(self.columns) - 1))
@@ -212,7 +226,9 @@ class LaneView(Widget):
         card = col[idx]
         focus = cur and idx == self.rows[ci]
         flags = (" ⚑" + ",".join(printable(f) for f in card.flags)) if card.flags else ""
-        meta = f"{card.id} {age(max(0.0, self.clock() - card.moved))}{flags}"
+        shown_age = age(max(0.0, self.clock() - card.moved))
+        self._ages[card.id] = (card.moved, shown_age)
+        meta = f"{card.id} {shown_age}{flags}"
         title_style = self._style("card-focus", bold=True) if focus else NONE
         meta_style = title_style + DIM if focus else DIM
         if (y - top) % unit == 0:

@@ -1,9 +1,12 @@
 """One line under the Header: READ-ONLY marker, screen keys, and when the data last changed.
 
-"updated 03:12:05" names the time of the last data change; from one minute on, the age is
-added ("updated 03:12:05, 4 min ago") and advances once a minute. The widget redraws only
-when its text changes, without a layout pass, and only on the screen being shown: an idle
-dashboard writes (almost) nothing to the terminal.
+"updated 03:12:05" names the time of the last data change. While the file watcher is live
+("live 03:12:05": live, last change at 03:12:05) the screen is current by construction (a change shows within
+~0.1 s), so nothing here changes with the clock and an idle dashboard writes nothing at all to
+the terminal. When it is not (starting, polling after the watcher failed), the age is added from
+one minute on ("updated 03:12:05, 4 min ago") and advances once a minute: then the age is the
+point. The widget redraws only when its text changes, without a layout pass, and only on the
+screen being shown.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class StatusBar(Static):
         app = self.app
         self.watch(app, "read_only", self._changed, init=False)
         self.watch(app, "last_updated", self._changed, init=False)
+        self.watch(app, "live", self._changed, init=False)
         self.watch(app, "current_mode", self._changed, init=False)
         self._changed()
 
@@ -56,9 +60,9 @@ class StatusBar(Static):
         return max(0.0, clock() - last) if last and clock is not None else None
 
     def _next_change(self) -> float | None:
-        """Seconds until the age text changes: at the next whole minute of age."""
+        """Seconds until the age text changes: at the next whole minute of age (never while live)."""
         elapsed = self._age()
-        if elapsed is None:
+        if elapsed is None or getattr(self.app, "live", False):
             return None
         return 60.0 - (elapsed % 60.0) + 0.05
 
@@ -78,7 +82,11 @@ class StatusBar(Static):
             text.append("loading…")
         else:
             stamp = time.strftime("%H:%M:%S", time.localtime(app.last_updated))  # type: ignore[attr-defined]
-            text.append(f"updated {stamp}" + (f", {age(elapsed // 60 * 60)} ago" if elapsed >= 60 else ""))
+            if getattr(app, "live", False):
+                text.append("live", style="bold")
+                text.append(f" {stamp}")  # short: it must fit beside the five tabs at 80 columns
+            else:
+                text.append(f"updated {stamp}" + (f", {age(elapsed // 60 * 60)} ago" if elapsed >= 60 else ""))
         fallback = getattr(app, "index_fallback", None)
         if fallback:
             text.append("  index: last good copy", style="bold")
