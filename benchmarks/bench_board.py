@@ -278,7 +278,7 @@ def main() -> None:
          f"bare {statistics.median(cpu['bare']) * 1000:.0f} ms, core {statistics.median(cpu['core']) * 1000:.0f} ms, "
          f"board {statistics.median(cpu['board']) * 1000:.0f} ms = "
          f"{statistics.median(b / a for a, b in zip(cpu['bare'], cpu['board'], strict=True)):.2f}x bare "
-         "(the same work without the machine's noise)"),
+         "(= the wall time: start-up is CPU-bound; the machine's speed drifts between runs, hence the rounds)"),
         ("bytes to the terminal up to the first frame, bare", f"{statistics.median(bare_bytes) / 1024:.1f} KB"),
         ("bytes to the terminal up to the first frame, board", f"{statistics.median(board_bytes) / 1024:.1f} KB"),
     ]

@@ -9,7 +9,6 @@ can be, else taken as strings.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -218,6 +217,8 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
         if not key.startswith(ENV_PREFIX) or key in ENV_RESERVED or "__" not in key:
             continue
         parts = [p.lower() for p in key[len(ENV_PREFIX):].split("__")]
+        import tomllib  # here and below, not at the top: a cached config needs no TOML parser
+
         try:
             value: Any = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:
@@ -275,6 +276,8 @@ def parse_config(text: str, source: str = CONFIG_NAME, env: Mapping[str, str] | 
                 return from_validated(hit)
             except (TypeError, KeyError):
                 pass  # not what this version stores: validate again
+    import tomllib
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

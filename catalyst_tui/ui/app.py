@@ -127,6 +127,13 @@ class CatalystApp(App[int]):
         """
         return load_screen_class(self.DEFAULT_MODE)()  # type: ignore[no-any-return]
 
+    def get_css_variables(self) -> dict[str, str]:
+        # Textual's __init__ builds the stylesheet's variables from its default theme; ours is
+        # chosen a moment later (_start_theme sets them): computing them twice costs ~3 ms.
+        if not getattr(self, "_theme_chosen", False):
+            return {}
+        return super().get_css_variables()
+
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return themes.variable_defaults()
 
@@ -151,13 +158,13 @@ class CatalystApp(App[int]):
         frame; this sets the value and what that watcher derives from it (the dark / light classes,
         the ANSI filter, the stylesheet's variables), and the first stylesheet build uses them.
         """
-        if name == self.theme:
-            return
-        self.set_reactive(App.theme, name)
-        dark = self.current_theme.dark
-        self.set_class(dark, "-dark-mode", update=False)
-        self.set_class(not dark, "-light-mode", update=False)
-        self._refresh_truecolor_filter(self.ansi_theme)
+        self._theme_chosen = True
+        if name != self.theme:
+            self.set_reactive(App.theme, name)
+            dark = self.current_theme.dark
+            self.set_class(dark, "-dark-mode", update=False)
+            self.set_class(not dark, "-light-mode", update=False)
+            self._refresh_truecolor_filter(self.ansi_theme)
         self.stylesheet.set_variables(self.get_css_variables())  # nothing is parsed yet: no re-parse
 
     def on_mount(self) -> None:

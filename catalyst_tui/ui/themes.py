@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -149,6 +148,8 @@ def parse_theme(path: Path) -> Theme:
             return Theme(**hit)
         except TypeError:
             pass  # not what this version stores: validate again
+    import tomllib  # a cached theme needs no TOML parser
+
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
