@@ -6,7 +6,6 @@ touching this file.
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import threading
@@ -31,6 +30,7 @@ from catalyst_tui.ui.commands import CatalystCommands
 from catalyst_tui.ui.messages import AgentsRefreshed, BoardOpFailed, CardsReloaded
 from catalyst_tui.ui.screens import SCREENS, SERVICES, load_screen_class, load_target
 from catalyst_tui.ui.screens.base import CatalystScreen
+from catalyst_tui.ui.startup import FastStartApp
 
 if TYPE_CHECKING:
     from catalyst_tui.core.health import AgentStatus, WorkspaceMonitor  # loaded after the first frame
@@ -42,13 +42,7 @@ INDEX_POLL_S = 0.5  # cheap stat of index.json until the watcher (issue 4) takes
 AGENTS_POLL_S = 2.0
 
 
-def _screen_factory(name: str) -> Callable[[], CatalystScreen]:
-    def make() -> CatalystScreen:
-        return load_screen_class(name)()  # type: ignore[no-any-return]
-    return make
-
-
-class CatalystApp(App[int]):
+class CatalystApp(FastStartApp):
     TITLE = "catalyst-tui"
     DEFAULT_MODE = "board"
     COMMANDS = App.COMMANDS | {CatalystCommands}
@@ -66,8 +60,6 @@ class CatalystApp(App[int]):
     def __init__(self, ws: Workspace, read_only: bool = False, theme_name: str | None = None,
                  clock: Callable[[], float] = time.time, poll: bool = True,
                  cursor_blink: bool = True, config_dir: Path | None = None, services: bool = True) -> None:
-        self._gc_paused = False
-        self._exit_calls: list[Callable[[], None]] = []
         super().__init__()
         self.ws = ws
         self.board: Board = ws.board
@@ -89,9 +81,7 @@ class CatalystApp(App[int]):
         self._startup_problems: list[str] = []
         self._requested_theme = theme_name
         self.set_reactive(CatalystApp.read_only, read_only)
-        for name in SCREENS:
-            if name != self.DEFAULT_MODE:  # added once it is mounted: see get_default_screen
-                self.add_mode(name, _screen_factory(name))
+        self.add_modes(list(SCREENS))
         self.sub_title = str(ws.root)
         self._load_themes()
         self._preload_index()
@@ -118,22 +108,6 @@ class CatalystApp(App[int]):
                 self._startup_problems.append(self.index.fallback)
 
     # ------------------------------------------------------------------ set-up
-    def get_default_screen(self) -> CatalystScreen:
-        """The board, mounted the way Textual mounts an app's default screen.
-
-        A registered mode's first screen costs a full stylesheet re-parse and re-apply before the
-        first frame; the default screen does not. So the board's mode is registered only once its
-        screen exists (``on_mount``), and switching back to it finds that same screen.
-        """
-        return load_screen_class(self.DEFAULT_MODE)()  # type: ignore[no-any-return]
-
-    def get_css_variables(self) -> dict[str, str]:
-        # Textual's __init__ builds the stylesheet's variables from its default theme; ours is
-        # chosen a moment later (_start_theme sets them): computing them twice costs ~3 ms.
-        if not getattr(self, "_theme_chosen", False):
-            return {}
-        return super().get_css_variables()
-
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return themes.variable_defaults()
 
@@ -143,7 +117,7 @@ class CatalystApp(App[int]):
         for theme in loaded.themes.values():
             self.register_theme(theme)
         chosen = themes.choose(self._requested_theme, self.config_dir, loaded, no_color=self.no_color)
-        self._start_theme(chosen.name)
+        self.start_theme(chosen.name)
         self._startup_problems = [*loaded.problems, *chosen.problems]
         keymap, problem = themes.read_keymap(self.config_dir)
         if problem:
@@ -151,25 +125,10 @@ class CatalystApp(App[int]):
         if keymap:
             self.set_keymap(keymap)  # {"board.undo": "z"}: remap any binding by its id
 
-    def _start_theme(self, name: str) -> None:
-        """Set the theme before the stylesheet is first built, without the theme watcher.
-
-        Setting ``theme`` runs Textual's watcher, which queues a full CSS refresh before the first
-        frame; this sets the value and what that watcher derives from it (the dark / light classes,
-        the ANSI filter, the stylesheet's variables), and the first stylesheet build uses them.
-        """
-        self._theme_chosen = True
-        if name != self.theme:
-            self.set_reactive(App.theme, name)
-            dark = self.current_theme.dark
-            self.set_class(dark, "-dark-mode", update=False)
-            self.set_class(not dark, "-light-mode", update=False)
-            self._refresh_truecolor_filter(self.ansi_theme)
-        self.stylesheet.set_variables(self.get_css_variables())  # nothing is parsed yet: no re-parse
+    def make_screen(self, mode: str) -> CatalystScreen:
+        return load_screen_class(mode)()  # type: ignore[no-any-return]
 
     def on_mount(self) -> None:
-        if self.DEFAULT_MODE not in self._modes:
-            self.add_mode(self.DEFAULT_MODE, _screen_factory(self.DEFAULT_MODE))
         for problem in self._startup_problems:
             self.notify(problem, title="start-up", severity="warning", timeout=10, markup=False)
         if self.index.seq:
@@ -177,39 +136,12 @@ class CatalystApp(App[int]):
         self._theme_ready = True  # from here on, every theme change is saved
         if not self.index.seq:
             self.run_load_index()
-        self.call_after_refresh(self._resume_gc)
         # Agents' logs can be large: read them right after the first frame, not before it.
         self.call_after_refresh(self._start_agents, set(self.ws.config.agent_names))
         if self.poll:
             self._index_timer = self.set_timer(INDEX_POLL_S, self._poll_index)
         if self.services:
             self.call_after_refresh(self._start_services)  # after the first frame
-
-    def on_load(self) -> None:
-        # Start-up allocates a lot (the stylesheet, the widgets, the lanes) and frees little: the
-        # cyclic GC would scan it all several times before the first frame (~25 ms at 4,500 cards).
-        # It is off until the first frame, then what start-up built is frozen out of its sight.
-        if gc.isenabled():
-            self._gc_paused = True
-            gc.disable()
-
-    def call_on_exit(self, fn: Callable[[], None]) -> None:
-        """Run ``fn`` when the app exits (e.g. wake a blocking thread so the exit need not wait)."""
-        self._exit_calls.append(fn)
-
-    def on_unmount(self) -> None:
-        self._resume_gc()  # an app that exits before its first frame
-        for fn in self._exit_calls:
-            try:
-                fn()
-            except Exception:  # one failing clean-up must not stop the others
-                log.exception("exit hook %r failed", fn)
-
-    def _resume_gc(self) -> None:
-        if self._gc_paused:
-            self._gc_paused = False
-            gc.freeze()  # start-up's long-lived objects: never scanned again
-            gc.enable()
 
     def _start_services(self) -> None:
         """Start the registered background services (screens/__init__.py ``SERVICES``)."""

@@ -1,0 +1,100 @@
+"""What the app does differently from a plain Textual app to reach its first frame fast.
+
+Each item was measured (docs/performance.md, benchmarks/bench_board.py):
+
+* The default mode's screen is Textual's *default screen*: a registered mode's first screen costs a
+  full stylesheet re-parse and re-apply before the first frame; the default screen does not. The
+  mode is registered once that screen exists, so switching back to it finds the same screen.
+* The theme is set before the stylesheet is first built, without Textual's theme watcher (which
+  queues another full CSS refresh), and the theme's variables are computed once.
+* The cyclic GC is paused from ``Load`` to the first frame (start-up allocates a lot and frees
+  little: ~25 ms of collections at 4,500 cards), then what start-up built is frozen.
+
+Also here: exit hooks (``call_on_exit``), run when the app unmounts.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from textual.app import App
+from textual.screen import Screen
+
+log = logging.getLogger("catalyst_tui.ui")
+
+
+class FastStartApp(App[int]):
+    """Subclasses implement :meth:`make_screen` (a screen for a mode name)."""
+
+    def __init__(self) -> None:
+        self._gc_paused = False
+        self._theme_chosen = False
+        self._exit_calls: list[Callable[[], None]] = []
+        super().__init__()
+
+    def make_screen(self, mode: str) -> Screen[Any]:
+        raise NotImplementedError
+
+    def _screen_factory(self, mode: str) -> Callable[[], Screen[Any]]:
+        return lambda: self.make_screen(mode)
+
+    def add_modes(self, names: list[str]) -> None:
+        """Register every mode but the default one (registered in ``on_mount``)."""
+        for name in names:
+            if name != self.DEFAULT_MODE:
+                self.add_mode(name, self._screen_factory(name))
+
+    def get_default_screen(self) -> Screen[Any]:
+        return self.make_screen(self.DEFAULT_MODE)
+
+    # ------------------------------------------------------------------ theme
+    def get_css_variables(self) -> dict[str, str]:
+        # Textual's __init__ builds the stylesheet's variables from its default theme; ours is
+        # chosen a moment later (start_theme sets them): computing them twice costs ~3 ms.
+        if not self._theme_chosen:
+            return {}
+        return super().get_css_variables()
+
+    def start_theme(self, name: str) -> None:
+        """Set the theme before the stylesheet is first built: the value, and what Textual's watcher
+        would derive from it (the dark / light classes, the ANSI filter, the stylesheet's variables)."""
+        self._theme_chosen = True
+        if name != self.theme:
+            self.set_reactive(App.theme, name)
+            dark = self.current_theme.dark
+            self.set_class(dark, "-dark-mode", update=False)
+            self.set_class(not dark, "-light-mode", update=False)
+            self._refresh_truecolor_filter(self.ansi_theme)
+        self.stylesheet.set_variables(self.get_css_variables())  # nothing is parsed yet: no re-parse
+
+    # ------------------------------------------------------------------ lifecycle
+    def on_load(self) -> None:
+        if gc.isenabled():
+            self._gc_paused = True
+            gc.disable()
+
+    def on_mount(self) -> None:
+        if self.DEFAULT_MODE not in self._modes:
+            self.add_mode(self.DEFAULT_MODE, self._screen_factory(self.DEFAULT_MODE))
+        self.call_after_refresh(self._resume_gc)
+
+    def _resume_gc(self) -> None:
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.freeze()  # start-up's long-lived objects: never scanned again
+            gc.enable()
+
+    def call_on_exit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` when the app exits (e.g. wake a blocking thread so the exit need not wait)."""
+        self._exit_calls.append(fn)
+
+    def on_unmount(self) -> None:
+        self._resume_gc()  # an app that exits before its first frame
+        for fn in self._exit_calls:
+            try:
+                fn()
+            except Exception:  # one failing clean-up must not stop the others
+                log.exception("exit hook %r failed", fn)
