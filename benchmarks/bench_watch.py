@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from _tmux import TmuxSession, cpu_seconds, wait_for  # noqa: E402  (benchmarks/_tmux.py)
+
 from catalyst_tui.core.agents import AgentPaths, write_state  # noqa: E402
 from catalyst_tui.core.models import AgentState  # noqa: E402
 from catalyst_tui.core.storage import append_line  # noqa: E402
@@ -65,54 +67,6 @@ def make_workspace(base: Path, name: str = "ws") -> Workspace:
     for agent in ws.config.agent_names:  # running, fresh heartbeat, no pid (liveness not in play)
         write_state(ws.agent(agent), AgentState(agent=agent, status="running", heartbeat=now, updated=now))
     return ws
-
-
-class TmuxSession:
-    def __init__(self, base: Path, name: str) -> None:
-        self.sock = base / f"{name}.sock"
-        self.base = ["tmux", "-S", str(self.sock), "-f", "/dev/null"]
-        self.name = name
-        self.pipe_file = base / f"{name}.out"
-
-    def start(self, cmd: str, env: dict[str, str] | None = None) -> None:
-        full_env = {**os.environ, "TERM": "screen-256color", **(env or {})}
-        subprocess.run([*self.base, "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", "exec " + cmd],
-                       check=True, env=full_env, timeout=15)
-
-    def _out(self, *args: str) -> str:
-        return subprocess.run([*self.base, *args], capture_output=True, text=True, timeout=15).stdout
-
-    def pid(self) -> int:
-        return int(self._out("list-panes", "-t", self.name, "-F", "#{pane_pid}").split()[0])
-
-    def capture(self) -> str:
-        return self._out("capture-pane", "-p", "-t", self.name)
-
-    def keys(self, *keys: str) -> None:
-        self._out("send-keys", "-t", self.name, *keys)
-
-    def pipe(self) -> None:
-        """Count from now: close a running pipe (no argument closes it), empty the file, open anew."""
-        subprocess.run([*self.base, "pipe-pane", "-t", self.name], check=True, timeout=15)
-        time.sleep(0.2)
-        self.pipe_file.write_bytes(b"")
-        subprocess.run([*self.base, "pipe-pane", "-o", "-t", self.name, f"cat >> {shlex.quote(str(self.pipe_file))}"],
-                       check=True, timeout=15)
-
-    def piped_bytes(self) -> int:
-        return self.pipe_file.stat().st_size if self.pipe_file.exists() else 0
-
-    def kill(self) -> None:
-        subprocess.run([*self.base, "kill-server"], capture_output=True, timeout=15)
-
-
-def wait_for(pred, timeout: float, what: str, step: float = 0.05) -> float:  # type: ignore[no-untyped-def]
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if pred():
-            return time.monotonic() - start
-        time.sleep(step)
-    raise SystemExit(f"timed out waiting for {what}")
 
 
 WATCH_ENV: dict[str, str] = {}  # --step / --debounce: CATALYST_WATCH__* for every dashboard started
@@ -175,21 +129,6 @@ class Load:
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
         self.thread.join(10)
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time of every thread of ``pid`` in nanoseconds' resolution (``/proc/PID/task/*/schedstat``;
-    the clock-tick figures of ``/proc/PID/stat`` are 10 ms steps, too coarse for 0.2 % of a minute).
-    A thread that ends between two readings takes its time with it: the dashboard's threads are
-    long-lived (the driver's two, the executor's pool, the watcher), so that does not happen here."""
-    total = 0
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as fh:
-                total += int(fh.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            continue
-    return total / 1e9
 
 
 def pct(values: list[float], q: float) -> float:
