@@ -402,6 +402,9 @@ async def test_card_ages_stay_true_and_only_changed_lanes_redraw(seeded: Workspa
     """Ages are data: once a minute the lanes whose shown ages changed are redrawn, no others,
     and nothing while the board is hidden (it catches up when shown again)."""
     from catalyst_tui.ui.testing import FrozenClock
+    from catalyst_tui.ui.widgets.lane import lane_age
+
+    assert [lane_age(s) for s in (0, 59.9, 60, 3599, 7200)] == ["new", "new", "1 min", "60 min", "2 h"]
 
     clock = FrozenClock()
     app = make_app(seeded, clock=clock)

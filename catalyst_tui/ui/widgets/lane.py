@@ -105,7 +105,7 @@ class LaneView(Widget):
     def ages_stale(self) -> bool:
         """Would a card drawn now show a different age than it does? (the board's minute check)"""
         now = self.clock()
-        return any(age(max(0.0, now - moved)) != shown for moved, shown in self._ages.values())
+        return any(lane_age(now - moved) != shown for moved, shown in self._ages.values())
 
     def refresh_ages(self) -> bool:
         """Redraw the lane if an age on it changed; True if it did."""
@@ -226,7 +226,7 @@ class LaneView(Widget):
         card = col[idx]
         focus = cur and idx == self.rows[ci]
         flags = (" ⚑" + ",".join(printable(f) for f in card.flags)) if card.flags else ""
-        shown_age = age(max(0.0, self.clock() - card.moved))
+        shown_age = lane_age(self.clock() - card.moved)
         self._ages[card.id] = (card.moved, shown_age)
         meta = f"{card.id} {shown_age}{flags}"
         title_style = self._style("card-focus", bold=True) if focus else NONE
@@ -254,6 +254,12 @@ class LaneView(Widget):
             for ci in range(n):
                 segments.extend(self._cell(ci, y, colw))
         return Strip(segments).crop_extend(0, width, base).apply_style(base)
+
+
+def lane_age(seconds: float) -> str:
+    """A card's age in its column, as the board shows it: checked once a minute, so under a
+    minute it reads "new" (never a count of seconds that would stand still)."""
+    return "new" if seconds < 60 else age(seconds)
 
 
 def fit(text: str, width: int, pad: bool = True) -> str:
