@@ -31,6 +31,7 @@ class FastStartApp(App[int]):
 
     def __init__(self) -> None:
         self._gc_paused = False
+        self._gc_frozen = False
         self._theme_chosen = False
         self._exit_calls: list[Callable[[], None]] = []
         super().__init__()
@@ -85,6 +86,7 @@ class FastStartApp(App[int]):
         if self._gc_paused:
             self._gc_paused = False
             gc.freeze()  # start-up's long-lived objects: never scanned again
+            self._gc_frozen = True
             gc.enable()
 
     def call_on_exit(self, fn: Callable[[], None]) -> None:
@@ -93,6 +95,9 @@ class FastStartApp(App[int]):
 
     def on_unmount(self) -> None:
         self._resume_gc()  # an app that exits before its first frame
+        if self._gc_frozen:  # what this app froze may be collected again (many apps in one process: tests)
+            self._gc_frozen = False
+            gc.unfreeze()
         for fn in self._exit_calls:
             try:
                 fn()

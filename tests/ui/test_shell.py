@@ -310,3 +310,26 @@ async def test_background_screens_keep_no_display_timers(seeded: Workspace, monk
         await pilot.press("f1")
         await pilot.pause()
         assert ports._file_timer is None
+
+
+async def test_gc_is_paused_to_the_first_frame_then_frozen_and_restored_on_exit(
+        seeded: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from catalyst_tui.ui.startup import FastStartApp
+
+    seen: list[tuple[bool, bool]] = []
+    real = FastStartApp._resume_gc
+
+    def spy(self: FastStartApp) -> None:
+        seen.append((gc.isenabled(), self._gc_paused))
+        real(self)
+
+    monkeypatch.setattr(FastStartApp, "_resume_gc", spy)
+    assert gc.isenabled()
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        assert seen[0] == (False, True)  # off from Load until right after the first frame
+        assert gc.isenabled() and gc.get_freeze_count() > 0  # then on, start-up's objects frozen
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # the app's exit gives them back
