@@ -6,6 +6,8 @@ import hashlib
 import time
 from pathlib import Path
 
+import pytest
+
 from catalyst_tui.core.agents import write_state
 from catalyst_tui.core.models import AgentState
 from catalyst_tui.core.triage import SharedProblem, summarize
