@@ -269,7 +269,8 @@ def parse_config(text: str, source: str = CONFIG_NAME, env: Mapping[str, str] | 
     overrides = _env_overrides(os.environ if env is None else env)
     k = ""
     if cache:
-        k = vcache.key(text, repr(sorted(overrides.items())), schema_fingerprint(), __version__)
+        k = vcache.key(text, repr(sorted(overrides.items())), schema_fingerprint(), __version__,
+                       vcache.source_digest(__name__, "catalyst_tui.core.schema", "catalyst_tui.core.names"))
         hit = vcache.get("config", k)
         if isinstance(hit, dict):
             try:

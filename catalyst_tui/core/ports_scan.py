@@ -221,6 +221,7 @@ def _sock_diag(family: int, protocol: int, states: int) -> list[tuple[int, str, 
     """One NETLINK_SOCK_DIAG dump (what ``ss`` uses): (family, address, port, inode) per socket
     in ``states``. Asking for LISTEN only, the kernel walks its listening hash and nothing else."""
     sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, _NETLINK_SOCK_DIAG)
+    sock.settimeout(1.0)
     try:
         req = struct.pack("=BBBBI", family, protocol, 0, 0, states) + bytes(48)  # inet_diag_req_v2
         sock.sendto(struct.pack("=IHHII", 16 + len(req), _SOCK_DIAG_BY_FAMILY, _NLM_F_REQUEST_DUMP, 1, 0) + req,
@@ -233,6 +234,8 @@ def _sock_diag(family: int, protocol: int, states: int) -> list[tuple[int, str, 
             off = 0
             while off + 16 <= len(data):
                 length, kind = struct.unpack_from("=IH", data, off)
+                if length < 16:
+                    raise OSError(f"netlink: malformed message (length {length})")
                 if kind == _NLMSG_DONE:
                     return out
                 if kind == _NLMSG_ERROR:
@@ -260,7 +263,7 @@ def kernel_listener_signature() -> Signature | None:
         for family, protocol, name, states in _DIAG_QUERIES:
             for fam, addr, port, inode in _sock_diag(family, protocol, states):
                 out.add((name, 6 if fam == socket.AF_INET6 else 4, addr, port, inode))
-    except (OSError, AttributeError, struct.error):  # not Linux, no AF_NETLINK, or refused
+    except (OSError, AttributeError, struct.error, ValueError, IndexError):  # not Linux, refused, or garbled
         return None
     return frozenset(out)
 

@@ -48,6 +48,32 @@ def _is_struct(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, msgspec.Struct)
 
 
+def _plain_type_ok(tp: Any, value: Any) -> bool:
+    """Is ``value`` of the plain type ``tp`` (constraints aside)? The check a cached entry gets."""
+    if tp is Any:
+        return True
+    if tp is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if tp in (str, bool):
+        return isinstance(value, tp)
+    if tp is type(None):
+        return value is None
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is typing.Literal:
+        return value in args
+    if origin in (typing.Union, types.UnionType):
+        return any(_plain_type_ok(a, value) for a in args)
+    if origin is list:
+        return isinstance(value, list) and all(_plain_type_ok(args[0], v) for v in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(_plain_type_ok(args[0], k) and _plain_type_ok(args[1], v)
+                                               for k, v in value.items())
+    return True  # a Struct (checked by build) or a type this schema does not use
+
+
 def _build_value(tp: Any, value: Any, complete: bool) -> Any:
     if _is_struct(tp):
         if not isinstance(value, Mapping):
@@ -69,15 +95,20 @@ def _build_value(tp: Any, value: Any, complete: bool) -> Any:
 def build(cls: type[S], data: Mapping[str, Any], *, complete: bool = False) -> S:
     """``cls`` from plain data that was validated before.
 
-    Missing keys take their defaults, unless ``complete``: then every field must be there (a
-    cached entry is a whole ``to_builtins``; anything less is not one of ours).
+    Missing keys take their defaults, unless ``complete``: then every field must be there, each of
+    its plain type (a cached entry is a whole ``to_builtins``; anything else is not one of ours,
+    and a miss: the file is validated again).
     """
     hints = _plain_hints(cls)
     unknown = set(data) - set(hints)
     if unknown:
         raise TypeError(f"{cls.__name__}: unexpected {sorted(unknown)}")
-    if complete and len(data) != len(hints):
-        raise TypeError(f"{cls.__name__}: missing {sorted(set(hints) - set(data))}")
+    if complete:
+        if len(data) != len(hints):
+            raise TypeError(f"{cls.__name__}: missing {sorted(set(hints) - set(data))}")
+        for name, value in data.items():
+            if not _is_struct(hints[name]) and not _plain_type_ok(hints[name], value):
+                raise TypeError(f"{cls.__name__}.{name}: {value!r} is not a {hints[name]}")
     return cls(**{name: _build_value(hints[name], value, complete) for name, value in data.items()})
 
 

@@ -17,7 +17,9 @@ and a later start with the same inputs reads the plain data back instead of vali
 from __future__ import annotations
 
 import hashlib
+import math
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,20 @@ def cache_dir() -> Path:
 
 def enabled() -> bool:
     return os.environ.get("CATALYST_VALIDATION_CACHE", "1") not in ("0", "false", "no", "off")
+
+
+def source_digest(*modules: str) -> str:
+    """A hash of these modules' source files: a changed validator (not only a changed field) is
+    a miss too, in a checkout or an editable install where the version does not change. The
+    modules must be imported (they are: they define the schema)."""
+    h = hashlib.sha256()
+    for name in modules:
+        origin = getattr(sys.modules.get(name), "__file__", None)
+        try:
+            h.update(Path(origin).read_bytes() if origin else name.encode())
+        except OSError:
+            h.update(name.encode())
+    return h.hexdigest()
 
 
 def key(*parts: bytes | str) -> str:
@@ -58,9 +74,21 @@ def get(kind: str, k: str) -> Any | None:
         return None
 
 
+def _json_exact(data: Any) -> bool:
+    """Would JSON give ``data`` back unchanged? Not with inf / nan (written as null)."""
+    if isinstance(data, float):
+        return math.isfinite(data)
+    if isinstance(data, dict):
+        return all(_json_exact(v) for v in data.values())
+    if isinstance(data, list | tuple):
+        return all(_json_exact(v) for v in data)
+    return True
+
+
 def put(kind: str, k: str, data: Any) -> None:
-    """Store ``data`` (JSON-able) under ``kind``/``k``; failures are ignored."""
-    if not enabled():
+    """Store ``data`` (JSON-able) under ``kind``/``k``; failures are ignored. Data JSON cannot
+    carry exactly (``inf``, ``nan``) is not stored: that file is validated at every start."""
+    if not enabled() or not _json_exact(data):
         return
     directory = cache_dir() / kind
     try:

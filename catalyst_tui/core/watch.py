@@ -143,7 +143,8 @@ class WorkspaceWatcher:
         """
         root = str(self.root)
         try:
-            with tempfile.TemporaryDirectory(prefix="catalyst-watch-") as wake:
+            # ignore_cleanup_errors: a stop() racing the clean-up may add its file as the directory goes
+            with tempfile.TemporaryDirectory(prefix="catalyst-watch-", ignore_cleanup_errors=True) as wake:
                 self._wake_dir = wake
                 with RustNotify([root, wake], False, False, 300, True, False) as notify:
                     self._set_mode("watching")
@@ -155,11 +156,11 @@ class WorkspaceWatcher:
                             return f"{root}: directory removed"
                         if isinstance(raw, str):  # "timeout": nothing happened
                             continue
-                        mine = [path for _change, path in raw if not path.startswith(wake)]
+                        mine = [path for _change, path in raw if not path.startswith(wake + os.sep)]
                         if mine:
                             self._emit(os.path.relpath(path, root) for path in mine)
         except (OSError, RuntimeError) as exc:  # inotify limits, permission denied, tree gone
-            return f"watching {root} failed: {exc}"
+            return None if self.stop_event.is_set() else f"watching {root} failed: {exc}"
         finally:
             self._wake_dir = None
         return None

@@ -274,6 +274,7 @@ class CatalystApp(FastStartApp):
             self._start_agents(set(self.ws.config.agent_names))
 
     def _start_agents(self, names: set[str]) -> None:
+        _ = self.monitor  # created here, on the main thread, before any worker can race to it
         self._agents_busy = True
         self.run_refresh_agents(names)
 

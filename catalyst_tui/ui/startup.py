@@ -63,12 +63,11 @@ class FastStartApp(App[int]):
         """Set the theme before the stylesheet is first built: the value, and what Textual's watcher
         would derive from it (the dark / light classes, the ANSI filter, the stylesheet's variables)."""
         self._theme_chosen = True
-        if name != self.theme:
-            self.set_reactive(App.theme, name)
-            dark = self.current_theme.dark
-            self.set_class(dark, "-dark-mode", update=False)
-            self.set_class(not dark, "-light-mode", update=False)
-            self._refresh_truecolor_filter(self.ansi_theme)
+        self.set_reactive(App.theme, name)
+        dark = self.current_theme.dark
+        self.update_classes({**{c: False for c in self.classes if c.startswith("-theme-")},
+                             f"-theme-{name}": True, "-dark-mode": dark, "-light-mode": not dark}, update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
         self.stylesheet.set_variables(self.get_css_variables())  # nothing is parsed yet: no re-parse
 
     # ------------------------------------------------------------------ lifecycle
@@ -85,6 +84,7 @@ class FastStartApp(App[int]):
     def _resume_gc(self) -> None:
         if self._gc_paused:
             self._gc_paused = False
+            gc.collect()  # once, now that the frame is out: start-up's garbage is not frozen with it
             gc.freeze()  # start-up's long-lived objects: never scanned again
             self._gc_frozen = True
             gc.enable()
@@ -98,7 +98,8 @@ class FastStartApp(App[int]):
         if self._gc_frozen:  # what this app froze may be collected again (many apps in one process: tests)
             self._gc_frozen = False
             gc.unfreeze()
-        for fn in self._exit_calls:
+        calls, self._exit_calls = self._exit_calls, []  # once (run_test shuts down twice)
+        for fn in calls:
             try:
                 fn()
             except Exception:  # one failing clean-up must not stop the others

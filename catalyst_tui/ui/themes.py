@@ -26,8 +26,7 @@ if TYPE_CHECKING:
     from pydantic import AfterValidator
 
 # As in core/config.py: ThemeSpec is a Struct whose annotations pydantic reads only to validate a
-# theme file it has not seen (core/schema.py); a validated theme is cached (core/vcache.py) as
-# the arguments of Textual's Theme.
+# theme file it has not seen (core/schema.py); a validated theme is cached (core/vcache.py).
 
 DEFAULT_THEME = "catalyst-dark"
 ANSI_THEME = "catalyst-ansi"
@@ -108,7 +107,7 @@ class ThemeSpec(msgspec.Struct, frozen=True, kw_only=True):
     variables: Annotated[dict[str, str], AfterValidator(_variables)] = msgspec.field(default_factory=dict)
 
     def theme_args(self) -> dict[str, Any]:
-        """The arguments of Textual's ``Theme`` (plain data: this is what the cache keeps)."""
+        """The arguments of Textual's ``Theme``."""
         args = {k: v for k, v in schema.to_builtins(self).items() if k != "variables" and v is not None}
         variables = {**VARIABLE_DEFAULTS, **self.variables}
         if self.ansi:  # Textual's own stylesheets need these with an ANSI theme
@@ -141,11 +140,14 @@ def parse_theme(path: Path) -> Theme:
         raw = path.read_bytes()
     except OSError as exc:
         raise ValueError(f"{path}: cannot read: {exc}") from None
-    k = vcache.key(raw, schema.fingerprint(ThemeSpec), repr(VARIABLE_DEFAULTS), __version__)
+    # Colours are checked by Textual's Color.parse: its module's source is part of the key too
+    # (textual.__version__ would cost an importlib.metadata lookup at every start).
+    k = vcache.key(raw, schema.fingerprint(ThemeSpec), repr(VARIABLE_DEFAULTS), __version__,
+                   vcache.source_digest(__name__, "catalyst_tui.core.schema", "textual.color"))
     hit = vcache.get("theme", k)
     if isinstance(hit, dict):
         try:
-            return Theme(**hit)
+            return schema.build(ThemeSpec, hit, complete=True).to_theme()
         except TypeError:
             pass  # not what this version stores: validate again
     import tomllib  # a cached theme needs no TOML parser
@@ -156,9 +158,9 @@ def parse_theme(path: Path) -> Theme:
         raise ValueError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: invalid TOML: {exc}") from None
-    args = validate_theme(data, str(path)).theme_args()
-    vcache.put("theme", k, args)
-    return Theme(**args)
+    spec = validate_theme(data, str(path))
+    vcache.put("theme", k, schema.to_builtins(spec))
+    return spec.to_theme()
 
 
 def shipped_dir() -> Path:

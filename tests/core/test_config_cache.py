@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -79,11 +80,27 @@ def test_environment_overrides_are_part_of_the_key(tmp_path: Path) -> None:
     assert load_config(tmp_path, env={}).health.error_rate == 0.1
 
 
-@pytest.mark.parametrize("damage", [b"", b"{not json", b'{"name": "x"}', b"[1, 2]"])
-def test_a_damaged_entry_is_a_miss(tmp_path: Path, damage: bytes) -> None:
+def test_values_json_cannot_carry_are_never_cached(tmp_path: Path) -> None:
+    (tmp_path / "catalyst.toml").write_text(default_config_toml().replace("interval_s = 1800.0", "interval_s = inf"))
+    assert load_config(tmp_path, env={}).janitor.interval_s == float("inf")
+    assert _entries() == []  # JSON would turn inf into null: validated at every start instead
+    assert load_config(tmp_path, env={}).janitor.interval_s == float("inf")
+
+
+def _typed_damage(entry: Path) -> None:
+    data = json.loads(entry.read_text())
+    data["janitor"]["interval_s"] = None  # the right keys, a wrong type
+    entry.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize("damage", [b"", b"{not json", b'{"name": "x"}', b"[1, 2]", _typed_damage])
+def test_a_damaged_entry_is_a_miss(tmp_path: Path, damage: object) -> None:
     (tmp_path / "catalyst.toml").write_text(CUSTOM)
     good = load_config(tmp_path, env={})
-    _entries()[0].write_bytes(damage)
+    if callable(damage):
+        damage(_entries()[0])
+    else:
+        _entries()[0].write_bytes(damage)
     assert load_config(tmp_path, env={}) == good
     assert load_config(tmp_path, env={}) == good  # and the entry was rewritten whole
 

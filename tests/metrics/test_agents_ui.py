@@ -173,6 +173,25 @@ async def test_watch_failure_falls_back_to_polling_and_says_so(ws: Workspace,
         assert app.poll is True  # the shell's polling is back on
 
 
+async def test_a_watcher_that_dies_is_never_shown_as_live(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_run = watch_mod.WorkspaceWatcher.run
+
+    def dies(self: watch_mod.WorkspaceWatcher) -> None:
+        self._set_mode("watching")
+        time.sleep(0.3)
+        raise ValueError("a bug in a callback")
+
+    monkeypatch.setattr(watch_mod.WorkspaceWatcher, "run", dies)
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("f2")  # starts the live watch
+        await until(pilot, lambda: app.live)
+        await until(pilot, lambda: "stopped unexpectedly" in app.triage)
+        assert app.live is False and app.poll is True  # polling again, and the status bar says so
+    monkeypatch.setattr(watch_mod.WorkspaceWatcher, "run", real_run)
+
+
 async def test_dashboard_serves_its_own_metrics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
     import socket

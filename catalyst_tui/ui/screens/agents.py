@@ -92,6 +92,8 @@ class LiveWatch:
             self.watcher.run()
         finally:  # the app is closing: its log handler goes with it
             logging.getLogger("catalyst_tui").removeHandler(self.handler)
+            if not self.watcher.stop_event.is_set():  # it died (an exception): never "live" while stale
+                self._call(self._show_mode, "polling", "the file watcher stopped unexpectedly")
 
     def _call(self, fn: Any, *args: Any, **kw: Any) -> None:
         try:

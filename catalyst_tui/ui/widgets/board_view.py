@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from catalyst_tui.core.health import AgentStatus  # the monitor loads after the first frame
 
 
-AGE_CHECK_S = 60.0  # ages read "12 min", "3 h": checked once a minute
+AGE_CHECK_S = 30.0  # ages read "new", "12 min", "3 h": checked twice a minute (at most 30 s late)
 
 
 def lane_heights(avail: int, lanes: int, focused: int) -> list[int]:
@@ -74,7 +74,7 @@ class BoardView(Vertical, can_focus=True):
         return text
 
     def _check_ages(self) -> None:
-        """Once a minute: redraw only the lanes where a card's age text changed, only when shown.
+        """Twice a minute: redraw only the lanes where a card's age text changed, only when shown.
         (An age is data: it is kept true, at the cost of one lane's lines a minute at most.)"""
         if self.screen.is_current:
             self.refresh_ages()

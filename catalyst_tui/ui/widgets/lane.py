@@ -257,7 +257,7 @@ class LaneView(Widget):
 
 
 def lane_age(seconds: float) -> str:
-    """A card's age in its column, as the board shows it: checked once a minute, so under a
+    """A card's age in its column, as the board shows it: checked twice a minute, so under a
     minute it reads "new" (never a count of seconds that would stand still)."""
     return "new" if seconds < 60 else age(seconds)
 
