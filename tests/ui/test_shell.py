@@ -335,3 +335,22 @@ async def test_gc_is_paused_to_the_first_frame_then_frozen_and_restored_on_exit(
         assert seen[0] == (False, True)  # off from Load until right after the first frame
         assert gc.isenabled() and gc.get_freeze_count() > 0  # then on, start-up's objects frozen
     assert gc.isenabled() and gc.get_freeze_count() == 0  # the app's exit gives them back
+
+
+async def test_a_hidden_screens_status_bar_catches_up_when_shown(seeded: Workspace) -> None:
+    from catalyst_tui.ui.testing import FrozenClock
+
+    clock = FrozenClock()
+    app = make_app(seeded, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        board_bar = app.screen.query_one(StatusBar)
+        await pilot.press("f2")
+        await pilot.pause()
+        clock.advance(3725)
+        app.last_updated = clock()  # data changed while the board was hidden
+        await pilot.pause()
+        assert board_bar._shown is not None and "01:02:05" not in str(board_bar._shown)  # skipped while hidden
+        await pilot.press("f1")
+        await pilot.pause()
+        assert str(board_bar._shown) == str(board_bar.render_text()) and "01:02:05" in str(board_bar._shown)

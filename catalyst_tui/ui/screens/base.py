@@ -45,6 +45,12 @@ class CatalystScreen(Screen[Any]):
         """The screen's own widgets (between the triage line and the Footer)."""
         yield from ()
 
+    def on_screen_resume(self) -> None:
+        # A hidden screen's status bar skips updates; it catches up here, when shown again
+        # (Textual sends ScreenResume to the screen only, never to its widgets).
+        for bar in self.query(StatusBar):
+            bar.refresh_now()
+
     # Data hooks: called by the app on the main thread for every live screen.
     def cards_reloaded(self, view: IndexView, focus: str | None, op: str | None) -> None:
         """A new index was read (``app.index`` already holds it)."""

@@ -37,7 +37,8 @@ class StatusBar(Static):
         self.watch(app, "current_mode", self._changed, init=False)
         self._changed()
 
-    def on_screen_resume(self) -> None:
+    def refresh_now(self) -> None:
+        """Bring the text up to date (the screen calls it when it is shown again)."""
         self._changed()
 
     def _changed(self, _value: object = None) -> None:
