@@ -107,7 +107,7 @@ def build(cls: type[S], data: Mapping[str, Any], *, complete: bool = False) -> S
         if len(data) != len(hints):
             raise TypeError(f"{cls.__name__}: missing {sorted(set(hints) - set(data))}")
         for name, value in data.items():
-            if not _is_struct(hints[name]) and not _plain_type_ok(hints[name], value):
+            if not _plain_type_ok(hints[name], value):  # a Struct field is checked by its own build
                 raise TypeError(f"{cls.__name__}.{name}: {value!r} is not a {hints[name]}")
     return cls(**{name: _build_value(hints[name], value, complete) for name, value in data.items()})
 

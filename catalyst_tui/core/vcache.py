@@ -16,6 +16,7 @@ and a later start with the same inputs reads the plain data back instead of vali
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
@@ -39,6 +40,7 @@ def enabled() -> bool:
     return os.environ.get("CATALYST_VALIDATION_CACHE", "1") not in ("0", "false", "no", "off")
 
 
+@functools.cache  # sources do not change under a running process: read once, not per file validated
 def source_digest(*modules: str) -> str:
     """A hash of these modules' source files: a changed validator (not only a changed field) is
     a miss too, in a checkout or an editable install where the version does not change. The
