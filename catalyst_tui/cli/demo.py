@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from catalyst_tui.core.demo import default_demo_path, seed
+from catalyst_tui.core.demo.seed import default_demo_path, seed
 
 HUB_STAND_INS = (("catalyst-hub", 3131), ("inference-router", 18800))
 
@@ -32,7 +32,7 @@ def _background(ws_root: Path, hub: bool, rate: float) -> list[subprocess.Popen[
     procs = []
     if hub:
         for service, port in HUB_STAND_INS:
-            procs.append(subprocess.Popen([sys.executable, "-m", "catalyst_tui.core.demo_hub", service, str(port)],
+            procs.append(subprocess.Popen([sys.executable, "-m", "catalyst_tui.core.demo.hub", service, str(port)],
                                           **quiet))  # type: ignore[call-overload]
         procs.append(subprocess.Popen([sys.executable, "-m", "catalyst_tui", "metrics", "serve",
                                        "--workspace", str(ws_root)], **quiet))  # type: ignore[call-overload]

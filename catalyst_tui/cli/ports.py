@@ -12,10 +12,10 @@ from pathlib import Path
 
 from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json, safe
 from catalyst_tui.core.errors import CatalystError
-from catalyst_tui.core.ports_check import PortsReport, check
-from catalyst_tui.core.ports_edit import add_port, suggest
-from catalyst_tui.core.ports_md import PortsFileError, load_ports_md
-from catalyst_tui.core.ports_scan import scan_listeners
+from catalyst_tui.core.ports.check import PortsReport, check
+from catalyst_tui.core.ports.edit import add_port, suggest
+from catalyst_tui.core.ports.registry import PortsFileError, load_ports_md
+from catalyst_tui.core.ports.scan import scan_listeners
 from catalyst_tui.core.workspace import Workspace
 
 

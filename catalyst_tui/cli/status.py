@@ -1,6 +1,6 @@
 """``catalyst-tui status [--json] [--window 1m|5m|1h]``: per-agent health from the metrics engine.
 
-The same :class:`~catalyst_tui.core.health.WorkspaceMonitor` and triage as the dashboard, so
+The same :class:`~catalyst_tui.core.health.monitor.WorkspaceMonitor` and triage as the dashboard, so
 scripts and alerting see what the screen shows. Exit codes: 0 all tenants healthy (and the
 index readable), 1 any tenant not healthy (or the index on its fallback copy), 2 usage error.
 """
@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 
 from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json, safe
+from catalyst_tui.core.health.metrics import WINDOWS
+from catalyst_tui.core.health.triage import triage
 from catalyst_tui.core.humanize import duration_ms
-from catalyst_tui.core.metrics import WINDOWS
 from catalyst_tui.core.models import Health
-from catalyst_tui.core.triage import triage
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

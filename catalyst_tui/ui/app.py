@@ -28,13 +28,13 @@ from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui import themes
 from catalyst_tui.ui.commands import CatalystCommands
 from catalyst_tui.ui.messages import AgentsRefreshed, BoardOpFailed, CardsReloaded
-from catalyst_tui.ui.screens import SCREENS, SERVICES, load_screen_class, load_target
+from catalyst_tui.ui.registry import SCREENS, SERVICES, load_screen_class, load_target
 from catalyst_tui.ui.screens.base import CatalystScreen
 from catalyst_tui.ui.startup import FastStartApp
 
 if TYPE_CHECKING:
-    from catalyst_tui.core.health import AgentStatus, WorkspaceMonitor  # loaded after the first frame
-    from catalyst_tui.core.triage import SharedProblem
+    from catalyst_tui.core.health.monitor import AgentStatus, WorkspaceMonitor  # loaded after the first frame
+    from catalyst_tui.core.health.triage import SharedProblem
 
 log = logging.getLogger("catalyst_tui.ui")
 
@@ -144,7 +144,7 @@ class CatalystApp(FastStartApp):
             self.call_after_refresh(self._start_services)  # after the first frame
 
     def _start_services(self) -> None:
-        """Start the registered background services (screens/__init__.py ``SERVICES``)."""
+        """Start the registered background services (ui/registry.py ``SERVICES``)."""
         for target in SERVICES:
             try:
                 if target.startswith("mode:"):
@@ -220,7 +220,7 @@ class CatalystApp(FastStartApp):
         self._update_triage()
 
     def _update_triage(self) -> None:
-        from catalyst_tui.core.triage import SharedProblem, summarize
+        from catalyst_tui.core.health.triage import SharedProblem, summarize
 
         shared = [p for ps in self.shared_problems.values() for p in ps]
         if self.index_fallback:

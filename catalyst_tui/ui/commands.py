@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from catalyst_tui.ui.screens import SCREENS
+from catalyst_tui.ui.registry import SCREENS
 
 if TYPE_CHECKING:
     from catalyst_tui.ui.app import CatalystApp

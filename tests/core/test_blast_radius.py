@@ -9,8 +9,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from catalyst_tui.core import health
 from catalyst_tui.core.agents import AgentPaths, own_state, record_dispatch, write_state
+from catalyst_tui.core.health import monitor as health
 from catalyst_tui.core.models import Health
 from catalyst_tui.core.workspace import Workspace
 

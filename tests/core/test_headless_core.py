@@ -10,8 +10,11 @@ import catalyst_tui.core
 
 
 def test_core_modules_do_not_load_textual() -> None:
-    modules = [f"catalyst_tui.core.{m.name}" for m in pkgutil.iter_modules(catalyst_tui.core.__path__)]
-    assert len(modules) >= 8
+    modules = [m.name for m in pkgutil.walk_packages(catalyst_tui.core.__path__, "catalyst_tui.core.")]
+    # the walk reaches into the feature packages, so the check keeps proving what it claims
+    deep = {"catalyst_tui.core.janitor.run", "catalyst_tui.core.snapshot.targets.sftp",
+            "catalyst_tui.core.health.monitor"}
+    assert deep <= set(modules)
     code = (
         "import importlib, sys\n"
         f"for m in {modules!r}: importlib.import_module(m)\n"

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from textual.widgets import RichLog, Sparkline, Static, TabbedContent
 
-from catalyst_tui.core import watch as watch_mod
 from catalyst_tui.core.agents import record_dispatch, write_state
+from catalyst_tui.core.health import watch as watch_mod
 from catalyst_tui.core.models import AgentState, Health
 from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui.screens.agent_detail import AgentDetailScreen

@@ -16,7 +16,7 @@ import pytest
 from catalyst_tui.cli import main
 from catalyst_tui.core.agents import own_state, record_dispatch, write_state
 from catalyst_tui.core.applog import AppLog
-from catalyst_tui.core.prom import MetricsServer, _labels, render
+from catalyst_tui.core.health.exporter import MetricsServer, _labels, render
 from catalyst_tui.core.workspace import Workspace
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from catalyst_tui.core.health import AgentStatus
-from catalyst_tui.core.metrics import DispatchStats
+from catalyst_tui.core.health.metrics import DispatchStats
+from catalyst_tui.core.health.monitor import AgentStatus
+from catalyst_tui.core.health.triage import SHARED_HINT, SharedProblem, reason_kind, summarize, triage
 from catalyst_tui.core.models import Health
-from catalyst_tui.core.triage import SHARED_HINT, SharedProblem, reason_kind, summarize, triage
 
 NAMES = ["aretha", "bjork", "bowie", "cher", "joni", "nina", "ozzy", "prince", "slash"]
 FIG = DispatchStats(clock=lambda: 0.0).figures("5m", 0.0)

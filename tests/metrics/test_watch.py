@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from catalyst_tui.core import watch as watch_mod
 from catalyst_tui.core.agents import record_dispatch
 from catalyst_tui.core.config import WatchConfig
+from catalyst_tui.core.health import watch as watch_mod
+from catalyst_tui.core.health.watch import ChangeSet, WorkspaceWatcher, classify
 from catalyst_tui.core.storage import append_jsonl, atomic_write_bytes
-from catalyst_tui.core.watch import ChangeSet, WorkspaceWatcher, classify
 from catalyst_tui.core.workspace import Workspace
 
 NAMES = ["bjork", "slash", "cher"]

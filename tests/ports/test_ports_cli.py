@@ -13,8 +13,8 @@ import pytest
 
 from catalyst_tui.cli import main
 from catalyst_tui.core import storage
-from catalyst_tui.core.ports_edit import PortsEditError, add_port
-from catalyst_tui.core.ports_md import parse_ports_md
+from catalyst_tui.core.ports.edit import PortsEditError, add_port
+from catalyst_tui.core.ports.registry import parse_ports_md
 from catalyst_tui.core.workspace import Workspace
 
 
@@ -94,8 +94,8 @@ def test_suggest_skips_documented_listening_and_ephemeral(ws: Workspace, spawn_l
     assert cli(ws, "ports", "suggest", "hub") == 0
     assert capsys.readouterr().out.strip() == str(base + 2)
     doc = parse_ports_md(ws.ports_path.read_text(), ephemeral=(base + 2, base + 2))
-    from catalyst_tui.core.ports_edit import suggest
-    from catalyst_tui.core.ports_scan import scan_listeners
+    from catalyst_tui.core.ports.edit import suggest
+    from catalyst_tui.core.ports.scan import scan_listeners
     assert suggest(doc, scan_listeners(describe=False), "hub") == base + 3
     with pytest.raises(PortsEditError, match="full"):
         suggest(parse_ports_md(ws.ports_path.read_text(), ephemeral=(base, base + 3)), None, "hub")
@@ -167,7 +167,7 @@ def test_add_refuses_an_ephemeral_port(ws: Workspace, tmp_path: Path) -> None:
 
 def test_add_times_out_on_a_held_lock_and_writes_nothing(ws: Workspace) -> None:
     before = ws.ports_path.read_bytes()
-    code = ("import sys, pathlib\nfrom catalyst_tui.core.ports_edit import add_port\n"
+    code = ("import sys, pathlib\nfrom catalyst_tui.core.ports.edit import add_port\n"
             "try:\n    add_port(pathlib.Path(sys.argv[1]), 3140, 'x', 'hub', 'hub', lock_timeout=0.3)\n"
             "except Exception as e:\n    print(type(e).__name__, e)\nelse:\n    print('added')\n")
     with storage.locked(storage.lock_path_for(ws.ports_path)):  # another writer holds PORTS.md
@@ -223,7 +223,7 @@ def test_check_a_file_outside_any_workspace(tmp_path: Path, monkeypatch: pytest.
 
 def test_ephemeral_check_can_be_turned_off(ws: Workspace, monkeypatch: pytest.MonkeyPatch,
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    from catalyst_tui.core.ports_md import read_ephemeral_range
+    from catalyst_tui.core.ports.registry import read_ephemeral_range
 
     eph = read_ephemeral_range()
     if eph is None:

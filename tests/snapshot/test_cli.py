@@ -10,8 +10,8 @@ import pytest
 from snaphelpers import write
 
 from catalyst_tui.cli import main
-from catalyst_tui.core.snapshot import sha256_hex
-from catalyst_tui.core.snapshot_spoke import object_key
+from catalyst_tui.core.snapshot.manifest import sha256_hex
+from catalyst_tui.core.snapshot.mirror import object_key
 from catalyst_tui.core.workspace import Workspace
 
 Make = Callable[..., Workspace]

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from snaphelpers import tree, write
 
-from catalyst_tui.core.snapshot import take_snapshot
-from catalyst_tui.core.snapshot_push import push, state_path
-from catalyst_tui.core.snapshot_spoke import Mirror, Record
-from catalyst_tui.core.targets import open_target
+from catalyst_tui.core.snapshot.manifest import take_snapshot
+from catalyst_tui.core.snapshot.mirror import Mirror, Record
+from catalyst_tui.core.snapshot.push import push, state_path
+from catalyst_tui.core.snapshot.targets import open_target
 from catalyst_tui.core.workspace import Workspace
 
 Make = Callable[..., Workspace]

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from textual.widgets import ProgressBar
 
-from catalyst_tui.core.snapshot import sha256_hex
-from catalyst_tui.core.snapshot_push import load_state
-from catalyst_tui.core.snapshot_spoke import Mirror, object_key
-from catalyst_tui.core.targets import FileTarget
+from catalyst_tui.core.snapshot.manifest import sha256_hex
+from catalyst_tui.core.snapshot.mirror import Mirror, object_key
+from catalyst_tui.core.snapshot.push import load_state
+from catalyst_tui.core.snapshot.targets import FileTarget
 from catalyst_tui.ui.screens.snapshots import SnapshotsScreen
 from catalyst_tui.ui.testing import make_app, seed_workspace, settle, wait_for_data
 from catalyst_tui.ui.widgets.countdown import Countdown, countdown_text

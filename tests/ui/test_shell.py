@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from catalyst_tui.core.agents import write_state
+from catalyst_tui.core.health.triage import SharedProblem, summarize
 from catalyst_tui.core.models import AgentState
-from catalyst_tui.core.triage import SharedProblem, summarize
 from catalyst_tui.core.workspace import Workspace
-from catalyst_tui.ui.screens import SCREENS, load_screen_class
+from catalyst_tui.ui.registry import SCREENS, load_screen_class
 from catalyst_tui.ui.screens.base import CatalystScreen
 from catalyst_tui.ui.testing import FROZEN_NOW, make_app, settle, wait_for_data
 from catalyst_tui.ui.widgets.status_bar import StatusBar

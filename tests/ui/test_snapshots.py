@@ -17,7 +17,7 @@ from catalyst_tui.ui.widgets.triage_line import TriageLine
 @pytest.fixture(autouse=True)
 def _only_the_board_tab(monkeypatch: pytest.MonkeyPatch) -> None:
     """Other issues' screens register themselves; the board's snapshots must not change with them."""
-    from catalyst_tui.ui.screens import SCREENS
+    from catalyst_tui.ui.registry import SCREENS
 
     monkeypatch.setattr("catalyst_tui.ui.widgets.status_bar.SCREENS", {"board": SCREENS["board"]})
 

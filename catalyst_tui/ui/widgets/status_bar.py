@@ -18,7 +18,7 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from catalyst_tui.core.humanize import age
-from catalyst_tui.ui.screens import SCREENS
+from catalyst_tui.ui.registry import SCREENS
 
 
 class StatusBar(Static):

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import paramiko
 
-from catalyst_tui.core.targets.base import CHUNK, Target, TargetError, check_key
+from catalyst_tui.core.snapshot.targets.base import CHUNK, Target, TargetError, check_key
 
 CMD_EXTENDED = 200  # paramiko.sftp.CMD_EXTENDED
 

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 import orjson
 
 from catalyst_tui.core import storage
-from catalyst_tui.core.snapshot import HEX64, SnapshotError, parse_manifest
+from catalyst_tui.core.snapshot.manifest import HEX64, SnapshotError, parse_manifest
 
 if TYPE_CHECKING:
-    from catalyst_tui.core.snapshot_spoke import Mirror
+    from catalyst_tui.core.snapshot.mirror import Mirror
 
 LEASE_TTL_S = 3600.0
 

@@ -1,7 +1,7 @@
 """Per-agent metrics in the Prometheus text format (0.0.4), every series labelled ``agent``.
 
 ``render`` turns statuses into text; :class:`MetricsServer` serves ``GET /metrics`` from a
-:class:`~catalyst_tui.core.health.WorkspaceMonitor`, re-reading the agents' files (from their
+:class:`~catalyst_tui.core.health.monitor.WorkspaceMonitor`, re-reading the agents' files (from their
 saved offsets) on each scrape. It binds 127.0.0.1 unless told otherwise.
 """
 
@@ -11,9 +11,9 @@ import threading
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from catalyst_tui.core.health import AgentStatus, WorkspaceMonitor
+from catalyst_tui.core.health.monitor import AgentStatus, WorkspaceMonitor
+from catalyst_tui.core.health.triage import triage
 from catalyst_tui.core.models import Health
-from catalyst_tui.core.triage import triage
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 DEFAULT_BIND = "127.0.0.1"

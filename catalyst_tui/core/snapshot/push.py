@@ -20,9 +20,17 @@ import orjson
 
 from catalyst_tui.core import storage
 from catalyst_tui.core.errors import LockTimeout
-from catalyst_tui.core.snapshot import BUF, CACHE_NAME, Snapshot, SnapshotError, canonical, prune_staged, take_snapshot
-from catalyst_tui.core.snapshot_spoke import Mirror, Record, manifest_key, object_key
-from catalyst_tui.core.targets import Target, open_target
+from catalyst_tui.core.snapshot.manifest import (
+    BUF,
+    CACHE_NAME,
+    Snapshot,
+    SnapshotError,
+    canonical,
+    prune_staged,
+    take_snapshot,
+)
+from catalyst_tui.core.snapshot.mirror import Mirror, Record, manifest_key, object_key
+from catalyst_tui.core.snapshot.targets import Target, open_target
 from catalyst_tui.core.workspace import Workspace
 
 STATE_NAME = "snapshot-state.json"

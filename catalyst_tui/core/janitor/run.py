@@ -17,15 +17,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from catalyst_tui.core import janitor_journal as journal
 from catalyst_tui.core import storage
 from catalyst_tui.core.errors import CatalystError, LockTimeout
-from catalyst_tui.core.janitor_dispatch import encode_state as encode_dispatch_state
-from catalyst_tui.core.janitor_dispatch import load_state as load_dispatch_state
-from catalyst_tui.core.janitor_fs import append_jsonl_nofollow, gzip_into, open_rel_dir, open_root, same_file, split
-from catalyst_tui.core.janitor_journal import JanitorPaths
-from catalyst_tui.core.janitor_owner import flock_held, open_for_writing
-from catalyst_tui.core.janitor_plan import (
+from catalyst_tui.core.janitor import journal
+from catalyst_tui.core.janitor.dispatch import encode_state as encode_dispatch_state
+from catalyst_tui.core.janitor.dispatch import load_state as load_dispatch_state
+from catalyst_tui.core.janitor.fs import append_jsonl_nofollow, gzip_into, open_rel_dir, open_root, same_file, split
+from catalyst_tui.core.janitor.journal import JanitorPaths
+from catalyst_tui.core.janitor.owner import flock_held, open_for_writing
+from catalyst_tui.core.janitor.plan import (
     NEEDS_REVIEW,
     Item,
     Plan,
@@ -35,10 +35,10 @@ from catalyst_tui.core.janitor_plan import (
     plan_dispatch,
     plan_reconcile,
 )
-from catalyst_tui.core.janitor_recover import recover, restore
-from catalyst_tui.core.janitor_report import build_report
-from catalyst_tui.core.janitor_rules import RuleSet
-from catalyst_tui.core.janitor_walk import WalkCache, Walker, decode_cache, encode_cache, open_dir_chain
+from catalyst_tui.core.janitor.recover import recover, restore
+from catalyst_tui.core.janitor.report import build_report
+from catalyst_tui.core.janitor.rules import RuleSet
+from catalyst_tui.core.janitor.walk import WalkCache, Walker, decode_cache, encode_cache, open_dir_chain
 from catalyst_tui.core.workspace import Workspace
 
 Progress = Callable[[int], None]

@@ -32,7 +32,7 @@ import orjson
 
 from catalyst_tui.core import storage
 from catalyst_tui.core.procs import hostname, owner_liveness, process_start_time
-from catalyst_tui.core.snapshot import (
+from catalyst_tui.core.snapshot.manifest import (
     HEX64,
     MANIFEST_VERSION,
     FileEntry,
@@ -41,7 +41,8 @@ from catalyst_tui.core.snapshot import (
     parse_manifest,
     sha256_hex,
 )
-from catalyst_tui.core.targets import Target
+from catalyst_tui.core.snapshot.retention import prune
+from catalyst_tui.core.snapshot.targets import Target
 
 if TYPE_CHECKING:
     from catalyst_tui.core.workspace import Workspace
@@ -218,8 +219,6 @@ class Mirror:
         below the current one, an invalid manifest and any missing, truncated or corrupt
         object (which is removed, so that the next push uploads it again).
         """
-        from catalyst_tui.core.snapshot_retention import prune
-
         with self.commit_lock():
             cur = self.current()
             if cur is not None:
@@ -324,7 +323,7 @@ def mirror_workspace(url: str) -> Iterator[Workspace]:
     For ``catalyst-tui --from-mirror URL``: the dashboard opens it read-only; the copy is
     removed afterwards.
     """
-    from catalyst_tui.core.targets import open_target
+    from catalyst_tui.core.snapshot.targets import open_target
     from catalyst_tui.core.workspace import Workspace
 
     tmp = Path(tempfile.mkdtemp(prefix="catalyst-mirror-"))

@@ -22,11 +22,11 @@ import msgspec
 
 from catalyst_tui.core.agents import AgentPaths, read_state
 from catalyst_tui.core.config import HealthConfig, WorkspaceConfig
+from catalyst_tui.core.health.metrics import WINDOWS, DispatchStats, Figures
 from catalyst_tui.core.humanize import age, duration_ms
 from catalyst_tui.core.jsonl import JsonlTail, ParseError
-from catalyst_tui.core.metrics import WINDOWS, DispatchStats, Figures
 from catalyst_tui.core.models import AgentState, DispatchRecord, Health, WorkRecord, decode_dispatch, decode_work
-from catalyst_tui.core.procinfo import ProcInfo, ProcSampler
+from catalyst_tui.core.procs import ProcInfo, ProcSampler
 
 KEEP_ERRORS = 20
 KEEP_TAIL = 200  # dispatch / work-log lines kept for the detail view

@@ -15,12 +15,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from catalyst_tui.core import janitor_journal as journal
 from catalyst_tui.core.errors import CatalystError
-from catalyst_tui.core.janitor_fs import gunzip_into, lstat_rel, open_rel_dir, split, unlink_rel
-from catalyst_tui.core.janitor_journal import JanitorPaths
-from catalyst_tui.core.janitor_rules import ARCHIVE_DIR, agent_of
-from catalyst_tui.core.janitor_walk import DIR_FLAGS
+from catalyst_tui.core.janitor import journal
+from catalyst_tui.core.janitor.fs import gunzip_into, lstat_rel, open_rel_dir, split, unlink_rel
+from catalyst_tui.core.janitor.journal import JanitorPaths
+from catalyst_tui.core.janitor.rules import ARCHIVE_DIR, agent_of
+from catalyst_tui.core.janitor.walk import DIR_FLAGS
 
 RUN_ID_RE = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{6}")
 

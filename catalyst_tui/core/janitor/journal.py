@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from catalyst_tui.core import storage
-from catalyst_tui.core.janitor_rules import JANITOR_DIR
+from catalyst_tui.core.janitor.rules import JANITOR_DIR
 from catalyst_tui.core.jsonl import ParseError, read_all
 
 MAX_REPORTS = 200

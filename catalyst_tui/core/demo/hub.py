@@ -1,4 +1,4 @@
-"""A stand-in hub service for the demo: ``python -m catalyst_tui.core.demo_hub SERVICE PORT``.
+"""A stand-in hub service for the demo: ``python -m catalyst_tui.core.demo.hub SERVICE PORT``.
 
 Listens on 127.0.0.1:PORT under a command line that names SERVICE, so the port map sees the
 documented service up. Accepts and closes connections; exits on SIGTERM / SIGINT, or when
@@ -32,7 +32,7 @@ def serve(service: str, port: int, stop: threading.Event) -> None:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2 or not argv[1].isdigit():
-        print("usage: python -m catalyst_tui.core.demo_hub SERVICE PORT", file=sys.stderr)
+        print("usage: python -m catalyst_tui.core.demo.hub SERVICE PORT", file=sys.stderr)
         return 2
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

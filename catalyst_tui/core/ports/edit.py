@@ -12,7 +12,7 @@ from pathlib import Path
 
 from catalyst_tui.core import storage
 from catalyst_tui.core.errors import CatalystError
-from catalyst_tui.core.ports_md import (
+from catalyst_tui.core.ports.registry import (
     HUB_OWNER,
     MAX_CELL,
     PORT_MAX,
@@ -25,7 +25,7 @@ from catalyst_tui.core.ports_md import (
     read_ports_text,
     split_row,
 )
-from catalyst_tui.core.ports_scan import ScanResult
+from catalyst_tui.core.ports.scan import ScanResult
 
 
 class PortsEditError(CatalystError):

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from catalyst_tui.core import storage
-from catalyst_tui.core.targets.base import CHUNK, Target, check_key
+from catalyst_tui.core.snapshot.targets.base import CHUNK, Target, check_key
 
 
 class FileTarget(Target):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from catalyst_tui.core.targets.base import Target, TargetError
-from catalyst_tui.core.targets.file import FileTarget
+from catalyst_tui.core.snapshot.targets.base import Target, TargetError
+from catalyst_tui.core.snapshot.targets.file import FileTarget
 
 __all__ = ["FileTarget", "Target", "TargetError", "open_target"]
 
@@ -28,7 +28,7 @@ def open_target(url: str, base: Path | None = None) -> Target:
         return FileTarget(path, url)
     if parts.scheme == "sftp":
         try:
-            from catalyst_tui.core.targets.sftp import SftpTarget
+            from catalyst_tui.core.snapshot.targets.sftp import SftpTarget
         except ImportError:
             raise TargetError(f"{url}: sftp:// targets need paramiko (pip install paramiko)") from None
 

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from catalyst_tui.core.agents import AgentPaths
-from catalyst_tui.core.janitor_dispatch import DispatchState, agent_running, scan
-from catalyst_tui.core.janitor_owner import judge, open_for_writing
-from catalyst_tui.core.janitor_rules import JANITOR_DIR, agent_of
-from catalyst_tui.core.janitor_walk import Candidate, WalkResult, open_dir_chain
+from catalyst_tui.core.janitor.dispatch import DispatchState, agent_running, scan
+from catalyst_tui.core.janitor.owner import judge, open_for_writing
+from catalyst_tui.core.janitor.rules import JANITOR_DIR, agent_of
+from catalyst_tui.core.janitor.walk import Candidate, WalkResult, open_dir_chain
 from catalyst_tui.core.workspace import Workspace
 
 NEEDS_REVIEW = "needs-review"

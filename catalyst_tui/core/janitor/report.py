@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalyst_tui.core.janitor_plan import Plan
+from catalyst_tui.core.janitor.plan import Plan
 
 SHARED = "(shared)"  # paths that belong to no single tenant (board/, .catalyst/, ...)
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from catalyst_tui.core.janitor_rules import EXCLUDED_TOP, Rule, RuleSet, agent_of
+from catalyst_tui.core.janitor.rules import EXCLUDED_TOP, Rule, RuleSet, agent_of
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 KIND_FILE, KIND_OTHER = 0, 1

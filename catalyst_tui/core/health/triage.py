@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from catalyst_tui.core.health import AgentStatus
+from catalyst_tui.core.health.monitor import AgentStatus
 from catalyst_tui.core.models import Health
 
 

@@ -10,7 +10,7 @@ import stat
 
 import orjson
 
-from catalyst_tui.core.janitor_walk import DIR_FLAGS
+from catalyst_tui.core.janitor.walk import DIR_FLAGS
 
 CHUNK = 1 << 20
 _O_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC

@@ -1,0 +1,1 @@
+"""demo: see the modules of this package."""

@@ -1,0 +1,1 @@
+"""health: see the modules of this package."""

@@ -1,0 +1,1 @@
+"""janitor: see the modules of this package."""

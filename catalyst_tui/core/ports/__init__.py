@@ -1,0 +1,1 @@
+"""ports: see the modules of this package."""

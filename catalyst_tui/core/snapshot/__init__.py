@@ -1,0 +1,1 @@
+"""snapshot: see the modules of this package."""
