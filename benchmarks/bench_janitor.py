@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import parser, report
 
-from catalyst_tui.core.janitor.run import Janitor
+from catalyst_tui.core.janitor import Janitor
 from catalyst_tui.core.workspace import Workspace
 
 NO_PID = 4999999  # above the kernel's pid_max limit: the writer of these temp files is dead

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from catalyst_tui.core.health.metrics import DispatchStats  # noqa: E402
+from catalyst_tui.core.health import DispatchStats  # noqa: E402
 from catalyst_tui.core.models import DISPATCH_DECODER, DispatchRecord  # noqa: E402
 from catalyst_tui.core.workspace import Workspace  # noqa: E402
 

@@ -25,9 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import parser, report
 
-from catalyst_tui.core.ports.check import check
-from catalyst_tui.core.ports.registry import parse_ports_md
-from catalyst_tui.core.ports.scan import scan_listeners
+from catalyst_tui.core.ports import check, parse_ports_md, scan_listeners
 
 CHILD = """
 import socket, sys

@@ -26,8 +26,7 @@ from pathlib import Path
 import orjson
 
 from catalyst_tui.core import storage
-from catalyst_tui.core.snapshot.manifest import CACHE_NAME, OBJECTS_DIR, canonical, take_snapshot
-from catalyst_tui.core.snapshot.push import push
+from catalyst_tui.core.snapshot import CACHE_NAME, OBJECTS_DIR, canonical, push, take_snapshot
 from catalyst_tui.core.workspace import Workspace
 
 INCLUDE = 'include = ["board/index.json", "catalyst.toml", "PORTS.md", "agents/*/state.json"]'

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from catalyst_tui.core.demo.seed import default_demo_path, seed
+from catalyst_tui.core.demo import default_demo_path, seed
 
 HUB_STAND_INS = (("catalyst-hub", 3131), ("inference-router", 18800))
 

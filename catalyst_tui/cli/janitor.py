@@ -9,9 +9,7 @@ from typing import Any
 
 from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json, safe
 from catalyst_tui.core.humanize import size
-from catalyst_tui.core.janitor.journal import load_footprint
-from catalyst_tui.core.janitor.report import flagged_items
-from catalyst_tui.core.janitor.run import Janitor
+from catalyst_tui.core.janitor import Janitor, flagged_items, load_footprint
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

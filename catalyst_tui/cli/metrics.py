@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from catalyst_tui.core.health.exporter import MetricsServer
+    from catalyst_tui.core.health import MetricsServer
 
     ws = open_workspace(args)
     port = ws.config.metrics.port if args.port is None else args.port

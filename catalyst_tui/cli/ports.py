@@ -12,10 +12,7 @@ from pathlib import Path
 
 from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json, safe
 from catalyst_tui.core.errors import CatalystError
-from catalyst_tui.core.ports.check import PortsReport, check
-from catalyst_tui.core.ports.edit import add_port, suggest
-from catalyst_tui.core.ports.registry import PortsFileError, load_ports_md
-from catalyst_tui.core.ports.scan import scan_listeners
+from catalyst_tui.core.ports import PortsFileError, PortsReport, add_port, check, load_ports_md, scan_listeners, suggest
 from catalyst_tui.core.workspace import Workspace
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from catalyst_tui.cli.common import UsageError, add_workspace_arg, open_workspace
-from catalyst_tui.core.demo.simulate import Simulator
+from catalyst_tui.core.demo import Simulator
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -9,9 +9,7 @@ from pathlib import Path
 
 from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json, safe
 from catalyst_tui.core.humanize import age
-from catalyst_tui.core.snapshot.mirror import Mirror
-from catalyst_tui.core.snapshot.push import push
-from catalyst_tui.core.snapshot.targets import open_target
+from catalyst_tui.core.snapshot import Mirror, open_target, push
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

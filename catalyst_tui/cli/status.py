@@ -10,8 +10,7 @@ from __future__ import annotations
 import argparse
 
 from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json, safe
-from catalyst_tui.core.health.metrics import WINDOWS
-from catalyst_tui.core.health.triage import triage
+from catalyst_tui.core.health import WINDOWS, triage
 from catalyst_tui.core.humanize import duration_ms
 from catalyst_tui.core.models import Health
 

@@ -16,7 +16,7 @@ from catalyst_tui.core.errors import CatalystError, WorkspaceError
 from catalyst_tui.core.names import validate_agent_name
 
 if TYPE_CHECKING:
-    from catalyst_tui.core.health.monitor import WorkspaceMonitor
+    from catalyst_tui.core.health import WorkspaceMonitor
 
 ENV_WORKSPACE = "CATALYST_WORKSPACE"
 INTERNAL_DIR = ".catalyst"  # the dashboard's own files: log, ui state
@@ -101,7 +101,7 @@ class Workspace:
         return AgentPaths(self.root, name)
 
     def monitor(self) -> WorkspaceMonitor:
-        from catalyst_tui.core.health.monitor import WorkspaceMonitor  # not needed to draw the board
+        from catalyst_tui.core.health import WorkspaceMonitor  # not needed to draw the board
 
         return WorkspaceMonitor(self.root, self.config)
 

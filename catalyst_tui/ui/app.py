@@ -33,8 +33,7 @@ from catalyst_tui.ui.screens.base import CatalystScreen
 from catalyst_tui.ui.startup import FastStartApp
 
 if TYPE_CHECKING:
-    from catalyst_tui.core.health.monitor import AgentStatus, WorkspaceMonitor  # loaded after the first frame
-    from catalyst_tui.core.health.triage import SharedProblem
+    from catalyst_tui.core.health import AgentStatus, SharedProblem, WorkspaceMonitor  # loaded after the first frame
 
 log = logging.getLogger("catalyst_tui.ui")
 
@@ -220,7 +219,7 @@ class CatalystApp(FastStartApp):
         self._update_triage()
 
     def _update_triage(self) -> None:
-        from catalyst_tui.core.health.triage import SharedProblem, summarize
+        from catalyst_tui.core.health import SharedProblem, summarize
 
         shared = [p for ps in self.shared_problems.values() for p in ps]
         if self.index_fallback:

@@ -10,7 +10,7 @@ def launch(workspace: str | None, read_only: bool = False, theme: str | None = N
     from catalyst_tui.ui.app import CatalystApp
 
     if from_mirror:  # issue 7: read-only on the mirror's current snapshot, restored to a temp dir
-        from catalyst_tui.core.snapshot.mirror import mirror_workspace
+        from catalyst_tui.core.snapshot import mirror_workspace
 
         with mirror_workspace(from_mirror) as mirror_ws:
             mirror_app = CatalystApp(mirror_ws, read_only=True, theme_name=theme)

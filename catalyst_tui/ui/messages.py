@@ -9,7 +9,7 @@ from textual.message import Message
 from catalyst_tui.core.board import IndexView
 
 if TYPE_CHECKING:
-    from catalyst_tui.core.health.monitor import AgentStatus  # the monitor loads after the first frame
+    from catalyst_tui.core.health import AgentStatus  # the monitor loads after the first frame
 
 
 class CardsReloaded(Message):

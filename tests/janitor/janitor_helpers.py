@@ -14,7 +14,7 @@ import msgspec
 import pytest
 
 from catalyst_tui.core.config import JanitorRule
-from catalyst_tui.core.janitor.run import Janitor
+from catalyst_tui.core.janitor import Janitor
 from catalyst_tui.core.workspace import Workspace
 
 NO_PID = 4999999  # above the kernel's pid_max limit (2^22): never a running process

@@ -12,14 +12,14 @@ import sys
 import pytest
 from janitor_helpers import NO_PID, T0, janitor, make_file
 
-from catalyst_tui.core.janitor.journal import JanitorPaths, pending, read
+from catalyst_tui.core.janitor import JanitorPaths, pending, read
 from catalyst_tui.core.workspace import Workspace
 
 OLD = T0 - 30 * 86400
 
 CHILD = """
 import os, signal, sys
-from catalyst_tui.core.janitor.run import Janitor
+from catalyst_tui.core.janitor import Janitor
 from catalyst_tui.core.workspace import Workspace
 
 root, mode, now = sys.argv[1], sys.argv[2], float(sys.argv[3])

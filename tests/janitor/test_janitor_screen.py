@@ -9,7 +9,7 @@ import msgspec
 import pytest
 from janitor_helpers import NO_PID, tree_digest
 
-from catalyst_tui.core.janitor.journal import JanitorPaths
+from catalyst_tui.core.janitor import JanitorPaths
 from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui.screens.janitor import JanitorScreen
 from catalyst_tui.ui.testing import FROZEN_NOW, FrozenClock, make_app, seed_workspace, settle, wait_for_data

@@ -234,8 +234,7 @@ def test_a_symlinked_dispatch_log_is_never_written_through(ws: Workspace, tmp_pa
 
 def test_dispatch_logs_are_read_incrementally(ws: Workspace) -> None:
     from catalyst_tui.core.agents import record_dispatch, write_state
-    from catalyst_tui.core.janitor.dispatch import load_state
-    from catalyst_tui.core.janitor.journal import JanitorPaths
+    from catalyst_tui.core.janitor import JanitorPaths, load_state
     from catalyst_tui.core.models import AgentState
 
     paths = AgentPaths(ws.root, "ozzy")

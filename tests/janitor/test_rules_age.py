@@ -7,7 +7,7 @@ from janitor_helpers import T0, janitor, make_file
 
 from catalyst_tui.core.config import JanitorRule, parse_config
 from catalyst_tui.core.errors import ConfigError
-from catalyst_tui.core.janitor.rules import DEFAULT_RULES, RuleSet, agent_of
+from catalyst_tui.core.janitor import DEFAULT_RULES, RuleSet, agent_of
 from catalyst_tui.core.workspace import Workspace
 
 
@@ -67,7 +67,7 @@ def test_future_mtime_is_kept_and_reported(ws: Workspace) -> None:
 
 
 def test_sparkline_and_footprint_rows() -> None:
-    from catalyst_tui.core.janitor.report import footprint_rows, sparkline
+    from catalyst_tui.core.janitor import footprint_rows, sparkline
 
     assert sparkline([1, 2, 3, 4, 5, 6, 7, 8]) == "▁▂▃▄▅▆▇█"
     assert sparkline([5, 5]) == "▁▁" and sparkline([]) == ""

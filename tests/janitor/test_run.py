@@ -11,8 +11,7 @@ import pytest
 from janitor_helpers import NO_PID, T0, Clock, janitor, make_file, spawn
 
 from catalyst_tui.cli import main
-from catalyst_tui.core.janitor.journal import JanitorPaths, load_footprint
-from catalyst_tui.core.janitor.run import Janitor, JanitorBusy
+from catalyst_tui.core.janitor import Janitor, JanitorBusy, JanitorPaths, load_footprint
 from catalyst_tui.core.workspace import Workspace
 
 OLD = T0 - 30 * 86400
@@ -171,7 +170,7 @@ def test_cli_shows_hostile_file_names_literally(ws: Workspace, capsys: pytest.Ca
 
 def test_demo_workspace_trouble_is_cleaned_up(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The demo seeds dead sessions' lock files and an interrupted write's temp file (real clock)."""
-    from catalyst_tui.core.demo.seed import seed
+    from catalyst_tui.core.demo import seed
 
     ws = seed(tmp_path / "demo", hours=1.5, per_hour=30)
     assert main(["--workspace", str(ws.root), "janitor", "run", "--json"]) == 0

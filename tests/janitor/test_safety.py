@@ -14,10 +14,10 @@ import pytest
 from janitor_helpers import T0, janitor, make_file, spawn, tree_digest
 
 from catalyst_tui.core.config import JanitorRule
+from catalyst_tui.core.janitor import Plan
 from catalyst_tui.core.janitor import owner as janitor_owner
 from catalyst_tui.core.janitor import plan as janitor_plan
 from catalyst_tui.core.janitor import walk as janitor_walk
-from catalyst_tui.core.janitor.plan import Plan
 from catalyst_tui.core.workspace import Workspace
 
 OLD = T0 - 30 * 86400

@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from catalyst_tui.core.janitor.journal import JanitorPaths
+from catalyst_tui.core.janitor import JanitorPaths
 from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui.screens.janitor import JanitorScreen
 from catalyst_tui.ui.testing import FROZEN_NOW, make_app, seed_workspace, settle, wait_for_data

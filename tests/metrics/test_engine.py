@@ -7,8 +7,7 @@ import random
 
 import pytest
 
-from catalyst_tui.core.health import metrics
-from catalyst_tui.core.health.metrics import DispatchStats, bin_of, bin_value, hist_percentile, percentile
+from catalyst_tui.core.health import DispatchStats, bin_of, bin_value, hist_percentile, metrics, percentile
 from catalyst_tui.core.models import DispatchRecord
 
 NOW = 1_700_000_000.0  # a multiple of 60: bucket edges are easy to reason about

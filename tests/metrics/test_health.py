@@ -12,8 +12,8 @@ import orjson
 import pytest
 
 from catalyst_tui.core.agents import own_state, record_dispatch, write_state
+from catalyst_tui.core.health import AgentMonitor, seek_since
 from catalyst_tui.core.health import monitor as health_mod
-from catalyst_tui.core.health.monitor import AgentMonitor, seek_since
 from catalyst_tui.core.jsonl import JsonlTail
 from catalyst_tui.core.models import AgentState, Health, decode_dispatch
 from catalyst_tui.core.workspace import Workspace
@@ -174,7 +174,7 @@ def test_agent_clock_behind_becomes_a_reason(ws: Workspace) -> None:
 
 
 def test_error_rate_is_judged_with_confidence_not_on_noise() -> None:
-    from catalyst_tui.core.health.monitor import wilson_lower
+    from catalyst_tui.core.health import wilson_lower
 
     assert wilson_lower(0, 0) == 0.0
     assert wilson_lower(3, 21) < 0.10 < 3 / 21  # 14 % of a small sample: noise at a 10 % threshold

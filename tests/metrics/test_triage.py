@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from catalyst_tui.core.health.metrics import DispatchStats
-from catalyst_tui.core.health.monitor import AgentStatus
-from catalyst_tui.core.health.triage import SHARED_HINT, SharedProblem, reason_kind, summarize, triage
+from catalyst_tui.core.health import (
+    SHARED_HINT,
+    AgentStatus,
+    DispatchStats,
+    SharedProblem,
+    reason_kind,
+    summarize,
+    triage,
+)
 from catalyst_tui.core.models import Health
 
 NAMES = ["aretha", "bjork", "bowie", "cher", "joni", "nina", "ozzy", "prince", "slash"]

@@ -12,8 +12,8 @@ import pytest
 
 from catalyst_tui.core.agents import record_dispatch
 from catalyst_tui.core.config import WatchConfig
+from catalyst_tui.core.health import ChangeSet, WorkspaceWatcher, classify
 from catalyst_tui.core.health import watch as watch_mod
-from catalyst_tui.core.health.watch import ChangeSet, WorkspaceWatcher, classify
 from catalyst_tui.core.storage import append_jsonl, atomic_write_bytes
 from catalyst_tui.core.workspace import Workspace
 

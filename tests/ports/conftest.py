@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from catalyst_tui.core.ports.registry import read_ephemeral_range
+from catalyst_tui.core.ports import read_ephemeral_range
 
 CHILD = Path(__file__).with_name("listener_child.py")
 

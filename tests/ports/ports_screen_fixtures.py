@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from catalyst_tui.core.ports.scan import Listener, ProcessInfo, ScanResult
+from catalyst_tui.core.ports import Listener, ProcessInfo, ScanResult
 from catalyst_tui.core.workspace import DEFAULT_PORTS_MD, Workspace
 from catalyst_tui.ui.testing import FROZEN_NOW, seed_workspace
 

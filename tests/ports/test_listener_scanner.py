@@ -7,7 +7,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from catalyst_tui.core.ports.scan import ListenerScanner, kernel_listener_signature, scan_listeners
+from catalyst_tui.core.ports import ListenerScanner, kernel_listener_signature, scan_listeners
 
 
 def _mine(scan: Any, pid: int) -> set[tuple[int, str, int]]:

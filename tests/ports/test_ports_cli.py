@@ -13,8 +13,7 @@ import pytest
 
 from catalyst_tui.cli import main
 from catalyst_tui.core import storage
-from catalyst_tui.core.ports.edit import PortsEditError, add_port
-from catalyst_tui.core.ports.registry import parse_ports_md
+from catalyst_tui.core.ports import PortsEditError, add_port, parse_ports_md
 from catalyst_tui.core.workspace import Workspace
 
 
@@ -94,8 +93,7 @@ def test_suggest_skips_documented_listening_and_ephemeral(ws: Workspace, spawn_l
     assert cli(ws, "ports", "suggest", "hub") == 0
     assert capsys.readouterr().out.strip() == str(base + 2)
     doc = parse_ports_md(ws.ports_path.read_text(), ephemeral=(base + 2, base + 2))
-    from catalyst_tui.core.ports.edit import suggest
-    from catalyst_tui.core.ports.scan import scan_listeners
+    from catalyst_tui.core.ports import scan_listeners, suggest
     assert suggest(doc, scan_listeners(describe=False), "hub") == base + 3
     with pytest.raises(PortsEditError, match="full"):
         suggest(parse_ports_md(ws.ports_path.read_text(), ephemeral=(base, base + 3)), None, "hub")
@@ -223,7 +221,7 @@ def test_check_a_file_outside_any_workspace(tmp_path: Path, monkeypatch: pytest.
 
 def test_ephemeral_check_can_be_turned_off(ws: Workspace, monkeypatch: pytest.MonkeyPatch,
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    from catalyst_tui.core.ports.registry import read_ephemeral_range
+    from catalyst_tui.core.ports import read_ephemeral_range
 
     eph = read_ephemeral_range()
     if eph is None:

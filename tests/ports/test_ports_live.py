@@ -10,10 +10,17 @@ from typing import Any
 
 import pytest
 
+from catalyst_tui.core.ports import (
+    OWNER_UNKNOWN,
+    Listener,
+    PortStatus,
+    ProcessInfo,
+    ScanResult,
+    check,
+    parse_ports_md,
+    scan_listeners,
+)
 from catalyst_tui.core.ports import scan as ports_scan
-from catalyst_tui.core.ports.check import PortStatus, check
-from catalyst_tui.core.ports.registry import parse_ports_md
-from catalyst_tui.core.ports.scan import OWNER_UNKNOWN, Listener, ProcessInfo, ScanResult, scan_listeners
 
 AGENTS = ["bjork", "slash"]
 
@@ -165,7 +172,7 @@ def test_wrong_owner_and_process_column(spawn_listener: Callable[..., Any], free
 
 
 def test_process_roots_groups_a_process_tree() -> None:
-    from catalyst_tui.core.ports.scan import process_roots
+    from catalyst_tui.core.ports import process_roots
 
     def lst(pid: int, ppid: int) -> Listener:
         return Listener(3131, "tcp", 4, "127.0.0.1", pid, ProcessInfo(pid, "srv", (), ppid=ppid))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from catalyst_tui.core.ports.registry import (
+from catalyst_tui.core.ports import (
     PortsFileError,
     load_ports_md,
     parse_ports_md,

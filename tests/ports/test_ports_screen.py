@@ -10,8 +10,7 @@ import pytest
 from ports_screen_fixtures import EVIL, frozen_scan, ports_workspace
 from textual.widgets import Static
 
-from catalyst_tui.core.ports.check import PortStatus
-from catalyst_tui.core.ports.scan import Listener, ScanResult
+from catalyst_tui.core.ports import Listener, PortStatus, ScanResult
 from catalyst_tui.ui.screens.port_detail import PortDetailScreen
 from catalyst_tui.ui.screens.ports import PortsScreen
 from catalyst_tui.ui.testing import make_app, wait_for_data

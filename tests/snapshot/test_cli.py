@@ -10,8 +10,7 @@ import pytest
 from snaphelpers import write
 
 from catalyst_tui.cli import main
-from catalyst_tui.core.snapshot.manifest import sha256_hex
-from catalyst_tui.core.snapshot.mirror import object_key
+from catalyst_tui.core.snapshot import object_key, sha256_hex
 from catalyst_tui.core.workspace import Workspace
 
 Make = Callable[..., Workspace]

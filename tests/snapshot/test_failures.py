@@ -17,9 +17,7 @@ from pathlib import Path
 import pytest
 from snaphelpers import tree, write
 
-from catalyst_tui.core.snapshot.manifest import take_snapshot
-from catalyst_tui.core.snapshot.mirror import Mirror, Record
-from catalyst_tui.core.snapshot.push import push, state_path
+from catalyst_tui.core.snapshot import Mirror, Record, push, state_path, take_snapshot
 from catalyst_tui.core.snapshot.targets import open_target
 from catalyst_tui.core.workspace import Workspace
 

@@ -9,9 +9,7 @@ from typing import Any
 import pytest
 
 from catalyst_tui.cli import main
-from catalyst_tui.core.snapshot.manifest import SnapshotError
-from catalyst_tui.core.snapshot.mirror import mirror_workspace
-from catalyst_tui.core.snapshot.push import push
+from catalyst_tui.core.snapshot import SnapshotError, mirror_workspace, push
 from catalyst_tui.ui.testing import make_app, seed_workspace, wait_for_data
 
 

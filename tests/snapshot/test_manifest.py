@@ -15,7 +15,7 @@ from snaphelpers import write
 
 from catalyst_tui.core import storage
 from catalyst_tui.core.errors import LockTimeout
-from catalyst_tui.core.snapshot.manifest import (
+from catalyst_tui.core.snapshot import (
     CACHE_NAME,
     FileEntry,
     SnapshotError,
@@ -154,7 +154,7 @@ def test_good_manifest_parses() -> None:
 
 
 def test_collect_matches_patterns_without_following_links(tmp_path: Path) -> None:
-    from catalyst_tui.core.snapshot.manifest import collect
+    from catalyst_tui.core.snapshot import collect
 
     for rel in ("a/state.json", "agents/x/state.json", "agents/y/state.json", "agents/y/other.json",
                 "data/top", "data/d1/d2/deep", ".catalyst/cache", "data/.f.tmp-1-ab"):

@@ -11,9 +11,21 @@ import orjson
 import pytest
 from snaphelpers import tree, write
 
-from catalyst_tui.core.snapshot.manifest import SnapshotError, canonical, sha256_hex
-from catalyst_tui.core.snapshot.mirror import POINTER, Mirror, Record, SpokeRefused, manifest_key, object_key
-from catalyst_tui.core.snapshot.push import load_state, push, save_state, state_path
+from catalyst_tui.core.snapshot import (
+    POINTER,
+    Mirror,
+    Record,
+    SnapshotError,
+    SpokeRefused,
+    canonical,
+    load_state,
+    manifest_key,
+    object_key,
+    push,
+    save_state,
+    sha256_hex,
+    state_path,
+)
 from catalyst_tui.core.snapshot.targets import FileTarget, TargetError, open_target
 from catalyst_tui.core.workspace import Workspace
 
@@ -265,7 +277,7 @@ def test_commit_lock_of_a_live_owner_is_respected_and_a_dead_ones_broken(make_ws
     import sys
 
     from catalyst_tui.core.procs import hostname, process_start_time
-    from catalyst_tui.core.snapshot.mirror import LOCK
+    from catalyst_tui.core.snapshot import LOCK
 
     ws = make_ws({"data/a": b"1"})
     url = f"file://{tmp_path / 'm'}"
@@ -295,7 +307,7 @@ def test_commit_lock_of_a_live_owner_is_respected_and_a_dead_ones_broken(make_ws
 
 def test_a_file_rewritten_in_place_during_the_push_is_caught(make_ws: Make, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    import catalyst_tui.core.snapshot.push as push_mod
+    import catalyst_tui.core.snapshot.hub as push_mod
 
     ws = make_ws({"data/a": b"original"})
     url = f"file://{tmp_path / 'm'}"

@@ -7,9 +7,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import ProgressBar
 
-from catalyst_tui.core.snapshot.manifest import sha256_hex
-from catalyst_tui.core.snapshot.mirror import Mirror, object_key
-from catalyst_tui.core.snapshot.push import load_state
+from catalyst_tui.core.snapshot import Mirror, load_state, object_key, sha256_hex
 from catalyst_tui.core.snapshot.targets import FileTarget
 from catalyst_tui.ui.screens.snapshots import SnapshotsScreen
 from catalyst_tui.ui.testing import make_app, seed_workspace, settle, wait_for_data

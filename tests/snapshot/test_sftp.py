@@ -12,9 +12,7 @@ import pytest
 from snaphelpers import tree, write
 from sshd_harness import SshServer
 
-from catalyst_tui.core.snapshot.manifest import sha256_hex
-from catalyst_tui.core.snapshot.mirror import POINTER, Mirror, SpokeRefused, object_key
-from catalyst_tui.core.snapshot.push import push
+from catalyst_tui.core.snapshot import POINTER, Mirror, SpokeRefused, object_key, push, sha256_hex
 from catalyst_tui.core.snapshot.targets import TargetError, open_target
 from catalyst_tui.core.snapshot.targets.sftp import SftpTarget
 from catalyst_tui.core.workspace import Workspace

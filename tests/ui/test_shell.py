@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from catalyst_tui.core.agents import write_state
-from catalyst_tui.core.health.triage import SharedProblem, summarize
+from catalyst_tui.core.health import SharedProblem, summarize
 from catalyst_tui.core.models import AgentState
 from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui.registry import SCREENS, load_screen_class

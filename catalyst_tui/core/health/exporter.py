@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from catalyst_tui.core.health.monitor import AgentStatus, WorkspaceMonitor
-from catalyst_tui.core.health.triage import triage
+from catalyst_tui.core.health.verdict import triage
 from catalyst_tui.core.models import Health
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

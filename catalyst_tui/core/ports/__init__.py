@@ -1,1 +1,89 @@
-"""ports: see the modules of this package."""
+"""The port registry: PORTS.md parsed (registry), the live listeners (scan), the two compared
+(check) and rows added with the file's own formatting kept (edit).
+
+This face is lazy (as Textual's ``widgets`` package): a name is imported from its module on
+first use, so importing one part does not load the others (the dashboard's first frame needs
+few of them)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from catalyst_tui.core.ports.compare import PortRow, PortsReport, PortStatus, check
+    from catalyst_tui.core.ports.edit import PortsEditError, add_port, suggest
+    from catalyst_tui.core.ports.registry import (
+        PortsDoc,
+        PortsFileError,
+        load_ports_md,
+        parse_ports_md,
+        read_ephemeral_range,
+        split_row,
+    )
+    from catalyst_tui.core.ports.scan import (
+        OWNER_UNKNOWN,
+        Listener,
+        ListenerScanner,
+        ProcessInfo,
+        ScanResult,
+        kernel_listener_signature,
+        process_roots,
+        scan_listeners,
+    )
+
+_WHERE = {
+    "Listener": "scan",
+    "ListenerScanner": "scan",
+    "OWNER_UNKNOWN": "scan",
+    "PortRow": "compare",
+    "PortStatus": "compare",
+    "PortsDoc": "registry",
+    "PortsEditError": "edit",
+    "PortsFileError": "registry",
+    "PortsReport": "compare",
+    "ProcessInfo": "scan",
+    "ScanResult": "scan",
+    "add_port": "edit",
+    "check": "compare",
+    "kernel_listener_signature": "scan",
+    "load_ports_md": "registry",
+    "parse_ports_md": "registry",
+    "process_roots": "scan",
+    "read_ephemeral_range": "registry",
+    "scan_listeners": "scan",
+    "split_row": "registry",
+    "suggest": "edit",
+}
+__all__ = [
+    "OWNER_UNKNOWN",
+    "Listener",
+    "ListenerScanner",
+    "PortRow",
+    "PortStatus",
+    "PortsDoc",
+    "PortsEditError",
+    "PortsFileError",
+    "PortsReport",
+    "ProcessInfo",
+    "ScanResult",
+    "add_port",
+    "check",
+    "kernel_listener_signature",
+    "load_ports_md",
+    "parse_ports_md",
+    "process_roots",
+    "read_ephemeral_range",
+    "scan_listeners",
+    "split_row",
+    "suggest",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

@@ -1,1 +1,107 @@
-"""snapshot: see the modules of this package."""
+"""Snapshots: the canonical manifest, the push from the hub, the mirror (spoke) that verifies and
+applies atomically, retention, and the targets (file://, sftp://) behind one interface.
+
+This face is lazy (as Textual's ``widgets`` package): a name is imported from its module on
+first use, so importing one part does not load the others (the dashboard's first frame needs
+few of them)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from catalyst_tui.core.snapshot.hub import PushResult, hub_history, load_state, push, save_state, state_path
+    from catalyst_tui.core.snapshot.manifest import (
+        CACHE_NAME,
+        OBJECTS_DIR,
+        FileEntry,
+        SnapshotError,
+        canonical,
+        collect,
+        manifest_bytes,
+        parse_manifest,
+        sha256_hex,
+        take_snapshot,
+    )
+    from catalyst_tui.core.snapshot.mirror import (
+        LOCK,
+        POINTER,
+        Mirror,
+        Record,
+        SpokeRefused,
+        manifest_key,
+        mirror_workspace,
+        object_key,
+    )
+    from catalyst_tui.core.snapshot.targets import FileTarget, Target, TargetError, open_target
+
+_WHERE = {
+    "FileTarget": "targets",
+    "Target": "targets",
+    "TargetError": "targets",
+    "open_target": "targets",
+    "CACHE_NAME": "manifest",
+    "FileEntry": "manifest",
+    "LOCK": "mirror",
+    "Mirror": "mirror",
+    "OBJECTS_DIR": "manifest",
+    "POINTER": "mirror",
+    "PushResult": "hub",
+    "Record": "mirror",
+    "SnapshotError": "manifest",
+    "SpokeRefused": "mirror",
+    "canonical": "manifest",
+    "collect": "manifest",
+    "hub_history": "hub",
+    "load_state": "hub",
+    "manifest_bytes": "manifest",
+    "manifest_key": "mirror",
+    "mirror_workspace": "mirror",
+    "object_key": "mirror",
+    "parse_manifest": "manifest",
+    "push": "hub",
+    "save_state": "hub",
+    "sha256_hex": "manifest",
+    "state_path": "hub",
+    "take_snapshot": "manifest",
+}
+__all__ = [
+    "CACHE_NAME",
+    "LOCK",
+    "OBJECTS_DIR",
+    "POINTER",
+    "FileEntry",
+    "FileTarget",
+    "Mirror",
+    "PushResult",
+    "Record",
+    "SnapshotError",
+    "SpokeRefused",
+    "Target",
+    "TargetError",
+    "canonical",
+    "collect",
+    "hub_history",
+    "load_state",
+    "manifest_bytes",
+    "manifest_key",
+    "mirror_workspace",
+    "object_key",
+    "open_target",
+    "parse_manifest",
+    "push",
+    "save_state",
+    "sha256_hex",
+    "state_path",
+    "take_snapshot",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

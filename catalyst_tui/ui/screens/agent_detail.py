@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input, RichLog, Static, TabbedContent, TabPane
 
-from catalyst_tui.core.health.monitor import AgentStatus
+from catalyst_tui.core.health import AgentStatus
 from catalyst_tui.core.humanize import age, duration_ms, size
 from catalyst_tui.core.models import DispatchRecord, WorkRecord
 from catalyst_tui.ui.screens.base import CatalystScreen

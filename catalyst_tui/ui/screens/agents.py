@@ -20,11 +20,7 @@ from textual.css.query import NoMatches
 from textual.worker import get_current_worker
 
 from catalyst_tui.core.applog import AppLog, JsonLinesHandler, default_path
-from catalyst_tui.core.health.exporter import MetricsServer
-from catalyst_tui.core.health.metrics import WINDOWS
-from catalyst_tui.core.health.monitor import AgentStatus
-from catalyst_tui.core.health.triage import SharedProblem
-from catalyst_tui.core.health.watch import ChangeSet, WorkspaceWatcher
+from catalyst_tui.core.health import WINDOWS, AgentStatus, ChangeSet, MetricsServer, SharedProblem, WorkspaceWatcher
 from catalyst_tui.core.models import Health
 from catalyst_tui.ui.messages import AgentsRefreshed
 from catalyst_tui.ui.screens.base import CatalystScreen

@@ -18,7 +18,7 @@ from catalyst_tui.ui.widgets.status_bar import StatusBar
 from catalyst_tui.ui.widgets.triage_line import TriageLine
 
 if TYPE_CHECKING:
-    from catalyst_tui.core.health.monitor import AgentStatus
+    from catalyst_tui.core.health import AgentStatus
     from catalyst_tui.ui.app import CatalystApp
 
 

@@ -15,7 +15,7 @@ from catalyst_tui.ui.screens.base import CatalystScreen
 from catalyst_tui.ui.widgets.board_view import BoardView
 
 if TYPE_CHECKING:
-    from catalyst_tui.core.health.monitor import AgentStatus  # the monitor loads after the first frame
+    from catalyst_tui.core.health import AgentStatus  # the monitor loads after the first frame
 
 
 class BoardScreen(CatalystScreen):

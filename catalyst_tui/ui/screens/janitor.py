@@ -22,12 +22,9 @@ from textual.message import Message
 from textual.widgets import ProgressBar
 
 from catalyst_tui.core.errors import CatalystError
-from catalyst_tui.core.health.triage import SharedProblem
+from catalyst_tui.core.health import SharedProblem
 from catalyst_tui.core.humanize import size
-from catalyst_tui.core.janitor.journal import load_footprint
-from catalyst_tui.core.janitor.report import flagged_items, footprint_rows
-from catalyst_tui.core.janitor.rules import agent_of
-from catalyst_tui.core.janitor.run import Janitor, JanitorBusy
+from catalyst_tui.core.janitor import Janitor, JanitorBusy, agent_of, flagged_items, footprint_rows, load_footprint
 from catalyst_tui.ui.screens.scheduled import ScheduledScreen
 from catalyst_tui.ui.widgets.countdown import Countdown
 from catalyst_tui.ui.widgets.janitor_items import JanitorItems

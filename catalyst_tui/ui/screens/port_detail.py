@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from catalyst_tui.core.ports.check import PortRow
+from catalyst_tui.core.ports import PortRow
 from catalyst_tui.ui.board_model import printable
 from catalyst_tui.ui.screens.detail import DetailScreen
 

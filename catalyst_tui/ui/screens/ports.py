@@ -24,10 +24,16 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
-from catalyst_tui.core.health.triage import SharedProblem
-from catalyst_tui.core.ports.check import PortsReport, check
-from catalyst_tui.core.ports.registry import PortsDoc, PortsFileError, load_ports_md
-from catalyst_tui.core.ports.scan import ListenerScanner, ScanResult
+from catalyst_tui.core.health import SharedProblem
+from catalyst_tui.core.ports import (
+    ListenerScanner,
+    PortsDoc,
+    PortsFileError,
+    PortsReport,
+    ScanResult,
+    check,
+    load_ports_md,
+)
 from catalyst_tui.ui.board_model import printable
 from catalyst_tui.ui.screens.base import CatalystScreen
 from catalyst_tui.ui.screens.port_detail import PortDetailScreen

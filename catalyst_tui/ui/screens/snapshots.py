@@ -20,10 +20,8 @@ from textual.widgets import ProgressBar
 from textual.worker import Worker, WorkerState
 
 from catalyst_tui.core.errors import CatalystError
-from catalyst_tui.core.health.triage import SharedProblem
-from catalyst_tui.core.snapshot.mirror import Mirror
-from catalyst_tui.core.snapshot.push import PushResult, hub_history, push
-from catalyst_tui.core.snapshot.targets import open_target
+from catalyst_tui.core.health import SharedProblem
+from catalyst_tui.core.snapshot import Mirror, PushResult, hub_history, open_target, push
 from catalyst_tui.ui.screens.scheduled import ScheduledScreen
 from catalyst_tui.ui.widgets.countdown import Countdown
 from catalyst_tui.ui.widgets.quiet_progress import QuietProgressBar

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Sparkline, Static
 
-from catalyst_tui.core.health.monitor import AgentStatus
+from catalyst_tui.core.health import AgentStatus
 from catalyst_tui.core.humanize import duration_ms, size
 from catalyst_tui.core.models import Health
 

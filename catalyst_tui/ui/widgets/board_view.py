@@ -20,7 +20,7 @@ from catalyst_tui.ui.board_model import CardFilter, Grouped, group
 from catalyst_tui.ui.widgets.lane import BADGE_W, COUNT_W, NAME_W, LaneView
 
 if TYPE_CHECKING:
-    from catalyst_tui.core.health.monitor import AgentStatus  # the monitor loads after the first frame
+    from catalyst_tui.core.health import AgentStatus  # the monitor loads after the first frame
 
 
 AGE_CHECK_S = 30.0  # ages read "new", "12 min", "3 h": checked twice a minute (at most 30 s late)

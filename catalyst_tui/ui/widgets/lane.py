@@ -23,7 +23,7 @@ from catalyst_tui.core.models import Card, Health
 from catalyst_tui.ui.board_model import printable
 
 if TYPE_CHECKING:
-    from catalyst_tui.core.health.monitor import AgentStatus  # the monitor loads after the first frame
+    from catalyst_tui.core.health import AgentStatus  # the monitor loads after the first frame
 
 NAME_W = 9
 BADGE_W = 13

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.color import Color
 from textual.widgets import DataTable
 
-from catalyst_tui.core.ports.check import PortRow, PortsReport, PortStatus
+from catalyst_tui.core.ports import PortRow, PortsReport, PortStatus
 from catalyst_tui.ui.board_model import printable
 
 # (label, key, width): fixed widths so the most useful columns fit 80 cells; "why" takes the rest

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from catalyst_tui.core.health.triage import SharedProblem
+from catalyst_tui.core.health import SharedProblem
 from catalyst_tui.core.ports.registry import HUB_OWNER, Band, PortEntry, PortsDoc, Problem, load_ports_md
 from catalyst_tui.core.ports.scan import OWNER_UNKNOWN, Listener, ScanResult, process_roots, scan_listeners
 
