@@ -2,7 +2,8 @@
 
 ``add_port`` holds PORTS.md's filelock (``PORTS.md.lock`` beside it) for the whole
 read-validate-write cycle and rewrites the file atomically (temp + fsync + os.replace + fsync
-dir): every other line of the file is kept byte for byte.
+dir): every byte outside the new row is kept (CRLF line endings, a BOM, a form feed in a cell), and
+the new row takes its neighbour's line ending and its table's pipe style.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from catalyst_tui.core import storage
 from catalyst_tui.core.errors import CatalystError
 from catalyst_tui.core.ports.registry import (
+    BOM,
     HUB_OWNER,
     MAX_CELL,
     PORT_MAX,
@@ -23,6 +25,7 @@ from catalyst_tui.core.ports.registry import (
     TableSpan,
     parse_ports_md,
     read_ports_text,
+    split_lines,
     split_row,
 )
 from catalyst_tui.core.ports.scan import ScanResult
@@ -85,6 +88,15 @@ def _insert_at(doc: PortsDoc, table: TableSpan, port: int) -> int:
     return table.last_line
 
 
+def _eol_of(lines: list[str], at: int) -> str:
+    """The line ending of the row's neighbour (else the file's first): a CRLF file stays CRLF."""
+    for line in (lines[at - 1] if at > 0 else "", *lines):
+        for eol in ("\r\n", "\n", "\r"):
+            if line.endswith(eol):
+                return eol
+    return "\n"
+
+
 def add_port(path: Path, port: int, service: str, cls: str, owner: str, protocol: str = "tcp", notes: str = "",
              process: str = "", agents: list[str] | None = None,
              ephemeral: tuple[int, int] | bool | None = True,
@@ -122,13 +134,18 @@ def add_port(path: Path, port: int, service: str, cls: str, owner: str, protocol
         if eph is not None and eph[0] <= port <= eph[1]:
             raise PortsEditError(f"port {port} is in the kernel's ephemeral range {eph[0]}-{eph[1]}")
         table = _target_table(doc, cls)
-        lines = text.splitlines(keepends=True)
-        header = [c.lower().strip("`").strip() for c in split_row(lines[table.header_line - 1]) or []]
+        lines = split_lines(text, keepends=True)
+        header_line = lines[table.header_line - 1].removeprefix(BOM)
+        header = [c.lower().strip("`").strip() for c in split_row(header_line) or []]
         values = {"port": str(port), "protocol": proto, "service": service, "class": cls, "owner": owner,
                   "notes": notes, "process": process}
-        row = "| " + " | ".join(values.get(h, "") for h in header) + " |"
-        eol = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+        cells = [values.get(h, "") for h in header]
+        row = " | ".join(cells)
+        # the table's own style: outer pipes or none (an empty last cell needs the closing pipe)
+        if header_line.lstrip(" \t").startswith("|") or not cells[-1]:
+            row = f"| {row} |"
         at = _insert_at(doc, table, port)
+        eol = _eol_of(lines, at)
         if at > 0 and not lines[at - 1].endswith(("\n", "\r")):
             lines[at - 1] += eol
         lines.insert(at, row + eol)

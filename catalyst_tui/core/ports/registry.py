@@ -134,14 +134,39 @@ def read_ephemeral_range(path: Path = EPHEMERAL_RANGE_FILE) -> tuple[int, int] |
     return (lo, hi) if PORT_MIN <= lo <= hi <= PORT_MAX else None
 
 
+# Markdown's line endings are LF, CRLF and a lone CR; nothing else (U+2028, NEL, a form feed)
+# ends a line for a reader, so nothing else may end a table here (str.splitlines would).
+_EOL = re.compile(r"\r\n|\r|\n")
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_COMMENT = re.compile(r"<!--.*?-->")
+# characters that are no line break to Markdown but hide or distort a cell (reported, kept)
+_ODD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e"
+                        "\u2066-\u2069\ufeff]")
+BOM = "\ufeff"
+
+
+def split_lines(text: str, keepends: bool = False) -> list[str]:
+    """``text`` cut at LF, CRLF and lone CR only (the ends a Markdown reader sees)."""
+    out: list[str] = []
+    start = 0
+    for m in _EOL.finditer(text):
+        out.append(text[start:m.end() if keepends else m.start()])
+        start = m.end()
+    if start < len(text):
+        out.append(text[start:])
+    return out
+
+
 def split_row(line: str) -> list[str] | None:
-    """The cells of a Markdown table row, or None when the line is not one. ``\\|`` is a literal pipe."""
-    s = line.strip()
-    if not s.startswith("|"):
-        return None
+    """The cells of a Markdown table row, or None when the line is not one (no unescaped pipe).
+
+    Outer pipes are optional (``a | b`` is a row of two cells); ``\\|`` is a literal pipe."""
+    s = line.strip(" \t")
     cells: list[str] = []
     cur: list[str] = []
-    i = 1
+    pipes = 0
+    i = 1 if s.startswith("|") else 0
+    pipes += i
     while i < len(s):
         ch = s[i]
         if ch == "\\" and i + 1 < len(s) and s[i + 1] == "|":
@@ -149,15 +174,57 @@ def split_row(line: str) -> list[str] | None:
             i += 2
             continue
         if ch == "|":
+            pipes += 1
             cells.append("".join(cur).strip())
             cur = []
         else:
             cur.append(ch)
         i += 1
+    if not pipes:
+        return None
     tail = "".join(cur).strip()
     if tail:  # no closing pipe: the last cell still counts
         cells.append(tail)
     return cells
+
+
+def visible_lines(text: str) -> list[str | None]:
+    """Each line as a reader sees it: ``None`` inside a fenced code block (fences included) or
+    an HTML comment; comments within a line removed. A UTF-8 BOM is no part of the first line."""
+    if text.startswith(BOM):
+        text = text[1:]
+    out: list[str | None] = []
+    fence: str | None = None
+    in_comment = False
+    for line in split_lines(text):
+        if fence is not None:
+            out.append(None)
+            stripped = line.strip()
+            if stripped.startswith(fence) and set(stripped) == {fence[0]}:
+                fence = None
+            continue
+        if in_comment:
+            end = line.find("-->")
+            if end < 0:
+                out.append(None)
+                continue
+            in_comment = False
+            line = " " * (end + 3) + line[end + 3:]
+        m = _FENCE.match(line)
+        if m and not (m.group(1)[0] == "`" and "`" in line[m.end():]):
+            fence = m.group(1)
+            out.append(None)
+            continue
+        line = _COMMENT.sub(lambda c: " " * len(c.group(0)), line)
+        start = line.find("<!--")
+        if start >= 0:
+            in_comment = True
+            line = line[:start]
+            if not line.strip():
+                out.append(None)
+                continue
+        out.append(line)
+    return out
 
 
 def _plain(cell: str) -> str:
@@ -178,49 +245,76 @@ def parse_port_number(text: str) -> int | None:
 class _Parser:
     def __init__(self, text: str, source: str, agents: list[str] | None, ephemeral: tuple[int, int] | None) -> None:
         self.doc = PortsDoc(source=source, ephemeral=ephemeral)
-        self.lines = text.splitlines()
+        self.lines = visible_lines(text)
         self.agents = set(agents) if agents is not None else None
 
     def problem(self, line: int, kind: str, message: str, severity: str = "warning", port: int | None = None) -> None:
         self.doc.problems.append(Problem(line, kind, message, severity, port))
 
+    def _delimiter_at(self, i: int) -> bool:
+        line = self.lines[i] if i < len(self.lines) else None
+        cells = split_row(line) if line is not None else None
+        return bool(cells) and all(_SEPARATOR_CELL.fullmatch(c) for c in cells or ())
+
     def run(self) -> PortsDoc:
         i = 0
         n = len(self.lines)
         while i < n:
-            header = split_row(self.lines[i])
-            if header is None:
+            line = self.lines[i]
+            header = split_row(line) if line is not None else None
+            if line is None or header is None:
                 i += 1
                 continue
             names = [_plain(c).lower() for c in header]
             kind = ("bands" if all(c in names for c in BAND_REQUIRED) and "port" not in names
                     else "ports" if all(c in names for c in PORT_REQUIRED) else None)
+            delimited = self._delimiter_at(i + 1)
+            indented = line.startswith("\t") or len(line) - len(line.lstrip(" ")) >= 4  # a code block
+            # a header is a row with a delimiter row below it (GFM), or a piped row naming our columns
+            if indented:
+                i += 1
+                continue
+            if not (delimited or (kind is not None and line.lstrip(" \t").startswith("|"))):
+                self._stray(i + 1, header)
+                i += 1
+                continue
             start = i
-            i += 1
+            i += 2 if delimited else 1
             rows: list[tuple[int, list[str]]] = []
-            while i < n and (cells := split_row(self.lines[i])) is not None:
-                if not (i == start + 1 and cells and all(_SEPARATOR_CELL.fullmatch(c) for c in cells)):
-                    rows.append((i + 1, cells))
+            while i < n and (row := self.lines[i]) is not None and (cells := split_row(row)) is not None:
+                rows.append((i + 1, cells))
                 i += 1
             if kind is None:
                 continue  # a table of something else: free-form documentation
             span = TableSpan(kind, start + 1, i)
             self.doc.tables.append(span)
             for lineno, cells in rows:
+                odd = next((m.group(0) for c in cells if (m := _ODD_CHARS.search(c))), None)
+                if odd is not None:
+                    self.problem(lineno, "control-char", f"a cell holds the invisible character U+{ord(odd):04X} "
+                                 "(it is no line break: the row is read with it)")
                 if len(cells) != len(names):
                     self.problem(lineno, "malformed", f"malformed row: {len(cells)} cells, the header on line "
                                  f"{start + 1} has {len(names)}", "error")
                     continue
-                row = dict(zip(names, cells, strict=True))
+                row_map = dict(zip(names, cells, strict=True))
                 if kind == "bands":
-                    self._band(lineno, row)
+                    self._band(lineno, row_map)
                 else:
-                    self._port(lineno, row, span)
+                    self._port(lineno, row_map, span)
         if not any(t.kind == "ports" for t in self.doc.tables):
             self.problem(max(1, n), "no-table", "no ports table (a header with port | protocol | service | "
                          "class | owner)", "error")
         self._check_entries()
         return self.doc
+
+    def _stray(self, lineno: int, cells: list[str]) -> None:
+        """A row outside every table that reads like a documented port: nothing would read it."""
+        port = parse_port_number(cells[0]) if cells else None
+        proto = any(_plain(c).lower() in PROTOCOL_ALIASES for c in cells)
+        if (port is not None and len(cells) >= 2) or (proto and len(cells) >= 3):
+            self.problem(lineno, "stray-row", "a port row outside any ports table (a blank line, a code fence or "
+                         "other text above it ends the table): it is not read", "error", port)
 
     def _band(self, lineno: int, row: dict[str, str]) -> None:
         cls = _plain(row["class"]).lower()
@@ -311,8 +405,9 @@ def parse_ports_md(text: str, source: str = "PORTS.md", agents: list[str] | None
 
 
 def read_ports_text(path: Path) -> str:
+    """The file's text exactly (line endings and a BOM kept: ``ports add`` writes them back)."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return Path(path).read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise PortsFileError(f"{path}: not found") from None
     except UnicodeDecodeError as exc:
