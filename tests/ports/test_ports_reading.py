@@ -14,7 +14,8 @@ AGENTS = ["bjork", "slash"]
 BANDS = "| class | range |\n|---|---|\n| hub | 3100-3199 |\n\n"  # lines 1-4 (a blank line ends a table)
 PORTS_HEAD = "| port | protocol | service | class | owner |\n|---|---|---|---|---|\n"  # lines 5-6 after BANDS
 ROW_3131 = "| 3131 | tcp | hub | hub | hub |\n"
-INDENTED = "    | port | protocol | service | class | owner |\n    |---|---|---|---|---|\n    | 3150 | tcp | code | hub | hub |\n"
+INDENTED = ("    | port | protocol | service | class | owner |\n    |---|---|---|---|---|\n"
+            "    | 3150 | tcp | code | hub | hub |\n")
 
 
 def _doc(text: str):  # type: ignore[no-untyped-def]
