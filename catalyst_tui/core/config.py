@@ -99,10 +99,12 @@ class HealthConfig(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class WatchConfig(msgspec.Struct, frozen=True, kw_only=True):
-    """watchfiles tuning (docs/metrics.md, measured in benchmarks/bench_watch.py)."""
+    """The change feed (docs/metrics.md, measured in benchmarks/bench_watch.py)."""
 
-    debounce_ms: Annotated[int, Field(ge=1)] = 50  # longest a burst is grouped before it is shown
-    step_ms: Annotated[int, Field(ge=1)] = 50  # quiet time that ends a burst; also the idle wake-up period
+    backend: Literal["auto", "inotify", "watchfiles"] = "auto"  # auto: inotify on Linux, else watchfiles
+    coalesce_ms: Annotated[int, Field(ge=0, le=1000)] = 20  # inotify: a burst after its first write, in windows
+    debounce_ms: Annotated[int, Field(ge=1)] = 50  # watchfiles: longest a burst is grouped before it is shown
+    step_ms: Annotated[int, Field(ge=1)] = 50  # watchfiles: quiet time that ends a burst; the idle wake-up period
     poll_interval_s: Annotated[float, Field(gt=0)] = 2.0  # the fallback when watching fails
     enabled: bool = True  # False: poll only
 

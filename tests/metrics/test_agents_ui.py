@@ -10,6 +10,7 @@ import pytest
 from textual.widgets import RichLog, Sparkline, Static, TabbedContent
 
 from catalyst_tui.core.agents import record_dispatch, write_state
+from catalyst_tui.core.health import inotify_feed
 from catalyst_tui.core.health import watch as watch_mod
 from catalyst_tui.core.models import AgentState, Health
 from catalyst_tui.core.workspace import Workspace
@@ -162,14 +163,14 @@ async def test_watch_failure_falls_back_to_polling_and_says_so(ws: Workspace,
     def broken(*a: Any, **k: Any) -> Any:
         raise OSError(28, "inotify watch limit reached")
 
-    monkeypatch.setattr(watch_mod, "RustNotify", broken)
+    monkeypatch.setattr(inotify_feed, "INotify", broken)  # what inotify_init1 raises at the limit
     app = make_app(ws)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
         await pilot.press("f2")
         await until(pilot, lambda: "polling" in app.triage)
         assert app.triage.startswith("all 9 healthy; shared: polling every 2 s: ")
-        assert "inotify watch limit reached" in app.triage
+        assert "inotify watch limit is reached" in app.triage
         assert app.poll is True  # the shell's polling is back on
 
 

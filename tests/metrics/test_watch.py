@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import queue
 import shutil
 import threading
@@ -12,9 +14,9 @@ import pytest
 
 from catalyst_tui.core.agents import record_dispatch
 from catalyst_tui.core.config import WatchConfig
-from catalyst_tui.core.health import ChangeSet, WorkspaceWatcher, classify
+from catalyst_tui.core.health import ChangeSet, WorkspaceWatcher, classify, inotify_feed
 from catalyst_tui.core.health import watch as watch_mod
-from catalyst_tui.core.storage import append_jsonl, atomic_write_bytes
+from catalyst_tui.core.storage import append_jsonl, append_line, atomic_write_bytes
 from catalyst_tui.core.workspace import Workspace
 
 NAMES = ["bjork", "slash", "cher"]
@@ -61,6 +63,13 @@ class Recorder:
         return out
 
 
+@pytest.fixture(params=["inotify", "watchfiles"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    # watchfiles says "watching" at its first timeout: short, so that each test starts at once
+    monkeypatch.setattr(watch_mod, "RUST_TIMEOUT_MS", 300)
+    return str(request.param)
+
+
 def _start(ws: Workspace, cfg: WatchConfig) -> tuple[WorkspaceWatcher, Recorder, threading.Thread]:
     rec = Recorder()
     w = WorkspaceWatcher(ws.root, ws.config.agent_names, cfg, rec.changes.put,
@@ -73,8 +82,18 @@ def _start(ws: Workspace, cfg: WatchConfig) -> tuple[WorkspaceWatcher, Recorder,
     return w, rec, t
 
 
-def test_watcher_maps_changes_to_their_tenant(ws: Workspace) -> None:
-    w, rec, t = _start(ws, WatchConfig())
+def _stop(w: WorkspaceWatcher, t: threading.Thread) -> None:
+    w.stop()
+    t.join(5)
+    assert not t.is_alive()
+
+
+def test_auto_is_inotify_on_linux() -> None:
+    assert WatchConfig().backend == "auto" and watch_mod.inotify_available()
+
+
+def test_watcher_maps_changes_to_their_tenant(ws: Workspace, backend: str) -> None:
+    w, rec, t = _start(ws, WatchConfig(backend=backend))
     try:
         assert w.mode == "watching"
         time.sleep(0.1)
@@ -87,30 +106,26 @@ def test_watcher_maps_changes_to_their_tenant(ws: Workspace) -> None:
         time.sleep(0.4)
         assert rec.drain() == []
     finally:
-        w.stop()
-        t.join(5)
-    assert not t.is_alive()
+        _stop(w, t)
 
 
-def test_watching_is_reported_at_once_and_stop_wakes_the_loop(ws: Workspace,
+def test_watching_is_reported_at_once_and_stop_wakes_the_loop(ws: Workspace, backend: str,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(watch_mod, "RUST_TIMEOUT_MS", 60_000)  # only stop() can end the wait
+    # inotify knows at once; watchfiles' generator says so at its first timeout (made short here)
+    monkeypatch.setattr(watch_mod, "RUST_TIMEOUT_MS", 60_000 if backend == "inotify" else 300)
     t0 = time.monotonic()
-    w, rec, t = _start(ws, WatchConfig())
+    w, rec, t = _start(ws, WatchConfig(backend=backend))
     assert w.mode == "watching" and time.monotonic() - t0 < 2  # before any change happened
     assert rec.modes == [("watching", None)]
-    wake = w._wake_dir
-    assert wake is not None and Path(wake).is_dir() and not Path(wake).is_relative_to(ws.root)
     t1 = time.monotonic()
     w.stop()
     t.join(5)
-    assert not t.is_alive() and time.monotonic() - t1 < 1.0  # woken through the private directory
-    assert rec.drain() == []  # the wake-up file is not a change of the workspace
-    assert not Path(wake).exists()  # and the directory is gone with the watcher
+    assert not t.is_alive() and time.monotonic() - t1 < 1.0
+    assert rec.drain() == []
 
 
-def test_bursts_are_coalesced(ws: Workspace) -> None:
-    w, rec, t = _start(ws, WatchConfig(debounce_ms=200, step_ms=50))
+def test_bursts_are_coalesced(ws: Workspace, backend: str) -> None:
+    w, rec, t = _start(ws, WatchConfig(backend=backend, debounce_ms=200, step_ms=50, coalesce_ms=100))
     try:
         time.sleep(0.1)
         for i in range(60):
@@ -120,16 +135,129 @@ def test_bursts_are_coalesced(ws: Workspace) -> None:
         time.sleep(0.3)
         assert w.batches < 60 / 3  # 60 writes, far fewer batches
     finally:
-        w.stop()
-        t.join(5)
+        _stop(w, t)
+
+
+def test_a_burst_of_10000_writes_is_seen_to_its_end(ws: Workspace, backend: str) -> None:
+    w, rec, t = _start(ws, WatchConfig(backend=backend))
+    try:
+        time.sleep(0.1)
+        paths = [ws.agent(n).dispatch for n in NAMES]
+        for i in range(10_000):
+            append_line(paths[i % 3], b'{"event":"enqueued","id":"x","ts":1}\n')
+        assert rec.wait_for(lambda s: set(NAMES) <= s, timeout=10) >= set(NAMES)
+        time.sleep(0.3)
+        rec.drain()
+        append_line(paths[0], b'{"event":"enqueued","id":"last","ts":1}\n')  # the feed is still live after it
+        assert rec.wait_for(lambda s: NAMES[0] in s) == {NAMES[0]}
+        assert w.batches < 10_000 / 10
+    finally:
+        _stop(w, t)
+
+
+def test_rotation_and_truncation_are_changes(ws: Workspace, backend: str) -> None:
+    w, rec, t = _start(ws, WatchConfig(backend=backend))
+    try:
+        time.sleep(0.1)
+        log = ws.agent("slash").dispatch
+        record_dispatch(ws.agent("slash"), id="d1", event="enqueued")
+        rec.wait_for(lambda s: "slash" in s)
+        os.replace(log, log.with_name("dispatch.jsonl.1"))  # rotated away ...
+        rec.wait_for(lambda s: "slash" in s)
+        record_dispatch(ws.agent("slash"), id="d2", event="enqueued")  # ... and a new file begun
+        rec.wait_for(lambda s: "slash" in s)
+        os.truncate(log, 0)
+        assert rec.wait_for(lambda s: "slash" in s) == {"slash"}
+    finally:
+        _stop(w, t)
+
+
+def test_a_directory_removed_and_recreated_is_watched_again(ws: Workspace, backend: str) -> None:
+    w, rec, t = _start(ws, WatchConfig(backend=backend))
+    try:
+        time.sleep(0.1)
+        agent_dir = ws.root / "agents" / "cher"
+        shutil.rmtree(agent_dir)
+        rec.wait_for(lambda s: "cher" in s)
+        agent_dir.mkdir()
+        (agent_dir / "cards").mkdir()
+        time.sleep(0.2)
+        rec.drain()
+        (agent_dir / "cards" / "c-1.md").write_text("# new")  # inside a directory that did not exist
+        assert rec.wait_for(lambda s: "cher" in s) == {"cher"}
+        assert w.mode == "watching"
+    finally:
+        _stop(w, t)
+
+
+def test_a_kernel_queue_overflow_reports_everything(ws: Workspace) -> None:
+    """Hold the feed's thread in its callback while more events than the kernel queues happen."""
+    limit = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
+    held, release = threading.Event(), threading.Event()
+    got: list[ChangeSet] = []
+
+    def on_change(change: ChangeSet) -> None:
+        got.append(change)
+        if not held.is_set():
+            held.set()
+            release.wait(30)
+
+    w = WorkspaceWatcher(ws.root, ws.config.agent_names, WatchConfig(backend="inotify"), on_change)
+    t = threading.Thread(target=w.run, daemon=True)
+    t.start()
+    try:
+        end = time.monotonic() + 5
+        while w.mode != "watching" and time.monotonic() < end:
+            time.sleep(0.02)
+        record_dispatch(ws.agent("bjork"), id="d1", event="enqueued")
+        assert held.wait(5)
+        spam = ws.root / "agents" / "bjork"
+        for i in range(limit + 200):  # distinct names: the kernel cannot merge the events
+            (spam / f"g{i}").touch()
+        release.set()
+        end = time.monotonic() + 10
+        while not any(c.agents == frozenset(ws.config.agent_names) for c in got) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert any(c.agents == frozenset(ws.config.agent_names) and "index" in c.shared for c in got)
+        got.clear()
+        record_dispatch(ws.agent("slash"), id="d2", event="enqueued")  # still watching afterwards
+        end = time.monotonic() + 5
+        while not any("slash" in c.agents for c in got) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert any("slash" in c.agents for c in got) and w.mode == "watching"
+    finally:
+        release.set()
+        _stop(w, t)
+
+
+def test_permission_denied_falls_back_to_polling_and_says_why(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    # as root a chmod stops nothing, so the kernel's refusal is what add_watch raises for EACCES
+    real = inotify_feed.INotify.add_watch
+
+    def refuse(self, path, mask):  # type: ignore[no-untyped-def]
+        if str(path).endswith("/agents/slash"):
+            raise OSError(errno.EACCES, "Permission denied")
+        return real(self, path, mask)
+
+    monkeypatch.setattr(inotify_feed.INotify, "add_watch", refuse)
+    w, rec, t = _start(ws, WatchConfig(backend="inotify", poll_interval_s=0.1))
+    try:
+        assert w.mode == "polling"
+        assert "permission denied" in (w.reason or "") and "agents/slash" in (w.reason or "")
+        record_dispatch(ws.agent("slash"), id="d1", event="enqueued")
+        assert "slash" in rec.wait_for(lambda s: "slash" in s, timeout=3)
+    finally:
+        _stop(w, t)
 
 
 def test_watch_failure_falls_back_to_polling(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*a, **k):  # type: ignore[no-untyped-def]
         raise OSError(28, "inotify watch limit reached")
 
-    monkeypatch.setattr(watch_mod, "RustNotify", broken)
-    w, rec, t = _start(ws, WatchConfig(poll_interval_s=0.1))
+    import watchfiles
+
+    monkeypatch.setattr(watchfiles, "watch", broken)
+    w, rec, t = _start(ws, WatchConfig(backend="watchfiles", poll_interval_s=0.1))
     try:
         assert w.mode == "polling"
         assert rec.modes[0][0] == "polling" and "inotify watch limit reached" in (rec.modes[0][1] or "")
@@ -140,9 +268,9 @@ def test_watch_failure_falls_back_to_polling(ws: Workspace, monkeypatch: pytest.
         t.join(5)
 
 
-def test_removed_directory_is_reported_not_silent(tmp_path: Path) -> None:
+def test_removed_directory_is_reported_not_silent(tmp_path: Path, backend: str) -> None:
     ws = Workspace.create(tmp_path / "ws")
-    w, _rec, t = _start(ws, WatchConfig(poll_interval_s=0.1))
+    w, _rec, t = _start(ws, WatchConfig(backend=backend, poll_interval_s=0.1))
     try:
         assert w.mode == "watching"
         shutil.rmtree(ws.root)

@@ -1,44 +1,46 @@
 """Watch the workspace tree and say *whose* data changed.
 
-:class:`WorkspaceWatcher` runs ``watchfiles`` (inotify) on the workspace and maps each
-changed path to its tenant (``agents/<name>/...``) or to a piece of shared state (the index,
-the audit journal, the config, PORTS.md). A burst is coalesced into one
-:class:`ChangeSet`; the dashboard then re-reads only those tenants, from saved offsets.
+:class:`WorkspaceWatcher` maps each changed path to its tenant (``agents/<name>/...``) or to a
+piece of shared state (the index, the audit journal, the config, PORTS.md). A burst is coalesced
+into one :class:`ChangeSet`; the reader then re-reads only those tenants, from saved offsets.
 
-Tuning (measured in benchmarks/bench_watch.py, docs/metrics.md): watchfiles wakes every
-``step`` ms; a batch is yielded when one step passes without a new change, or when
-``debounce`` ms passed since the batch began, so a write waits 1-2 steps. The defaults
-(1600 / 50) hold a steady stream for 1.6 s; ``[watch] debounce_ms = 50, step_ms = 50``
-yield within 50-100 ms, idle or under load. Each wake-up costs ~50 us of CPU on the project
-machine (a plain ``time.sleep`` loop costs ~80 us a wake there: it is the virtual machine's
-timer), ~70 us when watchfiles also calls a Python ``stop_event`` every step. So there is no
-``stop_event``: :meth:`WorkspaceWatcher.stop` wakes the loop by touching a file in a private
-directory watched alongside the workspace. Idle: ~0.10 % of a core at 50 ms.
+Two backends behind this one interface (``[watch] backend``):
+
+* ``inotify`` (Linux, the default there): ``inotify_feed.InotifyFeed`` sleeps in ``poll()`` on
+  the inotify descriptor, so an idle workspace wakes nothing and a write is reported as soon as
+  the kernel sees it; bursts are grouped in ``coalesce_ms`` windows after an immediate first
+  delivery.
+* ``watchfiles`` (portable, and the choice where inotify is missing): ``watchfiles.watch``,
+  which wakes every ``step_ms`` and groups a burst for up to ``debounce_ms``.
 
 If watching fails (inotify limits, permission denied, the directory removed), the watcher
 reports it through ``on_mode("polling", reason)`` and falls back to polling with ``os.stat``
 every ``poll_interval_s``, retrying the real watcher now and then. It never goes silent.
+The figures behind the defaults are in docs/performance.md.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-
-from watchfiles._rust_notify import RustNotify  # watchfiles' backend: see _watch
+from typing import TYPE_CHECKING
 
 from catalyst_tui.core.config import WatchConfig
 from catalyst_tui.core.storage import is_tmp_name
 
+if TYPE_CHECKING:
+    from catalyst_tui.core.health.inotify_feed import InotifyFeed
+
 AGENT_FILES = ("state.json", "dispatch.jsonl", "worklog.jsonl", "chat.jsonl")
 SHARED_FILES = {"board/index.json": "index", "board/audit.jsonl": "audit", "catalyst.toml": "config"}
 RETRY_WATCH_S = 30.0
-RUST_TIMEOUT_MS = 2000  # how often a quiet watcher checks that the tree exists (stop() wakes it at once)
+RUST_TIMEOUT_MS = 2000  # how often a quiet watchfiles loop checks the tree exists and stop was asked
+SHARED_KINDS = frozenset({*SHARED_FILES.values(), "board", "ports"})
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,16 @@ def classify(rel: str, agent_names: Iterable[str], ports_file: str = "PORTS.md")
     return None
 
 
+def inotify_available() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import inotify_simple  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 class WorkspaceWatcher:
     """Blocking: call :meth:`run` in a thread; :meth:`stop` ends it."""
 
@@ -82,22 +94,18 @@ class WorkspaceWatcher:
         self.on_mode = on_mode
         self.ports_file = ports_file
         self.stop_event = threading.Event()
-        self._wake_dir: str | None = None  # watched alongside the workspace: stop() touches a file in it
+        self._feed: InotifyFeed | None = None
         self.mode = "starting"
         self.reason: str | None = None
         self.batches = 0
         self.keep_going: Callable[[], bool] = lambda: True  # e.g. "my worker was not cancelled"
 
     def stop(self) -> None:
-        """End :meth:`run` (from any thread): the watcher wakes within a step."""
+        """End :meth:`run` (from any thread): an inotify watcher wakes at once, watchfiles within a step."""
         self.stop_event.set()
-        wake = self._wake_dir
-        if wake is not None:
-            try:
-                with open(os.path.join(wake, "stop"), "w"):
-                    pass
-            except OSError:
-                pass  # the loop still ends at its next timeout
+        feed = self._feed
+        if feed is not None:
+            feed.stop()
 
     def _stopping(self) -> bool:
         if not self.keep_going():
@@ -135,34 +143,53 @@ class WorkspaceWatcher:
             self._poll(before, until=time.monotonic() + RETRY_WATCH_S if self.config.enabled else None)
 
     def _watch(self) -> str | None:
-        """Watch until stopped (None) or until it fails (the reason).
+        """Watch until stopped (None) or until it fails (the reason)."""
+        backend = self.config.backend
+        if backend == "inotify" or (backend == "auto" and inotify_available()):
+            return self._watch_inotify()
+        return self._watch_watchfiles()
 
-        watchfiles' own backend (``RustNotify``, what ``watchfiles.watch`` wraps) is used directly:
-        once it is constructed the inotify watches are in place, so the mode says "watching" at
-        once, not at the first change, and a ``stop()`` from then on is never missed.
-        """
+    def _feed_paths(self, rels: set[str]) -> None:
+        from catalyst_tui.core.health.inotify_feed import EVERYTHING
+
+        if EVERYTHING in rels:  # the kernel's queue overflowed: what changed is unknown
+            self.batches += 1
+            self.on_change(ChangeSet(frozenset(self.agent_names), SHARED_KINDS))
+            return
+        self._emit(rels)
+
+    def _watch_inotify(self) -> str | None:
+        from catalyst_tui.core.health.inotify_feed import InotifyFeed
+
+        feed = InotifyFeed(self.root, self._feed_paths, self.config.coalesce_ms,
+                           on_ready=lambda: self._set_mode("watching"))
+        self._feed = feed  # before looking at the stop flag: a stop() now either sees it or is seen
+        try:
+            if self._stopping():
+                return None
+            reason = feed.run()
+        finally:
+            self._feed = None
+        return None if self.stop_event.is_set() else reason
+
+    def _watch_watchfiles(self) -> str | None:
+        import watchfiles
+
         root = str(self.root)
         try:
-            # ignore_cleanup_errors: a stop() racing the clean-up may add its file as the directory goes
-            with tempfile.TemporaryDirectory(prefix="catalyst-watch-", ignore_cleanup_errors=True) as wake:
-                self._wake_dir = wake
-                with RustNotify([root, wake], False, False, 300, True, False) as notify:
-                    self._set_mode("watching")
-                    while not self._stopping():
-                        raw = notify.watch(self.config.debounce_ms, self.config.step_ms, RUST_TIMEOUT_MS, None)
-                        if raw in ("stop", "signal") or self._stopping():
-                            return None
-                        if not self.root.is_dir():
-                            return f"{root}: directory removed"
-                        if isinstance(raw, str):  # "timeout": nothing happened
-                            continue
-                        mine = [path for _change, path in raw if not path.startswith(wake + os.sep)]
-                        if mine:
-                            self._emit(os.path.relpath(path, root) for path in mine)
+            # the watches exist once the generator yields: a quiet tree says "watching" after rust_timeout
+            for changes in watchfiles.watch(root, stop_event=self.stop_event, debounce=self.config.debounce_ms,
+                                            step=self.config.step_ms, rust_timeout=RUST_TIMEOUT_MS,
+                                            yield_on_timeout=True, raise_interrupt=False):
+                if self._stopping():
+                    return None
+                if not self.root.is_dir():
+                    return f"{root}: directory removed"
+                self._set_mode("watching")
+                if changes:
+                    self._emit(os.path.relpath(path, root) for _change, path in changes)
         except (OSError, RuntimeError) as exc:  # inotify limits, permission denied, tree gone
             return None if self.stop_event.is_set() else f"watching {root} failed: {exc}"
-        finally:
-            self._wake_dir = None
         return None
 
     def _signature(self) -> dict[str, tuple[int, int, int]]:
