@@ -150,6 +150,12 @@ class SnapshotConfig(msgspec.Struct, frozen=True, kw_only=True):
     full_rehash_every: Annotated[int, Field(ge=1)] = 12  # every Nth push re-reads every file (hash cache safety net)
 
 
+class RuntimeConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """The one process that runs the workspace's jobs (docs/runtime.md)."""
+
+    takeover_s: Annotated[float, Field(gt=0, le=30)] = 10.0  # a waiting dashboard tries to take over this often
+
+
 class WorkspaceConfig(msgspec.Struct, frozen=True, kw_only=True):
     name: str = "catalyst"
     agents: Annotated[list[AgentConfig], AfterValidator(_unique_agents)] = msgspec.field(
@@ -161,6 +167,7 @@ class WorkspaceConfig(msgspec.Struct, frozen=True, kw_only=True):
     ports: PortsConfig = msgspec.field(default_factory=PortsConfig)
     janitor: JanitorConfig = msgspec.field(default_factory=JanitorConfig)
     snapshot: SnapshotConfig = msgspec.field(default_factory=SnapshotConfig)
+    runtime: RuntimeConfig = msgspec.field(default_factory=RuntimeConfig)
 
     @property
     def agent_names(self) -> list[str]:
@@ -171,7 +178,7 @@ class WorkspaceConfig(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _ALL = (WorkspaceConfig, AgentConfig, BoardConfig, HealthConfig, WatchConfig, MetricsConfig, PortsConfig,
-        JanitorRule, JanitorConfig, SnapshotConfig)
+        JanitorRule, JanitorConfig, SnapshotConfig, RuntimeConfig)
 
 
 def from_validated(data: Mapping[str, Any]) -> WorkspaceConfig:
@@ -209,6 +216,7 @@ def default_config_toml(agents: list[tuple[str, str]] | None = None) -> str:
         "[snapshot]", "interval_s = 300.0", 'target = "file://mirror"',
         'include = ["board/index.json", "catalyst.toml", "PORTS.md", "agents/*/state.json"]',
         "include_logs = false", "keep = 10", "",
+        "[runtime]", "takeover_s = 10.0", "",
     ]
     return "\n".join(lines)
 

@@ -65,9 +65,16 @@ class Plan:
     abandon: list[Abandon] = field(default_factory=list)
     flag_cards: list[dict[str, Any]] = field(default_factory=list)  # cards to flag needs-review
     reported: list[dict[str, Any]] = field(default_factory=list)  # reconciliation findings
-    errors: list[str] = field(default_factory=list)  # actions that failed
+    errors: list[str] = field(default_factory=list)  # actions that failed, one line each
+    failures: list[dict[str, Any]] = field(default_factory=list)  # the same, as {path, agent, message}
     problems: list[str] = field(default_factory=list)  # bad input met on the way (file:line), never fatal
     dispatch_state: DispatchState | None = None  # pending dispatches, saved by a real run
+
+
+def fail(plan: Plan, path: str | None, agent: str | None, message: str) -> None:
+    """An action that failed: the line for the report, and its file and tenant (never parsed back)."""
+    plan.errors.append(f"{path}: {message}" if path else message)
+    plan.failures.append({"path": path, "agent": agent, "message": message})
 
 
 def keep(plan: Plan, relpath: str, agent: str | None, reason: str) -> None:

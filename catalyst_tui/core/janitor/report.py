@@ -73,6 +73,7 @@ def build_report(plan: Plan, started: float, finished: float, *, dry_run: bool,
         "mounts_skipped": walk.mounts,
         "unopenable": [{"path": p, "why": w} for p, w in walk.unopenable],
         "errors": plan.errors,
+        "failures": plan.failures,
         "problems": plan.problems,
     }
 

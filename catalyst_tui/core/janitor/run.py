@@ -30,6 +30,7 @@ from catalyst_tui.core.janitor.plan import (
     Item,
     Plan,
     decide,
+    fail,
     keep,
     plan_chat_rotation,
     plan_dispatch,
@@ -158,7 +159,7 @@ class Janitor:
             try:
                 outcome = self._act(plan, root_fd, item, writers)
             except OSError as exc:
-                plan.errors.append(f"{item.relpath}: {item.action} failed: {exc.strerror or exc}")
+                fail(plan, item.relpath, item.agent, f"{item.action} failed: {exc.strerror or exc}")
                 continue
             if outcome is None:
                 done.append(item.to_json())
@@ -170,8 +171,8 @@ class Janitor:
             try:
                 append_jsonl_nofollow(root_fd, f"agents/{ab.agent}/dispatch.jsonl", marker)
             except OSError as exc:
-                plan.errors.append(f"agents/{ab.agent}/dispatch.jsonl: abandon {ab.dispatch_id} failed: "
-                                   f"{exc.strerror or exc}")
+                fail(plan, f"agents/{ab.agent}/dispatch.jsonl", ab.agent,
+                     f"abandon {ab.dispatch_id} failed: {exc.strerror or exc}")
                 continue
             journal.write(self.paths, ts=self.clock(), run=plan.run_id, agent=ab.agent, action="abandon",
                           path=f"agents/{ab.agent}/dispatch.jsonl", dispatch=ab.dispatch_id, reason=ab.reason)
@@ -179,7 +180,7 @@ class Janitor:
             try:
                 changed = self.ws.board.set_flag(fc["card"], NEEDS_REVIEW, on=True, by="janitor")
             except CatalystError as exc:
-                plan.errors.append(f"flag {fc['card']}: {exc}")
+                fail(plan, None, fc["agent"], f"flag {fc['card']}: {exc}")
                 continue
             if changed:
                 journal.write(self.paths, ts=self.clock(), run=plan.run_id, agent=fc["agent"], action="flag-card",

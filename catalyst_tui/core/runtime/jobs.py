@@ -1,0 +1,188 @@
+"""The runtime's periodic jobs: the janitor's run, the snapshot push, the port scan, the health sweep.
+
+Each is a callable ``(JobContext) -> Outcome`` built on a :class:`JobHost` (the runtime): it
+reads the workspace's *current* configuration at each run, reports shared-layer problems and
+posts its own events through the host, and raises on failure (the scheduler records it).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from catalyst_tui.core.runtime.events import PortsScanned
+from catalyst_tui.core.runtime.scheduler import JobContext, Outcome
+from catalyst_tui.core.runtime.state import FlaggedItem, JanitorSummary, JobError, PortsSummary, SnapshotSummary
+
+if TYPE_CHECKING:
+    from catalyst_tui.core.health import AgentStatus, SharedProblem
+    from catalyst_tui.core.ports import PortsDoc, ScanResult
+    from catalyst_tui.core.workspace import Workspace
+
+PROGRESS_EVERY_S = 0.2  # progress lines reach the screens at most this often
+Signature = tuple[int, int, int]
+
+
+class JobHost(Protocol):
+    ws: Workspace
+    clock: Callable[[], float]
+
+    def emit(self, event: object) -> None: ...
+    def report_shared(self, source: str, problems: list[SharedProblem]) -> None: ...
+    def statuses_swept(self, statuses: dict[str, AgentStatus]) -> None: ...
+    def sweep(self) -> dict[str, AgentStatus]: ...
+
+
+def _throttled(progress: Callable[[str], None]) -> Callable[[str], None]:
+    last = [0.0]
+
+    def say(text: str) -> None:
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_EVERY_S:
+            last[0] = now
+            progress(text)
+
+    return say
+
+
+def janitor_summary(report: dict[str, Any]) -> JanitorSummary:
+    """A real run's report (the JSON edge) as the typed result the screens show."""
+    from catalyst_tui.core.janitor import flagged_items
+
+    failures = [JobError(message=str(f.get("message")), path=f.get("path"), agent=f.get("agent"))
+                for f in report.get("failures", [])]
+    return JanitorSummary(
+        run=str(report["run"]), started=float(report["started"]), finished=float(report["finished"]),
+        duration_s=float(report["duration_s"]), capped=bool(report["capped"]), scanned=int(report["scanned"]),
+        totals={k: int(v) for k, v in report["totals"].items()},
+        flagged=[FlaggedItem(agent=i.get("agent"), what=str(i.get("what")), why=str(i.get("why")))
+                 for i in flagged_items(report)],
+        errors=failures, changed_board=bool(report.get("flagged_cards") or report.get("actions")))
+
+
+def janitor_shared_problems(summary: JanitorSummary) -> list[SharedProblem]:
+    """Failed actions as triage input naming the affected agents (from the errors' own fields)."""
+    from catalyst_tui.core.health import SharedProblem
+
+    if not summary.errors:
+        return []
+    agents = sorted({e.agent for e in summary.errors if e.agent})
+    return [SharedProblem("janitor", f"janitor: {len(summary.errors)} action(s) failed",
+                          agents=tuple(agents) if agents else None)]
+
+
+class JanitorJob:
+    def __init__(self, host: JobHost) -> None:
+        self.host = host
+
+    def __call__(self, ctx: JobContext) -> Outcome:
+        from catalyst_tui.core.health import SharedProblem
+        from catalyst_tui.core.janitor import Janitor
+
+        say = _throttled(ctx.progress)
+        try:
+            report = Janitor(self.host.ws, clock=self.host.clock).run(
+                progress=lambda n: say(f"walked {n:,} files"))
+        except Exception:
+            self.host.report_shared("janitor", [SharedProblem("janitor", "janitor run failed", agents=None)])
+            raise
+        summary = janitor_summary(report)
+        self.host.report_shared("janitor", janitor_shared_problems(summary))
+        t = summary.totals
+        return Outcome(f"archived {t.get('archived', 0)}, removed {t.get('removed', 0)}, "
+                       f"flagged {t.get('flagged', 0)}" + (" (capped)" if summary.capped else ""), summary)
+
+
+class SnapshotJob:
+    def __init__(self, host: JobHost) -> None:
+        self.host = host
+
+    def __call__(self, ctx: JobContext) -> Outcome:
+        from catalyst_tui.core.health import SharedProblem
+        from catalyst_tui.core.snapshot import push
+
+        say = _throttled(ctx.progress)
+
+        def progress(phase: str, done: int, total: int) -> None:
+            say(f"{phase} {100.0 * done / total if total else 0.0:.0f}%")
+
+        try:
+            result = push(self.host.ws, progress=progress, clock=self.host.clock)
+        except Exception:
+            self.host.report_shared("snapshot", [SharedProblem("snapshot", "snapshot push failed", agents=None)])
+            raise
+        self.host.report_shared("snapshot", [])
+        rec = result.record
+        summary = SnapshotSummary(url=result.url, id=rec.id, seq=rec.seq, noop=result.noop, files=rec.files,
+                                  size=rec.size, bytes_sent=result.bytes_sent, duration_s=round(result.duration_s, 3),
+                                  created=rec.created)
+        return Outcome("unchanged: nothing sent" if result.noop else f"pushed {rec.id[:12]} ({rec.files} files)",
+                       summary)
+
+
+def _signature(path: os.PathLike[str] | str) -> Signature | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+class PortsJob:
+    """PORTS.md re-parsed only when its stat signature changed; listeners scanned each run."""
+
+    scan_source: Callable[[], ScanResult] | None = None  # tests inject a frozen scan
+
+    def __init__(self, host: JobHost) -> None:
+        self.host = host
+        self._doc: PortsDoc | None = None
+        self._sig: Signature | None = None
+        self._scanner: Callable[[], ScanResult] | None = None
+
+    def forget_file(self) -> None:
+        """PORTS.md changed (the watcher says so): the next run re-parses it."""
+        self._sig = None
+
+    def __call__(self, ctx: JobContext) -> Outcome:
+        from catalyst_tui.core.health import SharedProblem
+        from catalyst_tui.core.ports import ListenerScanner, PortsFileError, check, load_ports_md
+
+        ws = self.host.ws
+        path = ws.ports_path
+        agents = ws.config.agent_names
+        now_sig = _signature(path)
+        if self._doc is None or now_sig is None or now_sig != self._sig:
+            try:
+                self._doc = load_ports_md(path, agents, ephemeral=ws.config.ports.ephemeral_check)
+            except PortsFileError as exc:
+                self._doc, self._sig = None, None
+                self.host.report_shared("ports", [SharedProblem("ports", str(exc), ())])
+                self.host.emit(PortsScanned(None, str(exc)))
+                raise
+            self._sig = now_sig
+        if self._scanner is None:
+            # An unchanged socket table (the usual case) costs ~0.2 ms instead of a walk of every process.
+            self._scanner = ListenerScanner()
+        scan = (self.scan_source or self._scanner)()
+        report = check(self._doc, scan, agents)
+        self.host.report_shared("ports", report.shared_problems())
+        self.host.emit(PortsScanned(report))
+        problems = len(report.problem_rows) + len(report.parse_problems)
+        return Outcome(f"{len(report.rows)} ports, {problems} problem(s)",
+                       PortsSummary(ports=len(report.rows), problems=problems, listeners=len(scan.listeners)))
+
+
+class HealthSweep:
+    """Re-judge every agent without reading its logs: ages advance, pids die, windows slide."""
+
+    def __init__(self, host: JobHost) -> None:
+        self.host = host
+
+    def __call__(self, ctx: JobContext) -> Outcome:
+        statuses = self.host.sweep()
+        self.host.statuses_swept(statuses)
+        bad = sum(1 for s in statuses.values() if s.health.value != "ok")
+        return Outcome(f"{len(statuses)} agents, {bad} not ok")
+

@@ -1,0 +1,112 @@
+"""``.catalyst/runtime.lock``: exactly one process runs a workspace's jobs.
+
+The lock is an ``flock`` on the file (the kernel drops it when the holder dies, kill -9
+included, so a stale lock never blocks anyone); the file's content names the holder (pid,
+process start time, host, kind, version) for the others to show. A lock file naming a pid
+that is gone (or reused: the start time differs) is reported as no holder at all.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from pathlib import Path
+
+import msgspec
+
+from catalyst_tui import __version__
+from catalyst_tui.core.procs import hostname, owner_liveness, process_start_time
+
+LOCK_NAME = "runtime.lock"
+
+
+class Holder(msgspec.Struct, frozen=True, kw_only=True):
+    """Who runs the jobs: ``kind`` is ``daemon`` or ``dashboard``."""
+
+    pid: int
+    start: float | None  # the process's start time (a reused pid is not the holder)
+    host: str
+    kind: str
+    since: float
+    version: str = __version__
+
+    def describe(self) -> str:
+        """``daemon pid 4242`` (``on host`` when it is another machine)."""
+        where = "" if self.host == hostname() else f" on {self.host}"
+        return f"{self.kind} pid {self.pid}{where}"
+
+    def alive(self) -> bool:
+        return owner_liveness(self.pid, self.start, self.host).alive
+
+
+_DECODE = msgspec.json.Decoder(Holder)
+
+
+def me(kind: str) -> Holder:
+    pid = os.getpid()
+    return Holder(pid=pid, start=process_start_time(pid), host=hostname(), kind=kind, since=time.time())
+
+
+class RuntimeLock:
+    """Non-blocking: :meth:`try_acquire` says at once whether this process now holds it."""
+
+    def __init__(self, internal_dir: Path) -> None:
+        self.path = Path(internal_dir) / LOCK_NAME
+        self._fd: int | None = None
+        self.holder_info: Holder | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def try_acquire(self, kind: str) -> bool:
+        if self._fd is not None:
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        info = me(kind)
+        data = msgspec.json.encode(info) + b"\n"
+        # Written in place (never replaced: the flock is on this inode); a reader that catches
+        # the file between the truncate and the write sees no holder for a moment and retries.
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, data, 0)
+        os.fsync(fd)
+        self._fd = fd
+        self.holder_info = info
+        return True
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            os.ftruncate(fd, 0)  # nobody is named as holder once we let go
+        except OSError:
+            pass
+        os.close(fd)  # closing the last descriptor drops the flock
+        self.holder_info = None
+
+    def holder(self) -> Holder | None:
+        """The live holder named in the file, or None (no file, empty, or a dead pid)."""
+        if self.holder_info is not None:
+            return self.holder_info
+        for _ in range(3):
+            try:
+                data = self.path.read_bytes()
+            except OSError:
+                return None
+            if not data.strip():
+                return None
+            try:
+                info = _DECODE.decode(data)
+            except msgspec.DecodeError:  # caught mid-write: read again
+                time.sleep(0.01)
+                continue
+            return info if info.alive() else None
+        return None

@@ -1,0 +1,456 @@
+"""The runtime of one workspace: the one owner of its background jobs (see the package face).
+
+Two kinds of work, on plain threads:
+
+* **feeds**, which only read and run in every process that shows the workspace: the change feed
+  (the watcher), the agents' health (read on change, swept every ``SWEEP_S``) with its
+  transitions, the port scan, and, in a viewer, following ``runtime.json``;
+* **duties**, which write or speak for the workspace and run only in the lock's holder: the
+  janitor's schedule, the snapshot schedule, publishing ``runtime.json`` and the exporter.
+
+A viewer that may take over (not ``role="viewer"``) tries the lock every
+``[runtime] takeover_s``; when it gets it, the duties start where the dead holder's schedule
+left them (a due run happens once, not twice).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from catalyst_tui.core.runtime import state as published
+from catalyst_tui.core.runtime.events import (
+    AgentsUpdated,
+    ConfigReloaded,
+    EventHub,
+    HealthChanged,
+    IndexChanged,
+    Listener,
+    SharedProblemsChanged,
+    StateChanged,
+    WatchModeChanged,
+)
+from catalyst_tui.core.runtime.jobs import HealthSweep, JanitorJob, PortsJob, SnapshotJob, janitor_shared_problems
+from catalyst_tui.core.runtime.liveconfig import merge
+from catalyst_tui.core.runtime.lock import Holder, RuntimeLock, me
+from catalyst_tui.core.runtime.scheduler import Job, JobContext, Outcome, Scheduler
+from catalyst_tui.core.runtime.state import JanitorSummary, JobState, RuntimeState
+
+if TYPE_CHECKING:
+    from catalyst_tui.core.applog import AppLog
+    from catalyst_tui.core.health import AgentStatus, ChangeSet, SharedProblem, WorkspaceMonitor, WorkspaceWatcher
+    from catalyst_tui.core.workspace import Workspace
+
+log = logging.getLogger("catalyst_tui.runtime")
+
+SWEEP_S = 10.0  # re-judge ages and pid liveness even when no file changes
+FOLLOW_S = 1.0  # a viewer's cheap stat of runtime.json
+INDEX_SOURCES = frozenset({"index", "audit", "board"})
+DUTIES = ("janitor", "snapshot")
+SEVERITY_RANK = {"quarantined": 0, "offline": 1, "degraded": 2, "ok": 3}
+STOP_GRACE_S = 30.0  # how long stop() waits for a push in progress (a janitor run caps itself at once)
+
+
+class RoleError(RuntimeError):
+    """A duty was asked of a viewer (``daemon`` on a held workspace, ``kick`` in a viewer)."""
+
+
+class Runtime:
+    def __init__(self, ws: Workspace, *, kind: str = "dashboard", role: str = "auto",
+                 clock: Callable[[], float] = time.time, log: AppLog | None = None) -> None:
+        """``role``: ``auto`` (hold when free, else view and take over), ``holder`` (hold or raise),
+        ``viewer`` (never take the lock, never write: read-only dashboards, mirrors, web sessions)."""
+        if role not in ("auto", "holder", "viewer"):
+            raise ValueError(f"role {role!r}")
+        self.ws = ws
+        self.kind = kind
+        self.role_wanted = role
+        self.clock = clock
+        self.log = log
+        self.lock = RuntimeLock(ws.internal_dir)
+        self.events = EventHub(lambda: self.is_holder)
+        self.monitor_lock = threading.RLock()  # the monitor reads files with saved offsets: one reader at a time
+        self._monitor: WorkspaceMonitor | None = None
+        self.statuses: dict[str, AgentStatus] = {}
+        self._health: dict[str, str] = {}
+        self.shared: dict[str, list[SharedProblem]] = {}
+        self.watch_mode: str = "starting"
+        self.watch_reason: str | None = None
+        self.restart_needed: list[str] = []
+        self.config_error: str | None = None
+        self.followed: RuntimeState | None = None  # a viewer: the holder's state as last read
+        self._followed_sig: tuple[int, int, int] | None = None
+        self._last_takeover = 0.0
+        self._publish_lock = threading.Lock()
+        self._started = self._stopped = False
+        self.watcher: WorkspaceWatcher | None = None
+        self._watch_thread: threading.Thread | None = None
+        self.exporter: Any = None
+        self.ports_job = PortsJob(self)
+        self.feeds = Scheduler(self._job_changed, clock)
+        self.feeds.add(Job("ports", self.ports_job, lambda: self.ws.config.ports.scan_interval_s,
+                           lambda: max(30.0, self.ws.config.ports.scan_interval_s), first_delay=lambda: 0.0,
+                           publish=False))
+        self.feeds.add(Job("health", HealthSweep(self), lambda: SWEEP_S, lambda: 30.0, publish=False))
+        self.duties = Scheduler(self._job_changed, clock)
+        self.duties.add(Job("janitor", JanitorJob(self), lambda: self.ws.config.janitor.interval_s,
+                            lambda: self.ws.config.janitor.max_runtime_s + 30.0,
+                            first_delay=lambda: self._due_in("janitor")))
+        self.duties.add(Job("snapshot", SnapshotJob(self), lambda: self.ws.config.snapshot.interval_s,
+                            lambda: max(60.0, self.ws.config.snapshot.interval_s),
+                            first_delay=lambda: self._due_in("snapshot")))
+
+    # ------------------------------------------------------------------ the public face
+    def subscribe(self, listener: Listener, *, holder_only: bool = False,
+                  kinds: tuple[type, ...] | None = None) -> Callable[[], None]:
+        """Call ``listener(event)`` for every event (``kinds``: only these classes). Returns the
+        unsubscribe function. ``holder_only``: only while this process runs the jobs (notifications
+        must be sent once per workspace, not once per open dashboard)."""
+        return self.events.subscribe(listener, holder_only=holder_only, kinds=kinds)
+
+    def emit(self, event: object) -> None:
+        """Deliver ``event`` to the subscribers (the jobs' own events go out this way)."""
+        self.events.emit(event)
+
+    @property
+    def is_holder(self) -> bool:
+        return self.lock.held
+
+    @property
+    def role(self) -> str:
+        return "holder" if self.is_holder else "viewer"
+
+    def holder(self) -> Holder | None:
+        """Who runs the jobs (this process when it holds the lock), None when nobody does."""
+        return self.lock.holder()
+
+    def runs_jobs_text(self) -> str:
+        """``runs in this dashboard`` / ``runs in daemon pid 4242`` / ``nobody runs the jobs``."""
+        if self.is_holder:
+            return f"runs in this {self.kind}"
+        h = self.holder()
+        return f"runs in {h.describe()}" if h is not None else "nobody runs the jobs (read-only view)"
+
+    @property
+    def monitor(self) -> WorkspaceMonitor:
+        """Agents' health and figures, created on first use (the board's first frame needs none)."""
+        with self.monitor_lock:
+            if self._monitor is None:
+                self._monitor = self.ws.monitor()
+                self._monitor.clock = lambda: self.clock()
+            return self._monitor
+
+    def jobs(self) -> dict[str, JobState]:
+        """Every job's state: the duties are the holder's (this process's, or as last published)."""
+        out = self.feeds.snapshot()
+        if self.is_holder or self.followed is None:
+            out.update(self.duties.snapshot())
+        else:
+            out.update({k: v for k, v in self.followed.jobs.items() if k in DUTIES})
+        return out
+
+    def state(self) -> RuntimeState:
+        h = self.lock.holder_info or me(self.kind)
+        return RuntimeState(pid=h.pid, start=h.start, host=h.host, kind=self.kind, updated=self.clock(),
+                            watch=self.watch_mode, watch_reason=self.watch_reason,
+                            restart_needed=list(self.restart_needed), config_error=self.config_error,
+                            jobs={**self.feeds.snapshot(), **self.duties.snapshot()})
+
+    # ------------------------------------------------------------------ life
+    def start(self, watch: bool = True) -> Runtime:
+        """Take the lock if free (or raise :class:`RoleError` for ``role="holder"``), start the feeds,
+        and the duties when holding. ``watch=False``: no change feed (tests drive it)."""
+        if self._started:
+            return self
+        self._started = True
+        self._previous = published.read(self.ws.internal_dir)
+        if self.role_wanted != "viewer" and not self._try_hold() and self.role_wanted == "holder":
+            self._started = False
+            h = self.holder()
+            who = h.describe() if h is not None else "another process"
+            raise RoleError(f"{self.lock.path}: the workspace's jobs already run in {who}")
+        if not self.is_holder:
+            self.feeds.add(Job("follow", self._follow, lambda: FOLLOW_S, lambda: 30.0, first_delay=lambda: 0.0,
+                               publish=False))
+        if watch:
+            self._start_watcher()
+        self.feeds.start()
+        return self
+
+    def _try_hold(self) -> bool:
+        if not self.lock.try_acquire(self.kind):
+            return False
+        self._publish()
+        self.duties.start()
+        self._start_exporter()
+        self._event("runtime", f"{self.kind} pid {self.lock.holder_info.pid if self.lock.holder_info else '?'} "
+                               f"runs the jobs of {self.ws.root}")
+        self.events.emit(StateChanged(self.state(), "holder", self.runs_jobs_text()))
+        return True
+
+    def stop(self, timeout: float = STOP_GRACE_S) -> bool:
+        """Stop every job and thread this runtime started; a run in progress ends first (the
+        janitor stops at its next file, whole; a push finishes). True: everything ended."""
+        if self._stopped:
+            return True
+        self._stopped = True
+        if self.watcher is not None:
+            self.watcher.stop()
+        ended = self.feeds.stop(timeout)
+        ended = self.duties.stop(timeout) and ended
+        if self._watch_thread is not None:
+            self._watch_thread.join(5)
+            ended = ended and not self._watch_thread.is_alive()
+        if self.exporter is not None:
+            try:
+                self.exporter.stop()
+            except Exception:  # the process is ending: never let a clean-up stop the others
+                log.exception("metrics exporter stop failed")
+        if self.is_holder:
+            self._publish()
+            self.lock.release()
+        return ended
+
+    def run_once(self) -> dict[str, JobState]:
+        """``daemon --once``: hold the lock, run each due duty (and one port scan and health pass), stop."""
+        self._previous = published.read(self.ws.internal_dir)
+        if not self.lock.try_acquire(self.kind):
+            h = self.holder()
+            raise RoleError(f"{self.lock.path}: the workspace's jobs already run in "
+                            f"{h.describe() if h is not None else 'another process'}")
+        try:
+            for sched in (self.feeds, self.duties):
+                for job in list(sched.jobs.values()):
+                    if sched is self.feeds or self._due_in(job.name, never_run=0.0) <= 0:
+                        sched.run_now(job)
+            return self.jobs()
+        finally:
+            self._stopped = True
+            self._publish()
+            self.lock.release()
+
+    def kick(self, name: str) -> None:
+        """Run a duty now (``r`` on the Janitor screen, ``p`` on Snapshots); only the holder may."""
+        if not self.is_holder:
+            raise RoleError(f"{name} {self.runs_jobs_text()}: run it there (or `catalyst-tui {name}`)")
+        if not self.duties.kick(name):
+            raise RoleError(f"no job {name!r}")
+
+    # ------------------------------------------------------------------ agents' health
+    def refresh_agents(self, names: set[str] | list[str]) -> dict[str, AgentStatus]:
+        """Read the named agents' new lines now (from any thread); posts AgentsUpdated."""
+        with self.monitor_lock:
+            mon = self.monitor
+            statuses = {n: mon.refresh(n) for n in names if n in mon.agents}
+        self._judged(statuses)
+        return statuses
+
+    def sweep(self) -> dict[str, AgentStatus]:
+        with self.monitor_lock:
+            return self.monitor.status_all()
+
+    def statuses_swept(self, statuses: dict[str, AgentStatus]) -> None:
+        """Pass on only what changed: an unchanged sweep draws nothing and sends no byte."""
+        known = self.statuses
+        self._judged({n: st for n, st in statuses.items()
+                      if n not in known or (known[n].health, known[n].reasons) != (st.health, st.reasons)})
+
+    def _judged(self, statuses: dict[str, AgentStatus]) -> None:
+        if not statuses:
+            return
+        self.statuses = {**self.statuses, **statuses}  # replaced whole: readers on other threads see one or the other
+        self.events.emit(AgentsUpdated(statuses))
+        for name, st in statuses.items():
+            now, before = st.health.value, self._health.get(name)
+            self._health[name] = now
+            if before is None or before == now:
+                continue
+            reason = st.reasons[0] if st.reasons else ""
+            worse = SEVERITY_RANK.get(now, 3) < SEVERITY_RANK.get(before, 3)
+            if self.log is not None:
+                text = f"{name} turned {now}" if worse else f"{name} {'recovered' if now == 'ok' else now}"
+                self.log.tenant(name, "health", text, level="warning" if worse else "info", health=now, was=before,
+                                reason=reason)
+            self.events.emit(HealthChanged(agent=name, health=now, was=before, reason=reason, worse=worse,
+                                           ts=self.clock()))
+
+    # ------------------------------------------------------------------ the change feed
+    def _start_watcher(self) -> None:
+        from catalyst_tui.core.health import WorkspaceWatcher
+
+        cfg = self.ws.config
+        self.watcher = WorkspaceWatcher(self.ws.root, cfg.agent_names, cfg.watch, self._changed, self._mode_changed,
+                                        cfg.ports.file)
+        self._watch_thread = threading.Thread(target=self._watch, name="run_watch", daemon=True)
+        self._watch_thread.start()
+
+    def _watch(self) -> None:
+        assert self.watcher is not None
+        try:
+            self.watcher.run()
+        except Exception:  # never "watching" while stale: say so, and keep the other jobs going
+            log.exception("the file watcher failed")
+            self._mode_changed("polling", "the file watcher stopped unexpectedly")
+
+    def _changed(self, change: ChangeSet) -> None:  # watcher thread
+        if change.shared & INDEX_SOURCES:
+            self.events.emit(IndexChanged())
+        if "config" in change.shared:
+            self.reload_config()
+        if "ports" in change.shared:
+            self.ports_job.forget_file()
+            self.feeds.kick("ports")
+        if change.agents:
+            self.refresh_agents(set(change.agents))
+
+    def _mode_changed(self, mode: str, reason: str | None) -> None:  # watcher thread
+        from catalyst_tui.core.health import SharedProblem
+
+        self.watch_mode, self.watch_reason = mode, reason
+        if mode == "watching":
+            self.report_shared("watch", [])
+            self._event("watch", f"watching {self.ws.root}")
+        else:
+            text = f"polling every {self.ws.config.watch.poll_interval_s:g} s: {reason}"
+            self.report_shared("watch", [SharedProblem("watch", text, agents=())])
+            self._event("watch", text, level="warning")
+        self.events.emit(WatchModeChanged(mode, reason))
+        self._publish()
+
+    def reload_config(self) -> None:
+        """Re-read catalyst.toml: what can apply now applies; the rest is named (restart to apply)."""
+        from catalyst_tui.core.config import load_config
+        from catalyst_tui.core.errors import CatalystError
+
+        try:
+            edited = load_config(self.ws.root)
+        except CatalystError as exc:
+            self.config_error = str(exc)
+            self._event("config", f"{exc} (the previous configuration keeps running)", level="warning")
+            self.events.emit(ConfigReloaded(self.ws.config, list(self.restart_needed), str(exc)))
+            self._publish()
+            return
+        running, live, restart = merge(self.ws.config, edited)
+        self.config_error = None
+        self.ws.config = running
+        with self.monitor_lock:
+            if self._monitor is not None:
+                self._monitor.config = running
+                for mon in self._monitor.agents.values():
+                    mon.thresholds = running.health
+        self.restart_needed = restart
+        if live or restart:
+            self._event("config", f"catalyst.toml re-read: {len(live)} key(s) applied"
+                                  + (f"; restart to apply: {', '.join(restart)}" if restart else ""),
+                        applied=live, restart=restart)
+        self.feeds.reschedule()
+        self.duties.reschedule()
+        self.statuses_swept(self.sweep())  # the new thresholds judge now, not at the next sweep
+        self.events.emit(ConfigReloaded(running, restart))
+        self._publish()
+
+    # ------------------------------------------------------------------ shared problems
+    def report_shared(self, source: str, problems: list[SharedProblem]) -> None:
+        if not problems and source not in self.shared:
+            return
+        if problems:
+            if self.shared.get(source) == problems:
+                return
+            self.shared[source] = list(problems)
+        else:
+            self.shared.pop(source, None)
+        self.events.emit(SharedProblemsChanged(source, list(problems)))
+
+    # ------------------------------------------------------------------ viewer
+    def _follow(self, ctx: JobContext) -> Outcome:
+        """A viewer: read the holder's state when it changed; try to take over now and then."""
+        now = time.monotonic()
+        if (self.role_wanted != "viewer" and not self.is_holder
+                and now - self._last_takeover >= self.ws.config.runtime.takeover_s):
+            self._last_takeover = now
+            self._previous = published.read(self.ws.internal_dir) or self._previous
+            if self._try_hold():
+                self.feeds.jobs["follow"].interval = lambda: 3600.0  # nothing to follow any more
+                return Outcome("took over the jobs")
+        if self.is_holder:
+            return Outcome("holder")
+        sig = published.signature(self.ws.internal_dir)
+        if sig != self._followed_sig:
+            self._followed_sig = sig
+            self.followed = published.read(self.ws.internal_dir)
+            self._viewer_shared()
+            self.events.emit(StateChanged(self.followed, "viewer", self.runs_jobs_text()))
+        return Outcome("following")
+
+    def _viewer_shared(self) -> None:
+        from catalyst_tui.core.health import SharedProblem
+
+        jobs = self.followed.jobs if self.followed is not None else {}
+        for name in DUTIES:
+            job = jobs.get(name)
+            problems: list[SharedProblem] = []
+            if job is not None and job.result == "error":
+                problems = [SharedProblem(name, f"{name} failed in {self.runs_jobs_text().removeprefix('runs in ')}",
+                                          agents=None)]
+            elif job is not None and isinstance(job.detail, JanitorSummary):
+                problems = janitor_shared_problems(job.detail)
+            self.report_shared(name, problems)
+
+    def _due_in(self, name: str, never_run: float | None = None) -> float:
+        """Seconds until ``name`` is due, continuing the previous holder's schedule (a job never
+        run is due one interval after start-up, or ``never_run``)."""
+        interval = self.duties.jobs[name].interval()
+        prev = getattr(self, "_previous", None)
+        job = prev.jobs.get(name) if prev is not None else None
+        if job is None or job.last_run is None:
+            return interval if never_run is None else never_run
+        return max(0.0, job.last_run + interval - self.clock())
+
+    # ------------------------------------------------------------------ publishing
+    def _job_changed(self, job: Job, publish: bool) -> None:
+        from catalyst_tui.core.runtime.events import JobChanged
+
+        st = job.state
+        if publish and not st.running and st.runs and self.log is not None:
+            fields: dict[str, Any] = {"job": st.name, "result": st.result, "duration_s": st.duration_s}
+            if st.error is not None:
+                fields.update(error=st.error.message, path=st.error.path)
+                if st.error.agent:
+                    fields["agent"] = st.error.agent
+            self.log.event("job", f"{st.name}: {st.error.line() if st.error else st.summary}",
+                           level="error" if st.error else "info", **fields)
+        self.events.emit(JobChanged(st))
+        if publish and self.is_holder and not self._stopped:
+            self._publish()
+
+    def _publish(self) -> None:
+        if not self.is_holder:
+            return
+        with self._publish_lock:
+            try:
+                published.publish(self.ws.internal_dir, self.state())
+            except OSError as exc:  # a full disk: shown, the jobs go on
+                self._event("runtime", f"{published.state_path(self.ws.internal_dir)}: {exc.strerror or exc}",
+                            level="error")
+
+    def _start_exporter(self) -> None:
+        cfg = self.ws.config.metrics
+        if not cfg.serve:
+            return
+        from catalyst_tui.core.health import MetricsServer
+
+        try:
+            self.exporter = MetricsServer(self.monitor, cfg.port, cfg.bind,
+                                          source=lambda: list(self.statuses.values())).start()
+        except OSError as exc:
+            self._event("metrics", f"cannot listen on {cfg.bind}:{cfg.port}: {exc.strerror or exc}", level="error")
+            return
+        self._event("metrics", f"serving /metrics on {cfg.bind}:{self.exporter.port}")
+
+    def _event(self, event: str, msg: str, level: str = "info", **fields: Any) -> None:
+        if self.log is not None:
+            self.log.event(event, msg, level, **fields)
+
