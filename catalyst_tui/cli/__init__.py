@@ -16,7 +16,7 @@ from catalyst_tui import __version__
 from catalyst_tui.cli.common import UsageError, add_workspace_arg
 from catalyst_tui.core.errors import CatalystError
 
-COMMAND_MODULES = ["init", "cards", "status", "demo", "simulate", "ports", "snapshot", "janitor", "metrics"]
+COMMAND_MODULES = ["init", "cards", "status", "demo", "simulate", "ports", "snapshot", "janitor", "metrics", "mcp"]
 PROG = "catalyst-tui"
 
 

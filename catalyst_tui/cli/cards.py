@@ -7,9 +7,8 @@ import time
 
 from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json, safe
 from catalyst_tui.core.board import OPERATOR
-from catalyst_tui.core.errors import CatalystError
+from catalyst_tui.core.cardview import list_cards, show_card
 from catalyst_tui.core.humanize import age
-from catalyst_tui.core.models import Card
 from catalyst_tui.core.names import validate_agent_name
 
 
@@ -66,56 +65,33 @@ def run_move(args: argparse.Namespace) -> int:
     return 0
 
 
-def card_json(card: Card) -> dict[str, object]:
-    d = card.to_dict()
-    d["refs"] = {k: v for k, v in d["refs"].items() if v is not None}
-    return d
-
-
 def run_list(args: argparse.Namespace) -> int:
-    ws = open_workspace(args)
-    if args.agent:
-        ws.agent(args.agent)
-    if args.column and args.column not in ws.config.board.columns:
-        raise CatalystError(f"unknown column {args.column!r}")
-    view = ws.board.load()
-    cols = ws.config.board.columns
-    order = {n: i for i, n in enumerate(ws.config.agent_names)}
-    cards = [c for c in view.cards.values() if not c.archived
-             and (not args.agent or c.agent == args.agent) and (not args.column or c.column == args.column)]
-    cards.sort(key=lambda c: (order.get(c.agent, 99), cols.index(c.column) if c.column in cols else 99, c.order))
+    doc = list_cards(open_workspace(args), args.agent, args.column)
     if args.json:
-        print_json({"cards": [card_json(c) for c in cards], "seq": view.seq, "fallback": view.fallback})
+        print_json(doc)
         return 0
     now = time.time()
-    for c in cards:
-        flags = f" [{','.join(c.flags)}]" if c.flags else ""
-        print(f"{c.id}  {c.agent:<10} {c.column:<8} {age(now - c.moved):>7}  {safe(c.title)}{flags}")
+    for c in doc["cards"]:
+        flags = f" [{','.join(c['flags'])}]" if c["flags"] else ""
+        print(f"{c['id']}  {c['agent']:<10} {c['column']:<8} {age(now - c['moved']):>7}  {safe(c['title'])}{flags}")
     return 0
 
 
 def run_show(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
-    card = ws.board.get(args.card_id)
-    body = None
-    if card.refs.body:
-        try:
-            body = (ws.root / card.refs.body).read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            body = None
-    history = ws.board.history(card.id)
+    doc = show_card(ws, args.card_id)
     if args.json:
-        print_json({"card": card_json(card), "body": body,
-                    "history": [{"ts": e.ts, "by": e.by, "action": e.action, "from": e.src, "to": e.dst}
-                                for e in history]})
+        print_json(doc)
         return 0
-    print(f"{card.id}  {safe(card.title)}")
-    print(f"lane: {card.agent}  column: {card.column}  flags: {', '.join(card.flags) or '-'}")
-    print(f"body: {card.refs.body or '-'}" + ("" if body is not None else " (missing)"))
+    card, body = doc["card"], doc["body"]
+    print(f"{card['id']}  {safe(card['title'])}")
+    print(f"lane: {card['agent']}  column: {card['column']}  flags: {', '.join(card['flags']) or '-'}")
+    print(f"body: {card['refs'].get('body') or '-'}" + ("" if body is not None else " (missing)"))
     if body:
         print(safe(body.rstrip("\n")).replace("\\x0a", "\n"))
-    for e in history:
-        where = f"{e.src['agent']}/{e.src['column']} -> " if e.src else ""
-        to = f"{e.dst['agent']}/{e.dst['column']}" if e.dst else ""
-        print(f"  {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(e.ts))}  {e.by:<10} {e.action:<7} {where}{to}")
+    for e in doc["history"]:
+        where = f"{e['from']['agent']}/{e['from']['column']} -> " if e["from"] else ""
+        to = f"{e['to']['agent']}/{e['to']['column']}" if e["to"] else ""
+        print(f"  {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(e['ts']))}  {e['by']:<10} {e['action']:<7} "
+              f"{where}{to}")
     return 0

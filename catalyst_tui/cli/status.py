@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 
 from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json, safe
-from catalyst_tui.core.health import WINDOWS, triage
+from catalyst_tui.core.health import WINDOWS
 from catalyst_tui.core.humanize import duration_ms
-from catalyst_tui.core.models import Health
+from catalyst_tui.core.status import status_report
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -25,29 +25,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    ws = open_workspace(args)
-    monitor = ws.monitor()
-    if getattr(args, "window", None):
-        monitor.window = args.window
-    statuses = monitor.refresh_all()
-    view = ws.board.load()
-    unhealthy = [s for s in statuses.values() if s.health is not Health.OK]
-    tri = triage(statuses.values(), shared_fraction=ws.config.health.shared_fraction)
+    report = status_report(open_workspace(args), window=getattr(args, "window", None))
+    tri, view = report.triage, report.view
     if args.json:
-        print_json({
-            "workspace": str(ws.root),
-            "window": monitor.window,
-            "healthy": not unhealthy,
-            "affected": [s.name for s in unhealthy],
-            "triage": {"text": tri.text, "scope": tri.scope, "affected": list(tri.affected)},
-            "index": {"seq": view.seq, "cards": len(view.cards), "fallback": view.fallback},
-            "agents": [s.to_json() for s in statuses.values()],
-        })
+        print_json(report.to_json())
     else:
         print(safe(tri.text) + (f"  (index: {safe(view.fallback)})" if view.fallback else ""))
-        for s in statuses.values():
+        for s in report.statuses.values():
             f = s.figures
             p95 = duration_ms(f.p95_ms) if f.p95_ms is not None else "-"
             print(f"{s.name:<12} {s.health.value:<12} finished {f.finished:>6}  errors {f.error_rate:>5.1%}  "
                   f"p95 {p95:>8}  queue {f.queue_depth:>4}  {safe('; '.join(s.reasons))}")
-    return 1 if unhealthy or view.fallback else 0
+    return 1 if report.unhealthy or view.fallback else 0

@@ -24,7 +24,7 @@ import msgspec
 from msgspec.structs import replace
 
 from catalyst_tui.core import storage
-from catalyst_tui.core.errors import CardError
+from catalyst_tui.core.errors import CardError, LaneError
 from catalyst_tui.core.jsonl import ParseError, read_all
 from catalyst_tui.core.models import AuditEvent, Card, CardRefs, decode_audit
 from catalyst_tui.core.names import validate_agent_name
@@ -256,10 +256,17 @@ class Board:
         return card
 
     def move(self, card_id: str, column: str | None = None, agent: str | None = None,
-             by: str = OPERATOR) -> AuditEvent:
-        """Move a card to ``column`` and/or reassign it to ``agent``'s lane."""
+             by: str = OPERATOR, only_lane: str | None = None) -> AuditEvent:
+        """Move a card to ``column`` and/or reassign it to ``agent``'s lane.
+
+        ``only_lane``: refuse unless the card is in that lane, checked under the index lock (an
+        agent may move only its own cards; a check before the lock could race a reassignment).
+        """
         with self._transaction() as idx:
             card = _live(idx, card_id)
+            if only_lane is not None and card.agent != only_lane:
+                raise LaneError(f"card {card_id} is in {card.agent}'s lane, not {only_lane}'s: "
+                                f"{only_lane} may change only its own cards")
             event = self._apply_move(idx, card, agent or card.agent, column or card.column, by, "move")
         return event
 

@@ -23,5 +23,9 @@ class CardError(CatalystError):
     pass
 
 
+class LaneError(CardError):
+    """An agent tried to change a card outside its own lane."""
+
+
 class LockTimeout(CatalystError):
     pass
