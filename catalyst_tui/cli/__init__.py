@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from catalyst_tui import __version__
 from catalyst_tui.cli.common import UsageError, add_workspace_arg
 from catalyst_tui.core.errors import CatalystError
+from catalyst_tui.core.text import one_line
 
 COMMAND_MODULES = ["init", "cards", "status", "demo", "simulate", "ports", "snapshot", "janitor", "metrics", "mcp"]
 PROG = "catalyst-tui"
@@ -23,7 +24,7 @@ PROG = "catalyst-tui"
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,10 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except UsageError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        _error(exc)
         return 2
     except CatalystError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        _error(exc)
         return 1
     except BrokenPipeError:  # `catalyst-tui card list | head`: not an error
         import os
@@ -64,8 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:
-        where = f" {exc.filename}" if exc.filename else ""
-        print(f"{PROG}: error:{where} {exc.strerror or exc}", file=sys.stderr)
+        _error(f"{exc.filename}: {exc.strerror or exc}" if exc.filename else exc.strerror or exc)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _error(message: object) -> None:
+    """Every error: one line on stderr, untrusted characters in it shown, never obeyed."""
+    print(f"{PROG}: error: {one_line(message)}", file=sys.stderr)

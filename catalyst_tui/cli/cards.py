@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import time
 
-from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json, safe
+from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json
 from catalyst_tui.core.board import OPERATOR
 from catalyst_tui.core.cardview import list_cards, show_card
 from catalyst_tui.core.humanize import age
 from catalyst_tui.core.names import validate_agent_name
+from catalyst_tui.core.text import visible, visible_block
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -61,7 +62,7 @@ def run_move(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     ev = ws.board.move(args.card_id, args.column, args.agent, by=_by(args.by))
     assert ev.src and ev.dst
-    print(f"{args.card_id}: {ev.src['agent']}/{ev.src['column']} -> {ev.dst['agent']}/{ev.dst['column']}")
+    print(visible(f"{args.card_id}: {ev.src['agent']}/{ev.src['column']} -> {ev.dst['agent']}/{ev.dst['column']}"))
     return 0
 
 
@@ -73,7 +74,8 @@ def run_list(args: argparse.Namespace) -> int:
     now = time.time()
     for c in doc["cards"]:
         flags = f" [{','.join(c['flags'])}]" if c["flags"] else ""
-        print(f"{c['id']}  {c['agent']:<10} {c['column']:<8} {age(now - c['moved']):>7}  {safe(c['title'])}{flags}")
+        print(f"{visible(c['id'])}  {visible(c['agent']):<10} {visible(c['column']):<8} {age(now - c['moved']):>7}"
+              f"  {visible(c['title'])}{visible(flags)}")
     return 0
 
 
@@ -84,14 +86,14 @@ def run_show(args: argparse.Namespace) -> int:
         print_json(doc)
         return 0
     card, body = doc["card"], doc["body"]
-    print(f"{card['id']}  {safe(card['title'])}")
-    print(f"lane: {card['agent']}  column: {card['column']}  flags: {', '.join(card['flags']) or '-'}")
-    print(f"body: {card['refs'].get('body') or '-'}" + ("" if body is not None else " (missing)"))
+    print(f"{visible(card['id'])}  {visible(card['title'])}")
+    print(visible(f"lane: {card['agent']}  column: {card['column']}  flags: {', '.join(card['flags']) or '-'}"))
+    print(visible(f"body: {card['refs'].get('body') or '-'}") + ("" if body is not None else " (missing)"))
     if body:
-        print(safe(body.rstrip("\n")).replace("\\x0a", "\n"))
+        print(visible_block(body.rstrip("\n")))
     for e in doc["history"]:
         where = f"{e['from']['agent']}/{e['from']['column']} -> " if e["from"] else ""
         to = f"{e['to']['agent']}/{e['to']['column']}" if e["to"] else ""
-        print(f"  {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(e['ts']))}  {e['by']:<10} {e['action']:<7} "
-              f"{where}{to}")
+        print(f"  {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(e['ts']))}  "
+              + visible(f"{e['by']:<10} {e['action']:<7} {where}{to}"))
     return 0

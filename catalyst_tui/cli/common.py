@@ -6,8 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-import orjson
-
+from catalyst_tui.core.text import json_text
 from catalyst_tui.core.workspace import Workspace
 
 
@@ -20,17 +19,12 @@ def open_workspace(args: argparse.Namespace) -> Workspace:
 
 
 def print_json(obj: Any) -> None:
-    """Stable JSON output: sorted keys, two-space indent, one trailing newline."""
-    sys.stdout.write(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode() + "\n")
+    """Stable JSON output: sorted keys, two-space indent, one trailing newline; controls escaped."""
+    sys.stdout.write(json_text(obj) + "\n")
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output (docs/cli.md)")
-
-
-def safe(text: str) -> str:
-    """Make untrusted text safe for a terminal: control characters are shown, not obeyed."""
-    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
 
 
 def add_workspace_arg(parser: argparse.ArgumentParser) -> None:

@@ -7,9 +7,10 @@ import argparse
 import time
 from typing import Any
 
-from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json, safe
+from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json
 from catalyst_tui.core.humanize import size
 from catalyst_tui.core.janitor import Janitor, flagged_items, load_footprint
+from catalyst_tui.core.text import visible
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -38,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _agent(a: Any) -> str:
-    return safe(str(a)) if a else "(shared)"
+    return visible(str(a)) if a else "(shared)"
 
 
 def print_run(r: dict[str, Any]) -> None:
@@ -48,22 +49,23 @@ def print_run(r: dict[str, Any]) -> None:
     print(f"janitor {head} {r['run']}: scanned {r['scanned']} files in {r['duration_s']:.2f} s"
           f"{' (full walk)' if r['full_walk'] else ''}{' (runtime cap reached)' if r['capped'] else ''}")
     for rec in r["recovered"]:
-        print(f"  recover  {safe(str(rec['path']))}  [{_agent(rec['agent'])}]  {rec.get('outcome', rec['action'])}")
+        print(f"  recover  {visible(str(rec['path']))}  [{_agent(rec['agent'])}]  {rec.get('outcome', rec['action'])}")
     for a in r["actions"]:
-        dest = f" -> {safe(a['dest'])}" if a.get("dest") else ""
-        print(f"  {verb} {a['action']:<7} {safe(a['path'])}{dest}  [{_agent(a['agent'])}]  {safe(a['reason'])}")
+        dest = f" -> {visible(a['dest'])}" if a.get("dest") else ""
+        print(f"  {verb} {a['action']:<7} {visible(a['path'])}{dest}  [{_agent(a['agent'])}]  {visible(a['reason'])}")
     for ab in r["abandoned"]:
-        print(f"  {verb} abandon dispatch {safe(ab['id'])}  [{_agent(ab['agent'])}]  {safe(ab['reason'])}")
+        print(f"  {verb} abandon dispatch {visible(ab['id'])}  [{_agent(ab['agent'])}]  {visible(ab['reason'])}")
     for fc in r["flagged_cards"]:
-        print(f"  {verb} flag    card {safe(fc['card'])} needs-review  [{_agent(fc['agent'])}]  {safe(fc['reason'])}")
+        print(f"  {verb} flag    card {visible(fc['card'])} needs-review  [{_agent(fc['agent'])}]"
+              f"  {visible(fc['reason'])}")
     for k in r["kept"]:
-        print(f"  keep     {safe(k['path'])}  [{_agent(k['agent'])}]  {safe(k['reason'])}")
+        print(f"  keep     {visible(k['path'])}  [{_agent(k['agent'])}]  {visible(k['reason'])}")
     for rep in r["reported"]:
-        print(f"  report   {safe(rep['detail'])}")
+        print(f"  report   {visible(rep['detail'])}")
     for err in r["errors"]:
-        print(f"  error    {safe(err)}")
+        print(f"  error    {visible(err)}")
     for prob in r.get("problems", []):
-        print(f"  problem  {safe(prob)}")
+        print(f"  problem  {visible(prob)}")
     print(f"totals: archived {t['archived']}, removed {t['removed']}, flagged {t['flagged']}, "
           f"rotated {t['rotated']}, kept {t['kept']}, reclaimed {size(t['bytes_reclaimed'])}")
 
@@ -85,11 +87,11 @@ def run_restore(args: argparse.Namespace) -> int:
         print_json(result)
     else:
         for r in result["restored"]:
-            print(f"restored {safe(r['path'])}  [{_agent(r['agent'])}]")
+            print(f"restored {visible(r['path'])}  [{_agent(r['agent'])}]")
         for c in result["conflicts"]:
-            print(f"conflict {safe(c['path'])} exists again; left in {safe(c['archived'])}")
+            print(f"conflict {visible(c['path'])} exists again; left in {visible(c['archived'])}")
         for e in result["errors"]:
-            print(f"error    {safe(e)}")
+            print(f"error    {visible(e)}")
         print(f"{len(result['restored'])} restored, {len(result['conflicts'])} conflicts")
     return 1 if result["conflicts"] or result["errors"] else 0
 
@@ -120,10 +122,10 @@ def run_report(args: argparse.Namespace) -> int:
         for agent, f in reports[0].get("agents", {}).items():
             series = history.get(agent, [])[-8:]
             trend = " ".join(size(p["bytes"] or 0) for p in series)
-            print(f"  {safe(agent):<12} {size(f.get('footprint_bytes', 0)):>9}  {size(f.get('bytes_reclaimed', 0)):>9}"
-                  f"  history: {trend}")
+            print(f"  {visible(agent):<12} {size(f.get('footprint_bytes', 0)):>9}"
+                  f"  {size(f.get('bytes_reclaimed', 0)):>9}  history: {trend}")
         for item in flagged_items(reports[0]):
-            print(f"  flagged  [{_agent(item['agent'])}] {safe(str(item['what']))}: {safe(str(item['why']))}")
+            print(f"  flagged  [{_agent(item['agent'])}] {visible(str(item['what']))}: {visible(str(item['why']))}")
     for p in problems:
-        print(f"problem: {safe(p)}")
+        print(f"problem: {visible(p)}")
     return 0

@@ -10,9 +10,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json, safe
+from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json
 from catalyst_tui.core.errors import CatalystError
 from catalyst_tui.core.ports import PortsFileError, PortsReport, add_port, check, load_ports_md, scan_listeners, suggest
+from catalyst_tui.core.text import visible
 from catalyst_tui.core.workspace import Workspace
 
 
@@ -80,16 +81,16 @@ def run_check(args: argparse.Namespace) -> int:
 
 def print_report(report: PortsReport, show_all: bool = False) -> None:
     for p in report.parse_problems:
-        print(safe(p.render(report.source)), file=sys.stderr if p.severity == "error" else sys.stdout)
+        print(visible(p.render(report.source)), file=sys.stderr if p.severity == "error" else sys.stdout)
     if report.scan.error:
         print(f"scan: {report.scan.error}")
     rows = report.rows if show_all else report.problem_rows
     for r in rows:
         who = r.owner or (r.agent and f"{r.agent}?") or "-"
         reasons = "; ".join(r.reasons)
-        print(f"{r.port:>5}/{r.protocol:<3} {r.status.value:<12} {safe(r.service or '-'):<24} "
-              f"{r.band.cls if r.band else '-':<10} {who:<8} {safe(r.process_label)}"
-              + (f"  ({safe(reasons)})" if reasons else ""))
+        print(f"{r.port:>5}/{r.protocol:<3} {r.status.value:<12} {visible(r.service or '-'):<24} "
+              f"{r.band.cls if r.band else '-':<10} {who:<8} {visible(r.process_label)}"
+              + (f"  ({visible(reasons)})" if reasons else ""))
     up = sum(1 for r in report.rows if not r.status.is_problem)
     n_problems = len(report.problem_rows) + len(report.parse_problems)
     summary = "all well" if report.ok else f"{n_problems} problem{'s' if n_problems != 1 else ''}"
@@ -113,5 +114,5 @@ def run_add(args: argparse.Namespace) -> int:
     added = add_port(ws.ports_path, args.port, args.service, args.cls, args.owner, protocol=args.protocol,
                      notes=args.notes, process=args.process, agents=ws.config.agent_names,
                      ephemeral=ws.config.ports.ephemeral_check)
-    print(f"{ws.ports_path}:{added.line}: added port {added.port} ({safe(args.service)})")
+    print(f"{ws.ports_path}:{added.line}: added port {added.port} ({visible(args.service)})")
     return 0

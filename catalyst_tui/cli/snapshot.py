@@ -7,9 +7,10 @@ import sys
 import time
 from pathlib import Path
 
-from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json, safe
+from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json
 from catalyst_tui.core.humanize import age
 from catalyst_tui.core.snapshot import Mirror, open_target, push
+from catalyst_tui.core.text import visible
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -48,10 +49,10 @@ def run_push(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_json())
     elif result.noop:
-        print(f"unchanged: {result.record.id[:12]} seq {result.record.seq} is already current on {safe(result.url)}")
+        print(f"unchanged: {result.record.id[:12]} seq {result.record.seq} is already current on {visible(result.url)}")
     else:
         r = result.record
-        print(f"pushed {r.id[:12]} seq {r.seq} to {safe(result.url)}: {r.files} files, {r.size} bytes, "
+        print(f"pushed {r.id[:12]} seq {r.seq} to {visible(result.url)}: {r.files} files, {r.size} bytes, "
               f"{result.objects_sent} of {result.objects_total} objects sent ({result.bytes_sent} bytes) "
               f"in {result.duration_s:.2f} s")
     return 0
@@ -67,9 +68,9 @@ def run_verify(args: argparse.Namespace) -> int:
         print_json({"url": args.url, "id": sid, "ok": not problems, "problems": problems})
     else:
         for p in problems:
-            print(safe(p), file=sys.stderr)
+            print(visible(p), file=sys.stderr)
         if not problems:
-            print(f"ok: snapshot {str(sid)[:12]} on {safe(args.url)} is whole and verified")
+            print(f"ok: snapshot {str(sid)[:12]} on {visible(args.url)} is whole and verified")
     return 1 if problems else 0
 
 
@@ -83,7 +84,7 @@ def run_list(args: argparse.Namespace) -> int:
                     "snapshots": [dict(r.to_json(), current=(cur is not None and r == cur)) for r in history]})
         return 0
     if not history:
-        print(f"no snapshots on {safe(args.url)}")
+        print(f"no snapshots on {visible(args.url)}")
     for r in history:
         mark = "*" if cur is not None and r == cur else " "
         print(f"{mark} {r.id[:12]}  gen {r.generation[:8]}  seq {r.seq:>6}  {r.files:>5} files  "
@@ -99,5 +100,5 @@ def run_restore(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"url": args.url, "id": sid, "into": str(into.absolute()), "record": rec.to_json() if rec else None})
     else:
-        print(f"restored {str(sid)[:12]} into {safe(str(into))}")
+        print(f"restored {str(sid)[:12]} into {visible(str(into))}")
     return 0

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 
-from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json, safe
+from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json
 from catalyst_tui.core.health import WINDOWS
 from catalyst_tui.core.humanize import duration_ms
 from catalyst_tui.core.status import status_report
+from catalyst_tui.core.text import visible
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -30,10 +31,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.to_json())
     else:
-        print(safe(tri.text) + (f"  (index: {safe(view.fallback)})" if view.fallback else ""))
+        print(visible(tri.text) + (f"  (index: {visible(view.fallback)})" if view.fallback else ""))
         for s in report.statuses.values():
             f = s.figures
             p95 = duration_ms(f.p95_ms) if f.p95_ms is not None else "-"
             print(f"{s.name:<12} {s.health.value:<12} finished {f.finished:>6}  errors {f.error_rate:>5.1%}  "
-                  f"p95 {p95:>8}  queue {f.queue_depth:>4}  {safe('; '.join(s.reasons))}")
+                  f"p95 {p95:>8}  queue {f.queue_depth:>4}  {visible('; '.join(s.reasons))}")
     return 1 if report.unhealthy or view.fallback else 0

@@ -1,4 +1,4 @@
-"""Pure board logic for the dashboard: the filter, grouping cards into lanes, safe text.
+"""Pure board logic for the dashboard: the filter, grouping cards into lanes.
 
 No widgets here (so it is cheap to test and to benchmark).
 """
@@ -12,21 +12,6 @@ from operator import attrgetter
 from catalyst_tui.core.models import Card
 
 FILTER_KEYS = ("agent", "column", "flag")
-
-
-def printable(text: str) -> str:
-    """Untrusted text made safe for a terminal cell grid: control and format characters
-    (escape codes, bidi overrides, zero-width joiners) are shown as ``\\xNN`` / ``\\uNNNN``."""
-    if text.isprintable():
-        return text
-    out = []
-    for ch in text:
-        if ch.isprintable():
-            out.append(ch)
-        else:
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-    return "".join(out)
 
 
 @dataclass(frozen=True)

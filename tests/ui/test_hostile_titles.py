@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 
-from catalyst_tui.ui.board_model import parse_filter, printable
+from catalyst_tui.core.text import visible
+from catalyst_tui.ui.board_model import parse_filter
 from catalyst_tui.ui.testing import make_app, seed_workspace, settle, wait_for_data
 
 MARKUP = "[red]x[/red] [link=https://evil.example]click[/link] [@click=app.quit]quit[/]"
@@ -20,9 +21,9 @@ HOSTILE = [MARKUP, ESCAPES, RTL, CJK, LONG, MARKUP + ESCAPES + RTL + CJK + LONG]
 
 
 def test_printable_shows_control_and_format_characters() -> None:
-    assert printable("\x1b[31mRED\x07") == "\\x1b[31mRED\\x07"
-    assert printable("a\u202eb\u200dc") == "a\\u202eb\\u200dc"
-    assert printable(CJK) == CJK and printable("مرحبا") == "مرحبا"
+    assert visible("\x1b[31mRED\x07") == "\\x1b[31mRED\\x07"
+    assert visible("a\u202eb\u200dc") == "a\\u202eb\\u200dc"
+    assert visible(CJK) == CJK and visible("مرحبا") == "مرحبا"
 
 
 def test_filter_parsing() -> None:
@@ -61,7 +62,7 @@ async def test_hostile_titles_render_literally(tmp_path: Path, size: tuple[int, 
         await pilot.press("enter")
         await settle(pilot)
         title = app.screen.query_one("#detail-title").render()
-        assert title.plain == printable(MARKUP)
+        assert title.plain == visible(MARKUP)
         assert all("link" not in str(s.style) and "click" not in str(s.style) for s in title.spans)
         await pilot.press("escape")
         # the long title card: focus it, the summary line stays one line wide

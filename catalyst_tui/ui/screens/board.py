@@ -10,7 +10,8 @@ from textual.binding import Binding
 
 from catalyst_tui.core.board import Board, IndexView
 from catalyst_tui.core.models import Card
-from catalyst_tui.ui.board_model import CardFilter, parse_filter, printable
+from catalyst_tui.core.text import visible
+from catalyst_tui.ui.board_model import CardFilter, parse_filter
 from catalyst_tui.ui.screens.base import CatalystScreen
 from catalyst_tui.ui.widgets.board_view import BoardView
 
@@ -217,7 +218,7 @@ class BoardScreen(CatalystScreen):
             if yes:
                 self.catalyst.run_board_op("archive", lambda b: b.archive(card.id))
 
-        question = Text("Archive ") + Text(printable(card.title[:300]), style="bold") + Text(f" ({card.id})?")
+        question = Text("Archive ") + Text(visible(card.title[:300]), style="bold") + Text(f" ({card.id})?")
         self.app.push_screen(ConfirmScreen(question), done)
 
     def action_details(self) -> None:

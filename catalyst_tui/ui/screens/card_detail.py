@@ -17,7 +17,7 @@ from textual.widgets import Static
 from catalyst_tui.core.board import Board
 from catalyst_tui.core.humanize import age
 from catalyst_tui.core.models import AuditEvent, Card, WorkRecord, decode_work
-from catalyst_tui.ui.board_model import printable
+from catalyst_tui.core.text import visible, visible_block
 from catalyst_tui.ui.screens.detail import DetailScreen
 
 TAIL_BYTES = 64 * 1024
@@ -94,11 +94,11 @@ class CardDetailScreen(DetailScreen):
         c = self.card
         now = self.clock()
         with VerticalScroll(id="detail-body"):
-            yield Static(Text(printable(c.title), style="bold"), id="detail-title")
+            yield Static(Text(visible(c.title), style="bold"), id="detail-title")
             meta = (f"{c.id} · {c.agent} / {c.column} · in column {age(max(0.0, now - c.moved))}"
                     f" · created {age(max(0.0, now - c.created))} ago")
             if c.flags:
-                meta += " · flags: " + ", ".join(printable(f) for f in c.flags)
+                meta += " · flags: " + ", ".join(visible(f) for f in c.flags)
             yield Static(Text(meta, style="dim"), id="detail-meta")
             yield Static(Text("Body"), classes="section")
             yield Static(Text("loading…"), id="detail-card-body")
@@ -117,9 +117,9 @@ class CardDetailScreen(DetailScreen):
     def on_details_loaded(self, msg: DetailsLoaded) -> None:
         det = self.details = msg.details
         now = self.clock()
-        body = Text(printable_block(det.body) or "(empty)")
+        body = Text(visible_block(det.body) or "(empty)")
         for p in det.problems:
-            body.append("\n" + printable(p), style="bold")
+            body.append("\n" + visible(p), style="bold")
         self.query_one("#detail-card-body", Static).update(body)
         hist = Text()
         for ev in det.history:
@@ -128,13 +128,9 @@ class CardDetailScreen(DetailScreen):
                 where = f" {ev.src['agent']}/{ev.src['column']} → {ev.dst['agent']}/{ev.dst['column']}"
             elif ev.dst:
                 where = f" → {ev.dst['agent']}/{ev.dst['column']}"
-            hist.append(f"{age(max(0.0, now - ev.ts)):>7} ago  {ev.action:<7} by {printable(ev.by)}{where}\n")
+            hist.append(f"{age(max(0.0, now - ev.ts)):>7} ago  {ev.action:<7} by {visible(ev.by)}{where}\n")
         self.query_one("#detail-history", Static).update(hist if det.history else Text("(no events)"))
         log = Text()
         for rec in det.worklog:
-            log.append(f"{age(max(0.0, now - rec.ts)):>7} ago  {printable(rec.text)}\n")
+            log.append(f"{age(max(0.0, now - rec.ts)):>7} ago  {visible(rec.text)}\n")
         self.query_one("#detail-worklog", Static).update(log if det.worklog else Text("(nothing for this card)"))
-
-def printable_block(text: str) -> str:
-    """Multi-line untrusted text: each line made printable, newlines kept."""
-    return "\n".join(printable(line) for line in text.splitlines())

@@ -11,7 +11,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from catalyst_tui.core.models import Card
-from catalyst_tui.ui.board_model import printable
+from catalyst_tui.core.text import visible
 
 
 class MovePickerScreen(ModalScreen[tuple[str, str] | None]):
@@ -30,7 +30,7 @@ class MovePickerScreen(ModalScreen[tuple[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text("Move ") + Text(printable(self.card.title[:200]), style="bold")
+            yield Static(Text("Move ") + Text(visible(self.card.title[:200]), style="bold")
                          + Text(f"  ({self.card.agent}/{self.card.column}) to:"))
             yield OptionList(*[Option(Text(f"{a} / {c}"), id=f"{a}/{c}") for a, c in self.targets],
                              id="picker-options")

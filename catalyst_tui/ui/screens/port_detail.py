@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from catalyst_tui.core.ports import PortRow
-from catalyst_tui.ui.board_model import printable
+from catalyst_tui.core.text import visible
 from catalyst_tui.ui.screens.detail import DetailScreen
 
 
@@ -23,17 +23,17 @@ def describe(row: PortRow) -> tuple[Text, Text, Text]:
     head.append(row.status.value, style="bold reverse")
     head.append(f"  band: {row.band_label}")
     if row.agent:
-        head.append(f"  agent: {printable(row.agent)}")
+        head.append(f"  agent: {visible(row.agent)}")
     for reason in row.reasons:
-        head.append("\n  · " + printable(reason))
+        head.append("\n  · " + visible(reason))
     doc = Text()
     for e in row.entries:
         doc.append(f"line {e.line}: ", style="dim")
-        doc.append(printable(f"{e.service}  class {e.cls}  owner {e.owner}"))
+        doc.append(visible(f"{e.service}  class {e.cls}  owner {e.owner}"))
         if e.process:
-            doc.append(printable(f"  process ~ {e.process}"))
+            doc.append(visible(f"  process ~ {e.process}"))
         if e.notes:
-            doc.append("\n    " + printable(e.notes))
+            doc.append("\n    " + visible(e.notes))
         doc.append("\n")
     if not row.entries:
         doc.append("not in PORTS.md", style="dim")
@@ -42,11 +42,11 @@ def describe(row: PortRow) -> tuple[Text, Text, Text]:
         live.append(f"{lst.endpoint}  ({lst.scope}, IPv{lst.family})\n", style="bold")
         proc = lst.process
         if lst.owner_known and proc is not None:
-            live.append(printable(f"  pid {proc.pid}  {proc.name}  user {proc.username or '?'}"
+            live.append(visible(f"  pid {proc.pid}  {proc.name}  user {proc.username or '?'}"
                                   f"  parent {proc.ppid or '?'}") + "\n")
-            live.append("  " + (printable(proc.command) or "(no command line)") + "\n", style="italic")
+            live.append("  " + (visible(proc.command) or "(no command line)") + "\n", style="italic")
         else:
-            live.append("  " + printable(lst.owner_note) + "\n")
+            live.append("  " + visible(lst.owner_note) + "\n")
     if not row.listeners:
         live.append("nothing listening", style="dim")
     return head, doc, live

@@ -34,7 +34,7 @@ from catalyst_tui.core.ports import (
     check,
     load_ports_md,
 )
-from catalyst_tui.ui.board_model import printable
+from catalyst_tui.core.text import visible
 from catalyst_tui.ui.screens.base import CatalystScreen
 from catalyst_tui.ui.screens.port_detail import PortDetailScreen
 from catalyst_tui.ui.widgets.ports_table import PortsTable
@@ -165,8 +165,8 @@ class PortsScreen(CatalystScreen):
             self.error = msg.error
             self.report = None
             self._shown = None  # the next good scan is shown and reported in full
-            self.query_one("#ports-summary", Static).update(Text(printable(msg.error or "?"), style="bold"))
-            self.catalyst.report_shared("ports", [SharedProblem("ports", printable(msg.error or "PORTS.md"), ())])
+            self.query_one("#ports-summary", Static).update(Text(visible(msg.error or "?"), style="bold"))
+            self.catalyst.report_shared("ports", [SharedProblem("ports", visible(msg.error or "PORTS.md"), ())])
         else:
             self.error = None
             self.report = msg.report
@@ -194,10 +194,10 @@ class PortsScreen(CatalystScreen):
         summary.append(f" · {len(report.rows)} ports, {up} up · {len(report.scan.listeners)} listeners"
                        f" ({report.unbanded} outside the bands)")
         if report.scan.error:
-            summary.append(" · scan: " + printable(report.scan.error), style="bold")
+            summary.append(" · scan: " + visible(report.scan.error), style="bold")
         self.query_one("#ports-summary", Static).update(summary)
         parse = self.query_one("#ports-parse", Static)
-        lines = [printable(p.render(os.path.basename(report.source))) for p in report.parse_problems]
+        lines = [visible(p.render(os.path.basename(report.source))) for p in report.parse_problems]
         if len(lines) > MAX_PARSE_LINES:
             lines = [*lines[:MAX_PARSE_LINES - 1], f"… and {len(lines) - MAX_PARSE_LINES + 1} more (ports check)"]
         parse.update(Text("\n".join(lines)))

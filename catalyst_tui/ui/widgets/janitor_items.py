@@ -11,7 +11,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable
 
-from catalyst_tui.ui.board_model import printable
+from catalyst_tui.core.text import visible
 
 ITEM_COLUMNS = ("agent", "item", "why")
 
@@ -49,5 +49,5 @@ class JanitorItems(DataTable[Text]):
             return  # unchanged: no redraw
         self.clear()
         for row in rows:
-            self.add_row(*(Text(printable(c)) for c in row))
+            self.add_row(*(Text(visible(c)) for c in row))
         self.rows_shown = list(rows)

@@ -20,7 +20,7 @@ from textual.widget import Widget
 
 from catalyst_tui.core.humanize import age
 from catalyst_tui.core.models import Card, Health
-from catalyst_tui.ui.board_model import printable
+from catalyst_tui.core.text import visible
 
 if TYPE_CHECKING:
     from catalyst_tui.core.health import AgentStatus  # the monitor loads after the first frame
@@ -168,7 +168,7 @@ class LaneView(Widget):
         """Row 0: ``▌1aretha  ● ok   3   2   1   0   4  focused card title``."""
         agent = self._style(f"agent-{self.slot}")
         segs = [Segment("▌", agent), Segment(str(self.slot)[-1], DIM),
-                Segment(fit(printable(self.agent), NAME_W - 1), self._style(f"agent-{self.slot}", bold=True)),
+                Segment(fit(visible(self.agent), NAME_W - 1), self._style(f"agent-{self.slot}", bold=True)),
                 Segment(" ")]
         if self.status is None:
             segs.append(Segment(fit("… loading", BADGE_W), DIM))
@@ -184,9 +184,9 @@ class LaneView(Widget):
             card = next((col[0] for col in self.cards if col), None)
             style = DIM
         if rest > 3 and card is not None:
-            segs.append(Segment(" " + fit(printable(card.title), rest - 1, pad=False), style))
+            segs.append(Segment(" " + fit(visible(card.title), rest - 1, pad=False), style))
         elif rest > 3 and self.status is not None and self.status.reasons and not any(self.cards):
-            segs.append(Segment(" " + fit(printable("; ".join(self.status.reasons)), rest - 1, pad=False),
+            segs.append(Segment(" " + fit(visible("; ".join(self.status.reasons)), rest - 1, pad=False),
                                 DIM_ITALIC))
         return segs
 
@@ -225,7 +225,7 @@ class LaneView(Widget):
             return [Segment(" " * width), SEP]
         card = col[idx]
         focus = cur and idx == self.rows[ci]
-        flags = (" ⚑" + ",".join(printable(f) for f in card.flags)) if card.flags else ""
+        flags = (" ⚑" + ",".join(visible(f) for f in card.flags)) if card.flags else ""
         shown_age = lane_age(self.clock() - card.moved)
         self._ages[card.id] = (card.moved, shown_age)
         meta = f"{card.id} {shown_age}{flags}"
@@ -234,9 +234,9 @@ class LaneView(Widget):
         if (y - top) % unit == 0:
             if unit == 1 and width - len(meta) - 1 >= 8:
                 room = width - cell_len(meta) - 1
-                return [Segment(fit(printable(card.title), room), title_style),
+                return [Segment(fit(visible(card.title), room), title_style),
                         Segment(" " + meta, meta_style), SEP]
-            return [Segment(fit(printable(card.title), width), title_style), SEP]
+            return [Segment(fit(visible(card.title), width), title_style), SEP]
         return [Segment(fit(("  " if colw > 24 else "") + meta, width), meta_style), SEP]
 
     def render_line(self, y: int) -> Strip:

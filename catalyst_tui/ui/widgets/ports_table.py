@@ -14,7 +14,7 @@ from textual.color import Color
 from textual.widgets import DataTable
 
 from catalyst_tui.core.ports import PortRow, PortsReport, PortStatus
-from catalyst_tui.ui.board_model import printable
+from catalyst_tui.core.text import visible
 
 # (label, key, width): fixed widths so the most useful columns fit 80 cells; "why" takes the rest
 COLUMNS = (("status", "status", 12), ("port", "port", 11), ("service", "service", 16), ("owner", "owner", 7),
@@ -90,9 +90,9 @@ class PortsTable(DataTable[Text]):
 
     def _row_cells(self, row: PortRow) -> tuple[Text, ...]:
         status = Text(row.status.value, style=self._style(STATUS_VARIABLE[row.status]))
-        return (status, Text(f"{row.port}/{row.protocol}"), Text(printable(row.service or "-")),
-                Text(printable(owner_label(row))), Text(printable(row.process_label)),
-                Text(printable(bind_label(row))), Text(printable("; ".join(row.reasons))))
+        return (status, Text(f"{row.port}/{row.protocol}"), Text(visible(row.service or "-")),
+                Text(visible(owner_label(row))), Text(visible(row.process_label)),
+                Text(visible(bind_label(row))), Text(visible("; ".join(row.reasons))))
 
     def show(self, report: PortsReport) -> bool:
         """Display ``report``; returns True when anything on screen changed."""
@@ -106,9 +106,9 @@ class PortsTable(DataTable[Text]):
             band = next((b for b in report.doc.bands if b.cls == cls), None)
             count = Text(f"{problems} problem{'s' if problems != 1 else ''}" if problems else "ok",
                          style=self._style("error" if problems else "status-ok"))
-            cells[key] = (Text(printable(f"── {cls}"), style="bold"),
+            cells[key] = (Text(visible(f"── {cls}"), style="bold"),
                           Text(f"{band.lo}-{band.hi}" if band else "", style="bold"),
-                          Text(printable(title), style="dim"),
+                          Text(visible(title), style="dim"),
                           Text(""), count, Text(""), Text(""))
             for row in rows:
                 rkey = f"port:{row.port}/{row.protocol}"
