@@ -28,7 +28,7 @@ HOSTILE = [
 def test_visible_shows_every_control(raw: str, shown: str) -> None:
     out = visible(raw)
     assert out == shown
-    assert out.isprintable() and out.isascii() or out.isprintable()
+    assert (out.isprintable() and out.isascii()) or out.isprintable()
 
 
 @pytest.mark.parametrize("fine", ["Fix the router", "日本語のカード", "مرحبا", "café ✓ 🚀", "a\\x1b literal"])
