@@ -117,7 +117,7 @@ class CardDetailScreen(DetailScreen):
     def on_details_loaded(self, msg: DetailsLoaded) -> None:
         det = self.details = msg.details
         now = self.clock()
-        body = Text(visible_block(det.body) or "(empty)")
+        body = Text(visible_block(det.body.rstrip("\n")) or "(empty)")
         for p in det.problems:
             body.append("\n" + visible(p), style="bold")
         self.query_one("#detail-card-body", Static).update(body)
