@@ -13,7 +13,7 @@ from catalyst_tui.core.names import validate_agent_name
 from catalyst_tui.core.text import visible, visible_block
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     card = sub.add_parser("card", help="add, move, list and show cards")
     csub = card.add_subparsers(dest="card_command", metavar="ACTION", required=True)
 

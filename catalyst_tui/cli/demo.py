@@ -17,7 +17,7 @@ from catalyst_tui.core.demo import default_demo_path, seed
 HUB_STAND_INS = (("catalyst-hub", 3131), ("inference-router", 18800))
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="seed a demo workspace, simulate agents and open the dashboard")
     p.add_argument("path", metavar="PATH", nargs="?", help=f"where (default: {default_demo_path()})")
     p.add_argument("--no-ui", action="store_true", help="seed and simulate without the dashboard")

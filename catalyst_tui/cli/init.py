@@ -7,7 +7,7 @@ import argparse
 from catalyst_tui.core.workspace import Workspace
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("init", help="create a new workspace with nine default agents")
     p.add_argument("path", metavar="PATH")
     p.set_defaults(func=run)

@@ -13,7 +13,7 @@ from catalyst_tui.core.janitor import Janitor, flagged_items, load_footprint
 from catalyst_tui.core.text import visible
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("janitor", help="clean up orphan state safely; reconcile the index")
     jsub = p.add_subparsers(dest="janitor_command", metavar="ACTION", required=True)
 

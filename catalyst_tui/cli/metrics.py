@@ -9,7 +9,7 @@ from catalyst_tui.cli.common import add_workspace_arg, open_workspace
 from catalyst_tui.core.errors import CatalystError
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("metrics", help="per-agent metrics for Prometheus")
     msub = p.add_subparsers(dest="metrics_command", metavar="ACTION", required=True)
     serve = msub.add_parser("serve", help="serve /metrics (Prometheus text format, `agent` label)")

@@ -17,7 +17,7 @@ from catalyst_tui.core.text import visible
 from catalyst_tui.core.workspace import Workspace
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     ports = sub.add_parser("ports", help="the port map: check PORTS.md against live listeners, suggest, add")
     psub = ports.add_subparsers(dest="ports_command", metavar="ACTION", required=True)
 

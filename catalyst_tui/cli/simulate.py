@@ -8,7 +8,7 @@ from catalyst_tui.cli.common import UsageError, add_workspace_arg, open_workspac
 from catalyst_tui.core.demo import Simulator
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("simulate", help="realistic agent activity (dispatches, heartbeats, chat, card moves)")
     add_workspace_arg(p)
     p.add_argument("--rate", type=float, default=20.0, help="dispatches per second across all agents (default 20)")

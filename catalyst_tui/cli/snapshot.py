@@ -13,7 +13,7 @@ from catalyst_tui.core.snapshot import Mirror, open_target, push
 from catalyst_tui.core.text import visible
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     snap = sub.add_parser("snapshot", help="push canonical snapshots to a mirror; verify, list, restore")
     ssub = snap.add_subparsers(dest="snapshot_command", metavar="ACTION", required=True)
 

@@ -16,7 +16,7 @@ from catalyst_tui.core.status import status_report
 from catalyst_tui.core.text import visible
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="per-agent health (exit 1 when any tenant is not healthy)")
     add_workspace_arg(p)
     add_json_flag(p)

@@ -49,7 +49,7 @@ class JsonlTail(Generic[T]):
     """Reads a JSONL file from a saved offset. Not thread-safe; one reader per file."""
 
     path: Path
-    decode: Callable[[bytes], T] = _default_decode  # type: ignore[assignment]
+    decode: Callable[[bytes], T] = _default_decode
     offset: int = 0
     line_no: int = 0  # lines consumed so far (numbering is 1-based for errors)
     inode: int | None = None

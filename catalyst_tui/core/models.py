@@ -6,7 +6,7 @@
   reference cycle: they are ``gc=False`` Structs, invisible to the cyclic garbage collector (a
   board of 4,500 cards no longer lengthens every full collection; docs/performance.md).
 * Edges: the index and state files are validated by msgspec on decode (type and range checks,
-  errors naming the field); ``catalyst.toml`` and themes by pydantic (core/config.py).
+  errors naming the field); ``catalyst.toml`` and themes by msgspec too (core/schema.py).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class AgentState(msgspec.Struct, kw_only=True):
     updated: float = msgspec.field(default_factory=time.time)
 
     def to_dict(self) -> dict[str, Any]:
-        return msgspec.to_builtins(self)  # type: ignore[no-any-return]
+        return msgspec.to_builtins(self)
 
 
 class CardRefs(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -108,7 +108,7 @@ class Card(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     archived: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return msgspec.to_builtins(self)  # type: ignore[no-any-return]
+        return msgspec.to_builtins(self)
 
 
 class AuditEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):

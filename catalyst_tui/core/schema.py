@@ -1,166 +1,153 @@
-"""Schemas declared once as msgspec Structs, validated by pydantic only when there is something new.
+"""Settings files (``catalyst.toml``, themes) as msgspec Structs: one schema, read and written.
 
-A settings file (``catalyst.toml``, a theme) is read at every start but rarely changes. Its
-schema is a frozen ``msgspec.Struct`` whose annotations carry pydantic's constraints as strings
-(``Annotated[float, Field(gt=0)]``). Declaring the classes costs microseconds and imports no
-pydantic. When a file has to be validated (it is new, or changed: core/vcache.py decides),
-:func:`validate` builds a pydantic twin of each Struct on first use, validates with it, and
-builds the Structs from what pydantic accepted. A cached result is rebuilt by :func:`build`
-without pydantic. Both paths go through :func:`build`, so they give the same objects.
+A settings schema is a frozen ``msgspec.Struct`` with ``forbid_unknown_fields=True``: the types and
+their ``msgspec.Meta`` constraints are the rules, a check that spans fields lives in the Struct's
+``__post_init__`` (msgspec runs it on conversion and reports its ``ValueError`` with the path; a
+message ``"field: problem"`` names the field, and the key reported is then the field's).
+:func:`convert` validates parsed TOML against a Struct and turns msgspec's message into TOML words
+(file, key, problem); :func:`to_toml` writes a Struct back as TOML, each field's
+``Meta(description=...)`` as its comment, so a file of defaults is generated, never hand-written.
 
-Measured (docs/performance.md): 11 frozen dataclasses take ~12 ms to declare, 11 Structs 0.4 ms;
-importing pydantic and building its validators ~0.15 s.
+Validation costs microseconds and imports nothing beyond msgspec (docs/performance.md).
 """
 
 from __future__ import annotations
 
-import types
+import re
 import typing
-from collections.abc import Mapping
-from functools import cache
 from typing import Any, TypeVar
 
 import msgspec
 
 S = TypeVar("S", bound=msgspec.Struct)
 
-
-def _defaults(cls: type[msgspec.Struct]) -> dict[str, Any]:
-    """Field name -> default (a value, a ``Factory``, or ``msgspec.NODEFAULT``)."""
-    names = cls.__struct_fields__
-    defaults = cls.__struct_defaults__
-    out: dict[str, Any] = dict.fromkeys(names[: len(names) - len(defaults)], msgspec.NODEFAULT)
-    out.update(zip(names[len(names) - len(defaults):], defaults, strict=True))
-    return out
-
-
-def _placeholder(*_args: Any, **_kwargs: Any) -> None:
-    return None
+# Patterns as strings, compiled (and cached by ``re``) on the first error: a valid file needs none
+_AT = r"(?s)^(?P<problem>.*?)(?: - at `\$(?P<path>[^`]*)`)?$"
+_NAMED = r"(?s)(?P<name>[a-z_]+): (?P<problem>.*)"  # "field: problem", from a __post_init__ check
+_UNKNOWN = r"Object contains unknown field `(?P<name>[^`]*)`"
+# msgspec speaks JSON; a settings file is TOML
+_WORDS = (
+    ("Object missing required field", "missing required key"),
+    ("`object`", "a table"),
+    ("`array`", "an array"),
+)
 
 
-@cache
-def _plain_hints(cls: type) -> dict[str, Any]:
-    """The fields' types with the constraints left out (they name pydantic, not imported here)."""
-    return typing.get_type_hints(cls, localns={"Field": _placeholder, "AfterValidator": _placeholder})
-
-
-def _is_struct(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, msgspec.Struct)
-
-
-def _plain_type_ok(tp: Any, value: Any) -> bool:
-    """Is ``value`` of the plain type ``tp`` (constraints aside)? The check a cached entry gets."""
-    if tp is Any:
-        return True
-    if tp is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if tp is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if tp in (str, bool):
-        return isinstance(value, tp)
-    if tp is type(None):
-        return value is None
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if origin is typing.Literal:
-        return value in args
-    if origin in (typing.Union, types.UnionType):
-        return any(_plain_type_ok(a, value) for a in args)
-    if origin is list:
-        return isinstance(value, list) and all(_plain_type_ok(args[0], v) for v in value)
-    if origin is dict:
-        return isinstance(value, dict) and all(_plain_type_ok(args[0], k) and _plain_type_ok(args[1], v)
-                                               for k, v in value.items())
-    return True  # a Struct (checked by build) or a type this schema does not use
-
-
-def _build_value(tp: Any, value: Any, complete: bool) -> Any:
-    if _is_struct(tp):
-        if not isinstance(value, Mapping):
-            raise TypeError(f"{tp.__name__}: expected a mapping, got {type(value).__name__}")
-        return build(tp, value, complete=complete)
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        if value is None:
+def _field_type(cls: Any, path: str) -> Any:
+    """The type at ``path`` (``a.b[0].c``) in ``cls``, or None."""
+    tp: Any = cls
+    for part in re.findall(r"[^.\[\]]+", path):
+        if part.isdigit():
+            continue
+        while typing.get_origin(tp) is not None and not (isinstance(tp, type) and issubclass(tp, msgspec.Struct)):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            tp = args[0] if args else None
+        if not (isinstance(tp, type) and issubclass(tp, msgspec.Struct)):
             return None
-        for arg in typing.get_args(tp):
-            if arg is not type(None):
-                return _build_value(arg, value, complete)
-    if origin is list and isinstance(value, list):
-        (item,) = typing.get_args(tp)
-        return [_build_value(item, v, complete) for v in value]
-    return value
-
-
-def build(cls: type[S], data: Mapping[str, Any], *, complete: bool = False) -> S:
-    """``cls`` from plain data that was validated before.
-
-    Missing keys take their defaults, unless ``complete``: then every field must be there, each of
-    its plain type (a cached entry is a whole ``to_builtins``; anything else is not one of ours,
-    and a miss: the file is validated again).
-    """
-    hints = _plain_hints(cls)
-    unknown = set(data) - set(hints)
-    if unknown:
-        raise TypeError(f"{cls.__name__}: unexpected {sorted(unknown)}")
-    if complete:
-        if len(data) != len(hints):
-            raise TypeError(f"{cls.__name__}: missing {sorted(set(hints) - set(data))}")
-        for name, value in data.items():
-            if not _plain_type_ok(hints[name], value):  # a Struct field is checked by its own build
-                raise TypeError(f"{cls.__name__}.{name}: {value!r} is not a {hints[name]}")
-    return cls(**{name: _build_value(hints[name], value, complete) for name, value in data.items()})
-
-
-def fingerprint(*classes: type[msgspec.Struct]) -> str:
-    """Changes whenever a field, its annotation (with its constraints) or its default changes."""
-
-    def default(d: Any) -> str:
-        if d is msgspec.NODEFAULT:
-            return "required"
-        factory = getattr(d, "factory", None)
-        return repr(factory()) if factory is not None else repr(d)
-
-    return repr([(cls.__name__, [(name, cls.__annotations__.get(name), default(d))
-                                 for name, d in _defaults(cls).items()]) for cls in classes])
-
-
-# ---------------------------------------------------------------------------------------- pydantic
-@cache
-def _twin(cls: type[msgspec.Struct]) -> Any:
-    """A pydantic model with ``cls``'s fields, types and constraints (unknown keys forbidden)."""
-    from pydantic import AfterValidator, ConfigDict, Field, create_model
-
-    module = __import__(cls.__module__, fromlist=["_"])
-    hints = typing.get_type_hints(cls, globalns=vars(module),
-                                  localns={"Field": Field, "AfterValidator": AfterValidator}, include_extras=True)
-    fields: dict[str, Any] = {}
-    for name, d in _defaults(cls).items():
-        # Defaults stay the Struct's: pydantic reports only what the file set (exclude_unset)
-        fields[name] = (_twin_type(hints[name]), ... if d is msgspec.NODEFAULT else None)
-    return create_model(f"{cls.__name__}Schema", __config__=ConfigDict(extra="forbid"), **fields)
-
-
-def _twin_type(tp: Any) -> Any:
-    if _is_struct(tp):
-        return _twin(tp)
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if origin is typing.Annotated:
-        return typing.Annotated[(_twin_type(args[0]), *tp.__metadata__)]
-    if origin in (typing.Union, types.UnionType):
-        return typing.Union[tuple(_twin_type(a) for a in args)]  # noqa: UP007 - built at run time
-    if origin is list:
-        return list[_twin_type(args[0])]  # type: ignore[misc]
+        tp = next((f.type for f in msgspec.structs.fields(tp) if f.name == part), None)
     return tp
 
 
-def validate(cls: type[S], data: Any) -> S:
-    """Validate ``data`` against ``cls`` with pydantic; raises ``pydantic.ValidationError``."""
-    model = _twin(cls).model_validate(data)
-    return build(cls, model.model_dump(exclude_unset=True))
+def _allowed(cls: Any, path: str) -> tuple[Any, ...]:
+    tp = _field_type(cls, path)
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    return typing.get_args(tp) if typing.get_origin(tp) is typing.Literal else ()
 
 
-def to_builtins(obj: msgspec.Struct) -> dict[str, Any]:
-    """Plain data for the cache: what :func:`build` takes back."""
-    return msgspec.to_builtins(obj)  # type: ignore[no-any-return]
+def describe(exc: msgspec.ValidationError, source: str, cls: type[msgspec.Struct] | None = None) -> str:
+    """``source: key: problem`` from msgspec's ``Problem - at `$.key```."""
+    match = re.match(_AT, str(exc))
+    problem, path = (match["problem"], match["path"] or "") if match else (str(exc), "")
+    key = path.lstrip(".")
+    unknown = re.fullmatch(_UNKNOWN, problem)
+    named = re.match(_NAMED, problem)
+    if named and cls is not None and _field_type(cls, f"{key}.{named['name']}") is not None:
+        key, problem = ".".join(p for p in (key, named["name"]) if p), named["problem"]  # a __post_init__ check
+    elif unknown:  # the key is the problem: name it whole
+        key, problem = ".".join(p for p in (key, unknown["name"]) if p), "unknown key"
+    elif problem.startswith("Invalid enum value"):
+        allowed = _allowed(cls, key) if cls is not None else ()
+        problem = problem.replace("Invalid enum value", "invalid value")
+        if allowed:
+            problem += " (one of " + ", ".join(repr(a) for a in allowed) + ")"
+    for json_words, toml_words in _WORDS:
+        problem = problem.replace(json_words, toml_words)
+    problem = problem[:1].lower() + problem[1:]
+    return f"{source}: {key}: {problem}" if key else f"{source}: {problem}"
+
+
+def convert(cls: type[S], data: Any, source: str) -> S:
+    """``data`` (parsed TOML) as ``cls``; ``ValueError`` with a one-line message naming ``source``."""
+    try:
+        return msgspec.convert(data, cls)
+    except msgspec.ValidationError as exc:
+        raise ValueError(describe(exc, source, cls)) from None
+
+
+# ------------------------------------------------------------------------------------------ writing
+def _description(tp: Any) -> str | None:
+    if typing.get_origin(tp) is typing.Annotated:
+        for meta in tp.__metadata__:
+            if isinstance(meta, msgspec.Meta) and meta.description:
+                return meta.description
+    return None
+
+
+def _literal(value: Any) -> str:
+    """One TOML value (a JSON string is a valid TOML basic string)."""
+    import json  # writing is rare (init): reading, at every start, needs no json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)  # inf, -inf and nan are TOML words too
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, msgspec.Struct):
+        value = msgspec.to_builtins(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_key(k)} = {_literal(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"{type(value).__name__} has no TOML form")
+
+
+def _key(name: str) -> str:
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else _literal(name)
+
+
+def _is_table(value: Any) -> bool:
+    return isinstance(value, msgspec.Struct)
+
+
+def _is_table_array(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, msgspec.Struct) for v in value)
+
+
+def _table(obj: msgspec.Struct, prefix: str) -> list[str]:
+    """``obj``'s scalars first (TOML puts a table's own keys before its sub-tables), then tables."""
+    lines: list[str] = []
+    later: list[str] = []
+    for info in msgspec.structs.fields(obj):
+        value = getattr(obj, info.name)
+        note = _description(info.type)
+        comment = [f"# {note}"] if note else []
+        dotted = f"{prefix}{_key(info.name)}"
+        if _is_table(value):
+            later += ["", *comment, f"[{dotted}]", *_table(value, f"{dotted}.")]
+        elif _is_table_array(value):
+            for item in value:
+                later += ["", *comment, f"[[{dotted}]]", *_table(item, f"{dotted}.")]
+                comment = []
+        elif value is None:  # TOML has no null: the key is shown, commented out (unset = the default)
+            lines += [*comment, f"# {_key(info.name)} ="]
+        else:
+            lines += [*comment, f"{_key(info.name)} = {_literal(value)}"]
+    return lines + later
+
+
+def to_toml(obj: msgspec.Struct, header: str = "") -> str:
+    """``obj`` as a TOML document: every field, each with its description as a comment."""
+    head = [f"# {line}" if line else "#" for line in header.splitlines()]
+    return "\n".join([*head, *_table(obj, "")]) + "\n"

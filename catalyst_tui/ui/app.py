@@ -125,7 +125,7 @@ class CatalystApp(FastStartApp):
             self.set_keymap(keymap)  # {"board.undo": "z"}: remap any binding by its id
 
     def make_screen(self, mode: str) -> CatalystScreen:
-        return load_screen_class(mode)()  # type: ignore[no-any-return]
+        return load_screen_class(mode)()
 
     def on_mount(self) -> None:
         for problem in self._startup_problems:

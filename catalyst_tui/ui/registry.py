@@ -48,4 +48,4 @@ def load_target(target: str) -> object:
 def load_screen_class(name: str) -> type:
     """Import and return the screen class registered as ``name``."""
     module_name, _, class_name = SCREENS[name].target.partition(":")
-    return getattr(importlib.import_module(module_name), class_name)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module_name), class_name)

@@ -44,7 +44,7 @@ def fixed_ids(prefix: int = 0) -> Iterator[None]:
     try:
         yield
     finally:
-        board_mod.secrets = real  # type: ignore[assignment]
+        board_mod.secrets = real
 
 
 def seed_workspace(root: Path, cards: dict[str, list[tuple[str, str]]] | None = None,

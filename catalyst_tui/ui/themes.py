@@ -1,4 +1,4 @@
-"""Themes: TOML files validated by pydantic into Textual ``Theme`` objects (docs/themes.md).
+"""Themes: TOML files validated by one msgspec schema (core/schema.py) into Textual ``Theme`` objects (docs/themes.md).
 
 Shipped themes live in the package (``catalyst_tui/themes`` in a wheel) or, in a source
 checkout, in the repository's top-level ``themes/``. Users add their own in
@@ -10,23 +10,17 @@ from __future__ import annotations
 
 import os
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import msgspec
 import orjson
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from catalyst_tui import __version__
-from catalyst_tui.core import schema, storage, vcache
-
-if TYPE_CHECKING:
-    from pydantic import AfterValidator
-
-# As in core/config.py: ThemeSpec is a Struct whose annotations pydantic reads only to validate a
-# theme file it has not seen (core/schema.py); a validated theme is cached (core/vcache.py).
+from catalyst_tui.core import schema, storage
 
 DEFAULT_THEME = "catalyst-dark"
 ANSI_THEME = "catalyst-ansi"
@@ -63,18 +57,8 @@ def _colour(value: str) -> str:
     return value
 
 
-def _opt_colour(value: str | None) -> str | None:
-    return None if value is None else _colour(value)
-
-
-def _theme_name(v: str) -> str:
-    if not _NAME_RE.fullmatch(v):
-        raise ValueError(f"{v!r}: use lower-case letters, digits and '-' (max 40)")
-    return v
-
-
-def _variables(v: dict[str, str]) -> dict[str, str]:
-    for key, value in v.items():
+def _check_variables(variables: dict[str, str]) -> None:
+    for key, value in variables.items():
         if not _VAR_RE.fullmatch(key):
             raise ValueError(f"bad variable name {key!r}")
         if key.startswith(_APP_PREFIXES) and key not in VARIABLE_DEFAULTS:
@@ -84,31 +68,49 @@ def _variables(v: dict[str, str]) -> dict[str, str]:
                 raise ValueError(f"{key}: {value!r} is not a text style")
         else:
             _colour(value)
-    return v
 
 
-class ThemeSpec(msgspec.Struct, frozen=True, kw_only=True):
+_COLOURS = ("primary", "secondary", "accent", "foreground", "background", "surface", "panel", "boost",
+            "warning", "error", "success")
+
+
+class ThemeSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One theme file. Unknown keys are errors (a typo must not pass silently)."""
 
-    name: Annotated[str, AfterValidator(_theme_name)]
+    name: str
     dark: bool = True
     ansi: bool = False  # True: only the 16 ANSI colours (looks right in a 16-colour terminal)
-    primary: Annotated[str, AfterValidator(_colour)]
-    secondary: Annotated[str | None, AfterValidator(_opt_colour)] = None
-    accent: Annotated[str | None, AfterValidator(_opt_colour)] = None
-    foreground: Annotated[str | None, AfterValidator(_opt_colour)] = None
-    background: Annotated[str | None, AfterValidator(_opt_colour)] = None
-    surface: Annotated[str | None, AfterValidator(_opt_colour)] = None
-    panel: Annotated[str | None, AfterValidator(_opt_colour)] = None
-    boost: Annotated[str | None, AfterValidator(_opt_colour)] = None
-    warning: Annotated[str | None, AfterValidator(_opt_colour)] = None
-    error: Annotated[str | None, AfterValidator(_opt_colour)] = None
-    success: Annotated[str | None, AfterValidator(_opt_colour)] = None
-    variables: Annotated[dict[str, str], AfterValidator(_variables)] = msgspec.field(default_factory=dict)
+    primary: str
+    secondary: str | None = None
+    accent: str | None = None
+    foreground: str | None = None
+    background: str | None = None
+    surface: str | None = None
+    panel: str | None = None
+    boost: str | None = None
+    warning: str | None = None
+    error: str | None = None
+    success: str | None = None
+    variables: dict[str, str] = msgspec.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not _NAME_RE.fullmatch(self.name):
+            raise ValueError(f"name: {self.name!r}: use lower-case letters, digits and '-' (max 40)")
+        for key in _COLOURS:
+            value = getattr(self, key)
+            if value is not None:
+                try:
+                    _colour(value)
+                except ValueError as exc:
+                    raise ValueError(f"{key}: {exc}") from None
+        try:
+            _check_variables(self.variables)
+        except ValueError as exc:
+            raise ValueError(f"variables: {exc}") from None
 
     def theme_args(self) -> dict[str, Any]:
         """The arguments of Textual's ``Theme``."""
-        args = {k: v for k, v in schema.to_builtins(self).items() if k != "variables" and v is not None}
+        args = {k: v for k, v in msgspec.structs.asdict(self).items() if k != "variables" and v is not None}
         variables = {**VARIABLE_DEFAULTS, **self.variables}
         if self.ansi:  # Textual's own stylesheets need these with an ANSI theme
             variables.setdefault("ansi-background", "ansi_black")
@@ -120,47 +122,19 @@ class ThemeSpec(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def validate_theme(data: Any, source: str) -> ThemeSpec:
-    """Validate one theme's data with pydantic; ValueError with a one-line message naming ``source``."""
-    from pydantic import ValidationError
-
-    try:
-        return schema.validate(ThemeSpec, data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        raise ValueError(f"{source}: {loc}: {err['msg']}") from None
+    """Validate one theme's data; ValueError with a one-line message naming ``source``."""
+    return schema.convert(ThemeSpec, data, source)
 
 
 def parse_theme(path: Path) -> Theme:
-    """Read and validate one theme file; raises ValueError with a one-line message naming it.
-
-    A file validated before (same bytes, same schema and version) comes from the cache.
-    """
+    """Read and validate one theme file; raises ValueError with a one-line message naming it."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read: {exc}") from None
-    # Colours are checked by Textual's Color.parse: its module's source is part of the key too
-    # (textual.__version__ would cost an importlib.metadata lookup at every start).
-    k = vcache.key(raw, schema.fingerprint(ThemeSpec), repr(VARIABLE_DEFAULTS), __version__,
-                   vcache.source_digest(__name__, "catalyst_tui.core.schema", "textual.color"))
-    hit = vcache.get("theme", k)
-    if isinstance(hit, dict):
-        try:
-            return schema.build(ThemeSpec, hit, complete=True).to_theme()
-        except TypeError:
-            pass  # not what this version stores: validate again
-    import tomllib  # a cached theme needs no TOML parser
-
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: invalid TOML: {exc}") from None
-    spec = validate_theme(data, str(path))
-    vcache.put("theme", k, schema.to_builtins(spec))
-    return spec.to_theme()
+    return validate_theme(data, str(path)).to_theme()
 
 
 def shipped_dir() -> Path:

@@ -2,10 +2,45 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from catalyst_tui.core.config import DEFAULT_COLUMNS, default_config_toml, load_config, parse_config
+from catalyst_tui.core.config import (
+    DEFAULT_COLUMNS,
+    WorkspaceConfig,
+    default_config_toml,
+    load_config,
+    parse_config,
+)
 from catalyst_tui.core.errors import ConfigError
+
+
+def _leaf_keys(cls: type[msgspec.Struct], prefix: str = "") -> list[str]:
+    """Every settable key of the schema, dotted (``janitor.rules``), nested Structs walked."""
+    keys = []
+    for f in msgspec.structs.fields(cls):
+        default = f.default_factory() if f.default_factory is not msgspec.NODEFAULT else f.default
+        if isinstance(default, msgspec.Struct):
+            keys += _leaf_keys(type(default), f"{prefix}{f.name}.")
+        else:
+            keys.append(prefix + f.name)
+    return keys
+
+
+def test_init_writes_every_setting_and_parsing_it_gives_the_defaults() -> None:
+    text = default_config_toml()
+    assert parse_config(text, env={}) == WorkspaceConfig()
+    keys = _leaf_keys(WorkspaceConfig)
+    assert len(keys) > 30  # the walk reached into the sections
+    sections = {"": text.split("\n[")[0], **{
+        block.split("]")[0]: block for block in text.split("\n[")[1:]}}
+    for key in keys:
+        section, _, name = key.rpartition(".")
+        if key == "agents":
+            assert text.count("[[agents]]") == 9
+            continue
+        block = sections[section]
+        assert f"\n{name} = " in block or f"\n# {name} =" in block, f"{key} missing from the default catalyst.toml"
 
 
 def test_default_config_round_trips() -> None:
@@ -39,7 +74,7 @@ def test_unknown_key_is_refused() -> None:
 
 @pytest.mark.parametrize("bad", ['"../x"', '"Bjork"', '""'])
 def test_bad_agent_name_in_config(bad: str) -> None:
-    with pytest.raises(ConfigError, match=r"agents\.0\.name"):
+    with pytest.raises(ConfigError, match=r"agents\[0\].name: invalid agent name"):
         parse_config(f"[[agents]]\nname = {bad}\n", env={})
 
 
@@ -66,3 +101,21 @@ def test_bad_env_override_is_named() -> None:
 def test_missing_config(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path, env={})
+
+
+@pytest.mark.parametrize("toml, message", [
+    ('[janitor]\ninterval_s = "soon"', "catalyst.toml: janitor.interval_s: expected `float`, got `str`"),
+    ("[health]\nerror_rate = 1.5", "catalyst.toml: health.error_rate: expected `float` <= 1.0"),
+    ("[board]\ncolums = ['a', 'b']", "catalyst.toml: board.colums: unknown key"),
+    ("[metrics]\nwindow = '2m'", "catalyst.toml: metrics.window: invalid value '2m' (one of '1m', '5m', '1h')"),
+    ("board = 3", "catalyst.toml: board: expected a table, got `int`"),
+    ("[[agents]]\ncolor = '#fff'", "catalyst.toml: agents[0]: missing required key `name`"),
+    ("[[agents]]\nname = 'a'\ncolor = 'red'", "catalyst.toml: agents[0].color: 'red' is not #rgb or #rrggbb"),
+    ("[board]\ncolumns = ['todo']", "catalyst.toml: board.columns: expected an array of length >= 2"),
+    ("[[janitor.rules]]\npattern = 'x'\nttl_s = 1\naction = 'burn'",
+     "catalyst.toml: janitor.rules[0].action: invalid value 'burn' (one of 'archive', 'remove', 'flag')"),
+])
+def test_errors_name_the_file_the_key_and_the_problem_in_toml_words(toml: str, message: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        parse_config(toml, env={})
+    assert str(exc.value).startswith(message) and "\n" not in str(exc.value)

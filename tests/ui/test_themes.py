@@ -61,21 +61,19 @@ def test_broken_theme_file_is_one_line_naming_file_and_problem(tmp_path: Path, c
     assert "catalyst-dark" in loaded.themes  # the shipped ones are unaffected
 
 
-def test_validated_themes_are_cached_and_an_edit_is_validated_again(tmp_path: Path) -> None:
+def test_the_app_config_and_themes_import_no_pydantic(tmp_path: Path) -> None:
+    """One schema (msgspec): a start-up that loads the config and every theme needs nothing else."""
+    Workspace.create(tmp_path / "ws")
     (tmp_path / "themes").mkdir()
-    mine = tmp_path / "themes" / "mine.toml"
-    mine.write_text("name = 'mine'\nprimary = '#123456'\n[variables]\nstatus-ok = '#00ff00'\n")
-    cold = themes.load_all(tmp_path)
-    # a fresh process finds every theme in the cache: the same themes, and pydantic never imported
-    code = ("import sys; from pathlib import Path; from catalyst_tui.ui import themes; "
-            "t = themes.load_all(Path(sys.argv[1])).themes; "
-            "print(sorted(t), t['mine'].variables['status-ok'], 'pydantic' in sys.modules)")
-    warm = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True)
-    assert warm.stdout.split("] ")[0] + "]" == str(sorted(cold.themes))
-    assert warm.stdout.split("] ")[1].split() == ["#00ff00", "False"]
-    mine.write_text("name = 'mine'\nprimary = '#123456'\n[variables]\nstatus-ok = 'green-ish'\n")
-    edited = themes.load_all(tmp_path)
-    assert "mine" not in edited.themes and "'green-ish' is not a colour" in edited.problems[0]  # not stale
+    (tmp_path / "themes" / "mine.toml").write_text(
+        "name = 'mine'\nprimary = '#123456'\n[variables]\nstatus-ok = '#00ff00'\n")
+    code = ("import sys; from pathlib import Path; import catalyst_tui.ui.app; from catalyst_tui.ui import themes; "
+            "from catalyst_tui.core.workspace import Workspace; ws = Workspace.open(sys.argv[1]); "
+            "t = themes.load_all(Path(sys.argv[2])).themes; "
+            "print(ws.config.metrics.port, t['mine'].variables['status-ok'], len(t), 'pydantic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "ws"), str(tmp_path)],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["19100", "#00ff00", str(len(themes.load_all(tmp_path).themes)), "False"]
 
 
 async def test_broken_saved_theme_notifies_and_falls_back(seeded: Workspace) -> None:

@@ -53,7 +53,6 @@ class BoardView(Vertical, can_focus=True):
         self.lane_of = {lane.agent: lane for lane in self.lanes}
         self.current = 0
         self.grouped = Grouped()
-        self.rebuilds = 0  # full re-mounts of lanes: stays 0 after start (the benchmark checks it)
 
     def compose(self) -> ComposeResult:
         yield Static(self._head_text(), id="board-head")
