@@ -23,7 +23,8 @@ def make_workspace(root: Path, files: dict[str, bytes] | None = None, keep: int 
     toml = toml.replace(DEFAULT_INCLUDE, f"include = [{include}]")
     toml = toml.replace("keep = 10", f"keep = {keep}").replace('target = "file://mirror"', f'target = "{target}"')
     if full_rehash_every is not None:
-        toml = toml.replace("keep = ", f"full_rehash_every = {full_rehash_every}\nkeep = ")
+        assert "\nfull_rehash_every = 12\n" in toml  # init writes every setting
+        toml = toml.replace("\nfull_rehash_every = 12\n", f"\nfull_rehash_every = {full_rehash_every}\n")
     storage.atomic_write_bytes(root / "catalyst.toml", toml.encode())
     for rel, data in (files or {}).items():
         write(root, rel, data)
