@@ -9,7 +9,7 @@ from catalyst_tui.core.board import OPERATOR
 from catalyst_tui.core.errors import CatalystError
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("mcp", help="serve the board and health as MCP tools over stdio (docs/mcp.md)")
     add_workspace_arg(p)
     who = p.add_mutually_exclusive_group(required=True)

@@ -30,8 +30,9 @@ ColumnArg = Annotated[str | None, Field(description="a board column, e.g. todo (
 TitleArg = Annotated[str, Field(description=f"the card's title: one line (newlines become spaces), "
                                             f"at most {MAX_TITLE} characters, stored and shown literally")]
 
-_READ = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
-_WRITE = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=False)
+_READ = ToolAnnotations.model_validate({"readOnlyHint": True, "openWorldHint": False})
+_WRITE = ToolAnnotations.model_validate({"readOnlyHint": False, "destructiveHint": False, "idempotentHint": False,
+                                        "openWorldHint": False})
 
 
 def _call(fn: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
