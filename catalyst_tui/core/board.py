@@ -16,9 +16,11 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
+from typing import Any
 
 import msgspec
 from msgspec.structs import replace
@@ -43,6 +45,23 @@ class IndexFile(msgspec.Struct, kw_only=True):
 
 
 _INDEX_DECODER = msgspec.json.Decoder(IndexFile)
+
+# Card order, one owner: within a column by ``order`` (ties by id, so every reader agrees);
+# across a lane by column position; across the board by lane (the config's agent order).
+# Cards in an unknown lane or column sort after the known ones.
+in_column_order: Callable[[Card], Any] = attrgetter("order", "id")
+
+
+def board_order(columns: Sequence[str], agents: Sequence[str] = ()) -> Callable[[Card], tuple[Any, ...]]:
+    """The sort key of cards as the board shows them: lane, column, then :data:`in_column_order`."""
+    col_pos = {c: i for i, c in enumerate(columns)}
+    lane_pos = {a: i for i, a in enumerate(agents)}
+    return lambda c: (lane_pos.get(c.agent, len(lane_pos)), col_pos.get(c.column, len(col_pos)), c.order, c.id)
+
+
+def next_order(column: Iterable[Card]) -> float:
+    """The ``order`` of a card put last in a column that holds ``column``."""
+    return max((c.order for c in column), default=0.0) + 1.0
 
 
 @dataclass
@@ -168,10 +187,7 @@ class Board:
 
     def cards_for(self, agent: str) -> list[Card]:
         cards = [c for c in self.load().cards.values() if c.agent == agent and not c.archived]
-        return sorted(cards, key=lambda c: (self._col_pos(c.column), c.order))
-
-    def _col_pos(self, column: str) -> int:
-        return self.columns.index(column) if column in self.columns else len(self.columns)
+        return sorted(cards, key=board_order(self.columns))
 
     def audit(self) -> tuple[list[AuditEvent], list[ParseError]]:
         return read_all(self.audit_path, decode_audit)
@@ -233,8 +249,7 @@ class Board:
 
     @staticmethod
     def _next_order(idx: IndexFile, agent: str, column: str) -> float:
-        orders = [c.order for c in idx.cards.values() if c.agent == agent and c.column == column]
-        return (max(orders) + 1.0) if orders else 1.0
+        return next_order(c for c in idx.cards.values() if c.agent == agent and c.column == column)
 
     def add(self, agent: str, title: str, column: str | None = None, by: str = OPERATOR,
             body: str | None = None) -> Card:

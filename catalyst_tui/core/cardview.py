@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from catalyst_tui.core.board import board_order
 from catalyst_tui.core.errors import CardError
 from catalyst_tui.core.models import Card
 from catalyst_tui.core.workspace import Workspace
@@ -24,11 +25,9 @@ def list_cards(ws: Workspace, agent: str | None = None, column: str | None = Non
     if column and column not in cols:
         raise CardError(f"unknown column {column!r} (columns: {', '.join(cols)})")
     view = ws.board.load()
-    order = {n: i for i, n in enumerate(ws.config.agent_names)}
     cards = [c for c in view.cards.values() if not c.archived
              and (not agent or c.agent == agent) and (not column or c.column == column)]
-    cards.sort(key=lambda c: (order.get(c.agent, len(order)), cols.index(c.column) if c.column in cols else len(cols),
-                              c.order))
+    cards.sort(key=board_order(cols, ws.config.agent_names))
     return {"cards": [card_json(c) for c in cards], "seq": view.seq, "fallback": view.fallback}
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from operator import attrgetter
 
+from catalyst_tui.core.board import in_column_order
 from catalyst_tui.core.models import Card
 
 FILTER_KEYS = ("agent", "column", "flag")
@@ -83,8 +83,6 @@ def group(cards: Iterable[Card], agents: list[str], columns: list[str],
         lane[pos].append(card)
     for lane in out.lanes.values():
         for col in lane:
-            col.sort(key=_board_order)
+            col.sort(key=in_column_order)
     return out
 
-
-_board_order = attrgetter("order", "id")

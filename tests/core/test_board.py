@@ -131,3 +131,25 @@ def test_missing_index_and_backup_is_empty_board(tmp_path) -> None:  # type: ign
 
     board = Board(tmp_path, ["a", "b"], ["x"])
     assert board.load().cards == {}
+
+
+def test_card_order_has_one_owner_that_every_reader_shares(ws: Workspace) -> None:
+    from catalyst_tui.core.board import board_order, in_column_order, next_order
+    from catalyst_tui.core.cardview import list_cards
+    from catalyst_tui.core.models import Card
+
+    def card(cid: str, agent: str, column: str, order: float) -> Card:
+        return Card(id=cid, agent=agent, column=column, order=order, title=cid, created=0.0, moved=0.0)
+
+    cards = [card("c-b", "slash", "todo", 1.0), card("c-a", "slash", "todo", 1.0), card("c-x", "bjork", "nope", 0.0),
+             card("c-y", "ghost", "todo", 0.0), card("c-z", "bjork", "todo", 5.0), card("c-w", "bjork", "backlog", 9.0)]
+    key = board_order(["backlog", "todo"], ["bjork", "slash"])
+    # lane, then column (unknown last), then order, ties by id; an unknown lane after the known ones
+    assert [c.id for c in sorted(cards, key=key)] == ["c-w", "c-z", "c-x", "c-a", "c-b", "c-y"]
+    assert sorted(cards[:2], key=in_column_order) == sorted(cards[:2], key=key)  # the same within a column
+    assert next_order([]) == 1.0 and next_order(cards) == 10.0
+    # the core's readers agree: card list (CLI, MCP) and a lane
+    for title, column in [("one", "todo"), ("two", "backlog"), ("three", "todo")]:
+        ws.board.add("bjork", title, column)
+    listed = [c["title"] for c in list_cards(ws, "bjork")["cards"]]
+    assert listed == [c.title for c in ws.board.cards_for("bjork")] == ["two", "one", "three"]

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input, RichLog, Static, TabbedContent, TabPane
 
+from catalyst_tui.core.board import board_order
 from catalyst_tui.core.health import AgentStatus
 from catalyst_tui.core.humanize import age, duration_ms, size
 from catalyst_tui.core.models import DispatchRecord, WorkRecord
@@ -159,8 +160,7 @@ class AgentDetailScreen(CatalystScreen):
     def cards_reloaded(self, view: object, focus: str | None, op: str | None) -> None:
         needle = self.needle
         cards = sorted((c for c in self.catalyst.index.cards.values() if c.agent == self.agent and not c.archived),
-                       key=lambda c: (self.catalyst.ws.config.board.columns.index(c.column)
-                                      if c.column in self.catalyst.ws.config.board.columns else 99, c.order))
+                       key=board_order(self.catalyst.ws.config.board.columns))
         lines = [f"{c.column:<8} {c.id}  {c.title}" for c in cards]
         self._write("cards", [line for line in lines if needle in line.lower()])
 

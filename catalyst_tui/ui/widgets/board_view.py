@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from catalyst_tui.core.board import next_order
 from catalyst_tui.core.models import Card
 from catalyst_tui.ui.board_model import CardFilter, Grouped, group
 from catalyst_tui.ui.widgets.lane import BADGE_W, COUNT_W, NAME_W, LaneView
@@ -114,8 +115,7 @@ class BoardView(Vertical, can_focus=True):
             return
         ci = self.columns.index(column)
         target = dst.cards[ci]
-        order = (max(c.order for c in target) + 1.0) if target else 1.0
-        moved = msgspec.structs.replace(card, agent=agent, column=column, moved=now, order=order)
+        moved = msgspec.structs.replace(card, agent=agent, column=column, moved=now, order=next_order(target))
         if flt is not None and flt.active and not flt.matches(moved):
             return  # it leaves the filtered view: the index read after the write shows that
         src_cols = [[c for c in col if c.id != card.id] for col in src.cards]
