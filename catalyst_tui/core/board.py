@@ -83,7 +83,7 @@ class Board:
     clock: Callable[[], float] = time.time
     _warned: set[str] = field(default_factory=set, repr=False)
     _pending: list[AuditEvent] = field(default_factory=list, repr=False)
-    _cache: tuple[tuple[str, int, int, int], IndexFile] | None = field(default=None, repr=False)
+    _cache: tuple[tuple[str, storage.FileSignature], IndexFile] | None = field(default=None, repr=False)
 
     @property
     def dir(self) -> Path:
@@ -106,6 +106,10 @@ class Board:
         return self.dir / "audit.jsonl"
 
     # ------------------------------------------------------------------ reading
+    def signature(self) -> storage.FileSignature | None:
+        """Changes whenever the index does (a reader polls this, never the file itself)."""
+        return storage.file_signature(self.index_path)
+
     def load(self) -> IndexView:
         """Lock-free read of the index, falling back (loudly) to the last good copy."""
         try:
@@ -169,7 +173,7 @@ class Board:
         one version of the index. Cards are frozen, so sharing them is safe.
         """
         st = os.stat(path)
-        key = (path.name, st.st_ino, st.st_size, st.st_mtime_ns)
+        key = (path.name, storage.signature_of(st))
         cached = self._cache
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -228,7 +232,7 @@ class Board:
                 os.replace(tmp_link, self.backup_path)
             storage.atomic_write_bytes(self.index_path, msgspec.json.encode(idx) + b"\n")
             st = os.stat(self.index_path)
-            self._cache = ((self.index_path.name, st.st_ino, st.st_size, st.st_mtime_ns), idx)
+            self._cache = ((self.index_path.name, storage.signature_of(st)), idx)
             for event in self._pending:
                 storage.append_line(self.audit_path, msgspec.json.encode(event))
             self._pending = []

@@ -36,6 +36,22 @@ from catalyst_tui.core.errors import FileRefused, LockTimeout
 TMP_MARKER = ".tmp-"
 DEFAULT_LOCK_TIMEOUT = 10.0
 
+# "Did this file change?" (mtime_ns, size, ino): every rewrite renames a new file into place (a
+# new inode), an append grows it, an edit in place moves mtime. Equal signatures: the same version.
+FileSignature = tuple[int, int, int]
+
+
+def signature_of(st: os.stat_result) -> FileSignature:
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def file_signature(path: str | os.PathLike[str]) -> FileSignature | None:
+    """``path``'s signature, or None when it cannot be stat'ed (missing, no permission)."""
+    try:
+        return signature_of(os.stat(path))
+    except OSError:
+        return None
+
 
 def tmp_name(path: Path) -> Path:
     """The temp file used to rewrite ``path``: same directory, recognisable by the janitor."""

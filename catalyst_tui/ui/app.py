@@ -7,7 +7,6 @@ touching this file.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -24,6 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from catalyst_tui.core.board import Board, IndexView
 from catalyst_tui.core.errors import CatalystError
+from catalyst_tui.core.storage import FileSignature
 from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui import themes
 from catalyst_tui.ui.commands import CatalystCommands
@@ -72,7 +72,7 @@ class CatalystApp(FastStartApp):
         self.statuses: dict[str, AgentStatus] = {}
         self.shared_problems: dict[str, list[SharedProblem]] = {}
         self.monitor_lock = threading.Lock()
-        self._index_sig: tuple[int, int, int] | None = None
+        self._index_sig: FileSignature | None = None
         self._agents_busy = False
         self._agents_pending: set[str] = set()
         self._index_timer: Timer | None = None
@@ -254,12 +254,8 @@ class CatalystApp(FastStartApp):
             self._index_timer = self.set_timer(INDEX_POLL_S, self._poll_index)
             self._agents_timer = self.set_timer(AGENTS_POLL_S, self._poll_agents)
 
-    def _index_signature(self) -> tuple[int, int, int] | None:
-        try:
-            st = os.stat(self.board.index_path)
-        except OSError:
-            return None
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
+    def _index_signature(self) -> FileSignature | None:
+        return self.board.signature()
 
     def _poll_index(self) -> None:
         if not self.poll:

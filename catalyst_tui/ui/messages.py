@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from catalyst_tui.core.board import IndexView
+from catalyst_tui.core.storage import FileSignature
 
 if TYPE_CHECKING:
     from catalyst_tui.core.health import AgentStatus  # the monitor loads after the first frame
@@ -20,12 +21,12 @@ class CardsReloaded(Message):
     """
 
     def __init__(self, view: IndexView, focus: str | None = None, op: str | None = None,
-                 sig: tuple[int, int, int] | None = None) -> None:
+                 sig: FileSignature | None = None) -> None:
         super().__init__()
         self.view = view
         self.focus = focus
         self.op = op
-        self.sig = sig  # (mtime_ns, size, inode) of index.json when it was read, if known
+        self.sig = sig  # Board.signature() when the index was read, if known
 
 
 class AgentsRefreshed(Message):

@@ -110,3 +110,23 @@ def test_lock_timeout_is_a_clear_error(tmp_path: Path) -> None:
     finally:
         release.set()
         t.join()
+
+
+def test_file_signature_sees_a_rewrite_an_append_and_an_edit_in_place(tmp_path: Path) -> None:
+    from catalyst_tui.core.storage import file_signature
+
+    path = tmp_path / "f.json"
+    assert file_signature(path) is None  # missing
+    storage.atomic_write_bytes(path, b"{}")
+    seen = [file_signature(path)]
+    storage.atomic_write_bytes(path, b"{}")  # same bytes, a new inode
+    seen.append(file_signature(path))
+    storage.append_line(path, b"x")  # grows
+    seen.append(file_signature(path))
+    st = os.stat(path)
+    with open(path, "r+b") as f:  # same size, same inode: only mtime says so
+        f.write(b"[")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    seen.append(file_signature(path))
+    assert None not in seen and len(set(seen)) == 4
+    assert file_signature(path) == file_signature(path)  # unchanged: equal

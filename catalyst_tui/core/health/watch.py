@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from catalyst_tui.core.config import WatchConfig
-from catalyst_tui.core.storage import is_tmp_name
+from catalyst_tui.core.storage import FileSignature, file_signature, is_tmp_name
 
 if TYPE_CHECKING:
     from catalyst_tui.core.health.inotify_feed import InotifyFeed
@@ -192,20 +192,18 @@ class WorkspaceWatcher:
             return None if self.stop_event.is_set() else f"watching {root} failed: {exc}"
         return None
 
-    def _signature(self) -> dict[str, tuple[int, int, int]]:
-        sig: dict[str, tuple[int, int, int]] = {}
+    def _signature(self) -> dict[str, FileSignature]:
+        sig: dict[str, FileSignature] = {}
         rels = [f"agents/{n}/{f}" for n in self.agent_names for f in AGENT_FILES]
         rels += [f"agents/{n}/cards" for n in self.agent_names]
         rels += [*SHARED_FILES, self.ports_file]
         for rel in rels:
-            try:
-                st = os.stat(self.root / rel)
-            except OSError:
-                continue
-            sig[rel] = (st.st_mtime_ns, st.st_size, st.st_ino)
+            now = file_signature(self.root / rel)
+            if now is not None:
+                sig[rel] = now
         return sig
 
-    def _poll(self, before: dict[str, tuple[int, int, int]], until: float | None) -> None:
+    def _poll(self, before: dict[str, FileSignature], until: float | None) -> None:
         last = time.monotonic()
         while not self.stop_event.wait(min(self.config.poll_interval_s, RUST_TIMEOUT_MS / 1000)):
             if self._stopping():

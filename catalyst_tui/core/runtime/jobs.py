@@ -7,7 +7,6 @@ posts its own events through the host, and raises on failure (the scheduler reco
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from catalyst_tui.core.runtime.events import PortsScanned
 from catalyst_tui.core.runtime.scheduler import JobContext, Outcome
 from catalyst_tui.core.runtime.state import FlaggedItem, JanitorSummary, JobError, PortsSummary, SnapshotSummary
+from catalyst_tui.core.storage import FileSignature, file_signature
 
 if TYPE_CHECKING:
     from catalyst_tui.core.health import AgentStatus, SharedProblem
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from catalyst_tui.core.workspace import Workspace
 
 PROGRESS_EVERY_S = 0.2  # progress lines reach the screens at most this often
-Signature = tuple[int, int, int]
 
 
 class JobHost(Protocol):
@@ -122,14 +121,6 @@ class SnapshotJob:
                        summary)
 
 
-def _signature(path: os.PathLike[str] | str) -> Signature | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
-
-
 class PortsJob:
     """PORTS.md re-parsed only when its stat signature changed; listeners scanned each run."""
 
@@ -138,7 +129,7 @@ class PortsJob:
     def __init__(self, host: JobHost) -> None:
         self.host = host
         self._doc: PortsDoc | None = None
-        self._sig: Signature | None = None
+        self._sig: FileSignature | None = None
         self._scanner: Callable[[], ScanResult] | None = None
 
     def forget_file(self) -> None:
@@ -152,7 +143,7 @@ class PortsJob:
         ws = self.host.ws
         path = ws.ports_path
         agents = ws.config.agent_names
-        now_sig = _signature(path)
+        now_sig = file_signature(path)
         if self._doc is None or now_sig is None or now_sig != self._sig:
             try:
                 self._doc = load_ports_md(path, agents, ephemeral=ws.config.ports.ephemeral_check)

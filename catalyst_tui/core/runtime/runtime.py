@@ -38,6 +38,7 @@ from catalyst_tui.core.runtime.liveconfig import merge
 from catalyst_tui.core.runtime.lock import Holder, RuntimeLock, me
 from catalyst_tui.core.runtime.scheduler import Job, JobContext, Outcome, Scheduler
 from catalyst_tui.core.runtime.state import JanitorSummary, JobState, RuntimeState
+from catalyst_tui.core.storage import FileSignature
 
 if TYPE_CHECKING:
     from catalyst_tui.core.applog import AppLog
@@ -82,7 +83,7 @@ class Runtime:
         self.restart_needed: list[str] = []
         self.config_error: str | None = None
         self.followed: RuntimeState | None = None  # a viewer: the holder's state as last read
-        self._followed_sig: tuple[int, int, int] | None = None
+        self._followed_sig: FileSignature | None = None
         self._last_takeover = 0.0
         self._publish_lock = threading.Lock()
         self._started = self._stopped = False

@@ -16,6 +16,7 @@ import msgspec
 from catalyst_tui import __version__
 from catalyst_tui.core import storage
 from catalyst_tui.core.errors import CatalystError
+from catalyst_tui.core.storage import FileSignature, file_signature
 
 STATE_NAME = "runtime.json"
 
@@ -141,9 +142,5 @@ def read(internal_dir: Path) -> RuntimeState | None:
         return None
 
 
-def signature(internal_dir: Path) -> tuple[int, int, int] | None:
-    try:
-        st = os.stat(state_path(internal_dir))
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
+def signature(internal_dir: Path) -> FileSignature | None:
+    return file_signature(state_path(internal_dir))

@@ -127,12 +127,12 @@ class HashCache:
 
     def lookup(self, rel: str, st: os.stat_result) -> str | None:
         hit = self.entries.get(rel)
-        if hit and hit[:3] == [st.st_size, st.st_mtime_ns, st.st_ino]:
+        if hit and hit[:3] == list(storage.signature_of(st)):
             return str(hit[3])
         return None
 
     def store(self, rel: str, st: os.stat_result, sha: str) -> None:
-        self.entries[rel] = [st.st_size, st.st_mtime_ns, st.st_ino, sha]
+        self.entries[rel] = [*storage.signature_of(st), sha]
         self.dirty = True
 
     def save(self, keep: set[str]) -> None:

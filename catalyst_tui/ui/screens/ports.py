@@ -34,19 +34,19 @@ from catalyst_tui.core.ports import (
     check,
     load_ports_md,
 )
+from catalyst_tui.core.storage import FileSignature, file_signature
 from catalyst_tui.core.text import visible
 from catalyst_tui.ui.screens.base import CatalystScreen
 from catalyst_tui.ui.screens.port_detail import PortDetailScreen
 from catalyst_tui.ui.widgets.ports_table import PortsTable
 
-Signature = tuple[int, int, int]
 MAX_PARSE_LINES = 5
 
 
 class PortsScanned(Message):
     """``run_scan`` finished: a report, or the reason PORTS.md could not be read."""
 
-    def __init__(self, report: PortsReport | None, doc: PortsDoc | None, sig: Signature | None,
+    def __init__(self, report: PortsReport | None, doc: PortsDoc | None, sig: FileSignature | None,
                  error: str | None = None) -> None:
         super().__init__()
         self.report = report
@@ -76,7 +76,7 @@ class PortsScreen(CatalystScreen):
         self.error: str | None = None
         self.scans = 0  # completed scans (tests wait on it)
         self._doc: PortsDoc | None = None
-        self._sig: Signature | None = None
+        self._sig: FileSignature | None = None
         self._busy = False
         self._pending = False
         self._tick_timer: Timer | None = None
@@ -134,17 +134,17 @@ class PortsScreen(CatalystScreen):
     def _poll_file(self) -> None:
         """While shown: a cheap stat a second, so an edit of PORTS.md shows at once."""
         self._file_timer = None
-        if _signature(self.catalyst.ws.ports_path) != self._sig and not self._busy:
+        if file_signature(self.catalyst.ws.ports_path) != self._sig and not self._busy:
             self.request_scan()
         if self.is_current:
             self._arm_file_poll()
 
     # ------------------------------------------------------------------ worker (thread)
     @work(thread=True, group="ports", exit_on_error=False)
-    def run_scan(self, doc: PortsDoc | None, sig: Signature | None) -> None:
+    def run_scan(self, doc: PortsDoc | None, sig: FileSignature | None) -> None:
         ws = self.catalyst.ws
         path = ws.ports_path
-        now_sig = _signature(path)
+        now_sig = file_signature(path)
         agents = ws.config.agent_names
         if doc is None or now_sig != sig or now_sig is None:
             try:
@@ -230,14 +230,6 @@ class PortsScreen(CatalystScreen):
             self.notify(f"port {row.port}: owned by {who}", severity="information")
             return
         self.catalyst.action_jump_agent(row.agent)
-
-
-def _signature(path: os.PathLike[str] | str) -> Signature | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def _fingerprint(report: PortsReport) -> tuple[object, ...]:
