@@ -21,14 +21,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_serve(args: argparse.Namespace) -> int:
     from catalyst_tui.core.health import MetricsServer
+    from catalyst_tui.core.outcomes import read_outcomes
 
     ws = open_workspace(args)
     port = ws.config.metrics.port if args.port is None else args.port
     bind = args.bind or ws.config.metrics.bind
     if not 0 <= port <= 65535:
         raise CatalystError(f"--port {port}: not a TCP port")
+    server = MetricsServer(ws.monitor(), port, bind, jobs=lambda: read_outcomes(ws.root, ws.config))
     try:
-        server = MetricsServer(ws.monitor(), port, bind)
+        server.start()
     except OSError as exc:
         raise CatalystError(f"cannot listen on {bind}:{port}: {exc.strerror or exc}") from None
     print(f"serving per-agent metrics on http://{bind}:{server.port}/metrics (workspace {ws.root})", flush=True)
@@ -37,6 +39,6 @@ def run_serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        server.httpd.server_close()
+        server.stop()
     sys.stdout.flush()
     return 0

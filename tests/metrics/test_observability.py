@@ -1,4 +1,4 @@
-"""status --json, the Prometheus exporter (a real socket) and the dashboard's JSON log."""
+"""status --json, ``metrics serve`` (a real process and socket) and the dashboard's JSON log."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ import pytest
 from catalyst_tui.cli import main
 from catalyst_tui.core.agents import own_state, record_dispatch, write_state
 from catalyst_tui.core.applog import AppLog
-from catalyst_tui.core.health.exporter import MetricsServer, _labels, render
 from catalyst_tui.core.workspace import Workspace
 
 
@@ -49,39 +48,6 @@ def test_status_json_uses_the_engine_and_triage(ws: Workspace, capsys: pytest.Ca
     assert exc.value.code == 2 and "--window" in capsys.readouterr().err
 
 
-def test_render_has_agent_labels_and_escapes(ws: Workspace) -> None:
-    _healthy(ws)
-    _fail(ws, "slash")
-    text = render(ws.monitor().refresh_all().values())
-    assert 'catalyst_agent_healthy{agent="slash"} 0' in text
-    assert 'catalyst_agent_healthy{agent="bjork"} 1' in text
-    assert 'catalyst_dispatch_errors{agent="slash",window="5m"} 8' in text
-    assert 'catalyst_dispatch_latency_ms{agent="bjork",window="5m",quantile="0.95"}' in text
-    assert "catalyst_agents_affected 1" in text
-    assert text.count("# TYPE catalyst_agent_healthy gauge") == 1
-    for line in text.splitlines():
-        if line.startswith("catalyst_") and not line.startswith("catalyst_agents_"):
-            assert 'agent="' in line, line
-    assert _labels(agent='a"b\\c\nd') == '{agent="a\\"b\\\\c\\nd"}'
-
-
-def test_metrics_server_on_loopback(ws: Workspace) -> None:
-    _healthy(ws)
-    server = MetricsServer(ws.monitor(), port=0).start()
-    try:
-        assert server.httpd.server_address[0] == "127.0.0.1"
-        url = f"http://127.0.0.1:{server.port}/metrics"
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-            first = resp.read().decode()
-        assert 'catalyst_dispatch_finished{agent="cher",window="5m"} 1' in first
-        _fail(ws, "cher", errors=3)  # the next scrape reads what was appended
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            assert 'catalyst_dispatch_finished{agent="cher",window="5m"} 4' in resp.read().decode()
-    finally:
-        server.stop()
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -98,7 +64,7 @@ def test_cli_metrics_serve_subprocess(ws: Workspace) -> None:
         banner = proc.stdout.readline()
         assert f"http://127.0.0.1:{port}/metrics" in banner
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
-            assert 'catalyst_agent_healthy{agent="nina"} 1' in resp.read().decode()
+            assert 'catalyst_tenant_health{agent="nina",state="ok"} 1.0' in resp.read().decode()
     finally:
         proc.terminate()
         proc.wait(10)

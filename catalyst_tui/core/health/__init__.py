@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from catalyst_tui.core.health.exporter import MetricsServer, render
+    from catalyst_tui.core.health.exporter import CatalystCollector, MetricsServer, render
     from catalyst_tui.core.health.metrics import WINDOWS, DispatchStats, bin_of, bin_value, hist_percentile, percentile
     from catalyst_tui.core.health.monitor import AgentMonitor, AgentStatus, WorkspaceMonitor, seek_since, wilson_lower
     from catalyst_tui.core.health.verdict import SHARED_HINT, SharedProblem, reason_kind, summarize, triage
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 _WHERE = {
     "AgentMonitor": "monitor",
     "AgentStatus": "monitor",
+    "CatalystCollector": "exporter",
     "ChangeSet": "watch",
     "DispatchStats": "metrics",
     "MetricsServer": "exporter",
@@ -45,6 +46,7 @@ __all__ = [
     "WINDOWS",
     "AgentMonitor",
     "AgentStatus",
+    "CatalystCollector",
     "ChangeSet",
     "DispatchStats",
     "MetricsServer",

@@ -18,6 +18,7 @@ Design (docs/metrics.md):
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
 from collections import OrderedDict, deque
@@ -39,6 +40,11 @@ SKEW_REPORT_S = 5.0  # a lead smaller than this is normal jitter (a finished ts 
 BASELINE_MIN_SAMPLES = 20
 # back-compat for issue 2 callers
 LATENCY_KEEP = DONE_KEEP
+# The exporter's latency histogram: cumulative counts at these upper bounds (seconds), since the
+# monitor started reading. Fixed bounds (not the engine's log bins) so that Prometheus can sum
+# buckets across agents and restarts.
+LATENCY_BOUNDS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+_BOUNDS_MS = tuple(b * 1000 for b in LATENCY_BOUNDS_S)
 
 
 def bin_of(ms: float) -> int:
@@ -186,6 +192,11 @@ class Figures:
     duplicates: int
     clock_skew_s: float  # how far ahead of our clock the agent's records were, at most
     clock_behind_s: float = 0.0  # how far behind: the smallest age of freshly appended records
+    # since the monitor started reading (counters for the exporter; reset when the log is truncated)
+    finished_total: int = 0
+    errors_total: int = 0
+    latency_buckets: tuple[int, ...] = ()  # cumulative, one per LATENCY_BOUNDS_S, then +Inf
+    latency_sum_s: float = 0.0
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -218,6 +229,8 @@ class DispatchStats:
         self._baseline: dict[str, tuple[int, int, float | None]] = {}
         self.clock_behind_s = 0.0
         self._behind: list[float] = []  # the smallest age in each of the last live batches
+        self._lat_counts = [0] * (len(_BOUNDS_MS) + 1)  # per bound, not cumulative; the last is +Inf
+        self._lat_sum_ms = 0.0
 
     def _advance(self, now: float) -> None:
         for ring in self.rings.values():
@@ -251,7 +264,11 @@ class DispatchStats:
             self.finished_total += 1
             self.errors_total += is_err
             lat_ms = rec.latency_ms
-            lat = None if lat_ms is None else bin_of(lat_ms)
+            lat = None
+            if lat_ms is not None:
+                lat = bin_of(lat_ms)
+                self._lat_counts[bisect.bisect_left(_BOUNDS_MS, lat_ms)] += 1
+                self._lat_sum_ms += lat_ms
             for ring in self.rings.values():
                 ring.add(ts, True, is_err, lat, lat_ms or 0.0)
         else:
@@ -303,7 +320,17 @@ class DispatchStats:
             p50_ms=hist_percentile(agg.hist, 50), p95_ms=p95, p99_ms=hist_percentile(agg.hist, 99),
             baseline_p95_ms=base, p95_ratio=ratio, last_ts=self.last_ts, duplicates=self.duplicates,
             clock_skew_s=self.clock_skew_s, clock_behind_s=self.clock_behind_s,
+            finished_total=self.finished_total, errors_total=self.errors_total,
+            latency_buckets=self._cumulative(), latency_sum_s=self._lat_sum_ms / 1000,
         )
+
+    def _cumulative(self) -> tuple[int, ...]:
+        out: list[int] = []
+        total = 0
+        for n in self._lat_counts:
+            total += n
+            out.append(total)
+        return tuple(out)
 
     def series(self, window: str | None = None, now: float | None = None) -> tuple[list[float], list[float]]:
         """Per-bucket mean latency (ms, 0 when none) and error count, oldest first: for sparklines.

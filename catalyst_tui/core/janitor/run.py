@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from catalyst_tui.core import storage
+from catalyst_tui.core import outcomes, storage
 from catalyst_tui.core.errors import CatalystError, LockTimeout
 from catalyst_tui.core.janitor import journal
 from catalyst_tui.core.janitor.dispatch import encode_state as encode_dispatch_state
@@ -115,9 +115,16 @@ class Janitor:
         self.paths.dir.mkdir(parents=True, exist_ok=True)
         try:
             with storage.locked(self.paths.run_lock, timeout=0):
-                return self._locked_run(started, t0, deadline, full, progress, before_execute)
+                report = self._locked_run(started, t0, deadline, full, progress, before_execute)
         except LockTimeout:
             raise JanitorBusy(f"{self.paths.run_lock}: another janitor run is in progress") from None
+        except (CatalystError, OSError) as exc:  # the exporter's "janitor failing" (docs/metrics.md)
+            outcomes.record(self.root, "janitor", False, f"{type(exc).__name__}: {exc}", self.clock())
+            raise
+        errors = report["errors"]
+        outcomes.record(self.root, "janitor", not errors, f"{len(errors)} error(s), first: {errors[0]}" if errors
+                        else None, self.clock())
+        return report
 
     def _locked_run(self, started: float, t0: float, deadline: float, full: bool | None,
                     progress: Progress | None, before_execute: Callable[[Plan], None] | None) -> dict[str, Any]:

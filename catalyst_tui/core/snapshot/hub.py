@@ -18,8 +18,8 @@ from typing import Any
 
 import orjson
 
-from catalyst_tui.core import storage
-from catalyst_tui.core.errors import LockTimeout
+from catalyst_tui.core import outcomes, storage
+from catalyst_tui.core.errors import CatalystError, LockTimeout
 from catalyst_tui.core.snapshot.manifest import (
     BUF,
     CACHE_NAME,
@@ -141,9 +141,14 @@ def push(ws: Workspace, url: str | None = None, *, adopt: bool = False, progress
     ws.internal_dir.mkdir(exist_ok=True)
     try:
         with storage.locked(ws.internal_dir / PUSH_LOCK, timeout=0.5):
-            return _push_locked(ws, url, adopt, progress, clock, started)
+            result = _push_locked(ws, url, adopt, progress, clock, started)
     except LockTimeout:
         raise SnapshotError(f"{ws.internal_dir / PUSH_LOCK}: another push from this workspace is running") from None
+    except (CatalystError, OSError) as exc:  # the exporter's "snapshot push failing" (docs/metrics.md)
+        outcomes.record(ws.root, "snapshot_push", False, f"{type(exc).__name__}: {exc}", clock())
+        raise
+    outcomes.record(ws.root, "snapshot_push", True, at=clock())  # a no-op push (nothing changed) succeeded too
+    return result
 
 
 def _push_locked(ws: Workspace, url: str, adopt: bool, progress: Progress | None,

@@ -20,7 +20,7 @@ from textual.css.query import NoMatches
 from textual.worker import get_current_worker
 
 from catalyst_tui.core.applog import AppLog, JsonLinesHandler, default_path
-from catalyst_tui.core.health import WINDOWS, AgentStatus, ChangeSet, MetricsServer, SharedProblem, WorkspaceWatcher
+from catalyst_tui.core.health import WINDOWS, AgentStatus, ChangeSet, SharedProblem, WorkspaceWatcher
 from catalyst_tui.core.models import Health
 from catalyst_tui.ui.messages import AgentsRefreshed
 from catalyst_tui.ui.screens.base import CatalystScreen
@@ -64,9 +64,14 @@ class LiveWatch:
 
     def serve_metrics(self) -> None:
         """``[metrics] serve = true``: the dashboard's own figures on /metrics (127.0.0.1 by default)."""
-        cfg = self.app.ws.config.metrics
+        from catalyst_tui.core.health import MetricsServer  # prometheus_client: only when serving
+        from catalyst_tui.core.outcomes import read_outcomes
+
+        ws = self.app.ws
+        cfg = ws.config.metrics
         try:
-            self.metrics = MetricsServer(self.app.monitor, cfg.port, cfg.bind, source=self._statuses).start()
+            self.metrics = MetricsServer(self.app.monitor, cfg.port, cfg.bind, source=self._statuses,
+                                         jobs=lambda: read_outcomes(ws.root, ws.config)).start()
         except OSError as exc:
             self.app.notify(f"metrics: cannot listen on {cfg.bind}:{cfg.port}: {exc.strerror or exc}",
                             title="metrics", severity="error", timeout=10)
