@@ -442,10 +442,13 @@ class Runtime:
         if not cfg.serve:
             return
         from catalyst_tui.core.health import MetricsServer
+        from catalyst_tui.core.outcomes import read_outcomes
 
+        ws = self.ws
         try:
             self.exporter = MetricsServer(self.monitor, cfg.port, cfg.bind,
-                                          source=lambda: list(self.statuses.values())).start()
+                                          source=lambda: list(self.statuses.values()),
+                                          jobs=lambda: read_outcomes(ws.root, ws.config)).start()
         except OSError as exc:
             self._event("metrics", f"cannot listen on {cfg.bind}:{cfg.port}: {exc.strerror or exc}", level="error")
             return
