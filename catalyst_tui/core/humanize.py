@@ -20,9 +20,13 @@ def duration_ms(ms: float) -> str:
     return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
 
 
+_BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
+
+
 def size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1024 or unit == "GB":
+    """``512 B``, ``48.8 KiB``, ``3.2 MiB``: powers of 1024, so binary (IEC) units, everywhere."""
+    for unit in _BINARY_UNITS:
+        if abs(n) < 1024 or unit == _BINARY_UNITS[-1]:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
-    return f"{n:.1f} GB"  # pragma: no cover
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -185,7 +185,7 @@ async def test_footprint_view_and_choosing_a_run(tmp_path: Path) -> None:
         await settle(pilot)
         assert items.columns_shown == ("agent", "footprint", "over time")
         rows = {r[0]: r for r in items.rows_shown}
-        assert rows["bjork"][2].startswith("▁█ +48.8 KB over 2 runs")
+        assert rows["bjork"][2].startswith("▁█ +48.8 KiB over 2 runs")
         assert rows["cher"][2].startswith("▁▁ +0 B over 2 runs")
         await pilot.press("f")
         await settle(pilot)

@@ -29,7 +29,7 @@ def figures_text(status: AgentStatus) -> Text:
 
 
 def detail_text(status: AgentStatus) -> Text:
-    """The first reason when there is one, else ``12/min cpu 3% 41 MB``."""
+    """The first reason when there is one, else ``12/min cpu 3% 41.0 MiB``."""
     if status.reasons:
         return Text(status.reasons[0], no_wrap=True, overflow="ellipsis")
     bits = [f"{status.figures.throughput_per_s * 60:.0f}/min"]

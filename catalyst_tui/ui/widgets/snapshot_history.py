@@ -7,8 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable
 
-from catalyst_tui.core.humanize import age
-from catalyst_tui.ui.widgets.snapshot_status import human_bytes
+from catalyst_tui.core.humanize import age, size
 
 COLUMNS = (("age", "age"), ("id", "id"), ("seq", "seq"), ("size", "size"), ("files", "files"), ("sent", "objects sent"))
 
@@ -32,7 +31,7 @@ class SnapshotHistory(DataTable[Text]):
                 f"{age(now - float(h.get('created', now)))} ago",
                 str(h.get("id", ""))[:12],
                 str(h.get("seq", "")),
-                human_bytes(float(h.get("size", 0))),
+                size(float(h.get("size", 0))),
                 str(h.get("files", "")),
                 f"{h.get('objects_sent', 0)}/{h.get('objects_total', 0)}",
             )

@@ -12,15 +12,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from catalyst_tui.core.humanize import age
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"  # pragma: no cover
+from catalyst_tui.core.humanize import age, size
 
 
 def summary_text(url: str, last: dict[str, Any] | None, now: float, error: str | None,
@@ -38,7 +30,7 @@ def summary_text(url: str, last: dict[str, Any] | None, now: float, error: str |
                     + ("  (unchanged)" if last.get("noop") else ""))
         text.append("\n")
         text.append("size    ", style="bold")
-        text.append(f"{human_bytes(float(last.get('size', 0)))} in {last.get('files')} files, "
+        text.append(f"{size(float(last.get('size', 0)))} in {last.get('files')} files, "
                     f"{last.get('objects_sent')} of {last.get('objects_total')} objects sent")
     if error:
         text.append("\n")
