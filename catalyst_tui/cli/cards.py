@@ -1,12 +1,13 @@
-"""``catalyst-tui card add|move|list|show``."""
+"""``catalyst-tui card add|move|list|show|restore|undo|redo``."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json
-from catalyst_tui.core.board import OPERATOR
+from catalyst_tui.core.board import OPERATOR, describe
 from catalyst_tui.core.cardview import list_cards, show_card
 from catalyst_tui.core.humanize import age
 from catalyst_tui.core.names import validate_agent_name
@@ -14,7 +15,7 @@ from catalyst_tui.core.text import visible, visible_block
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    card = sub.add_parser("card", help="add, move, list and show cards")
+    card = sub.add_parser("card", help="add, move, list, show and restore cards; undo and redo")
     csub = card.add_subparsers(dest="card_command", metavar="ACTION", required=True)
 
     add = csub.add_parser("add", help="add a card to an agent's lane (prints the id)")
@@ -37,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_workspace_arg(ls)
     ls.add_argument("--agent", "-a", help="only this agent's lane")
     ls.add_argument("--column", "-c", help="only this column")
+    ls.add_argument("--all", action="store_true", help="archived cards too (read from the lanes' archives)")
     add_json_flag(ls)
     ls.set_defaults(func=run_list)
 
@@ -45,6 +47,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("card_id", metavar="ID")
     add_json_flag(show)
     show.set_defaults(func=run_show)
+
+    restore = csub.add_parser("restore", help="bring an archived card back to the board")
+    add_workspace_arg(restore)
+    restore.add_argument("card_id", metavar="ID")
+    restore.add_argument("--agent", "-a", help="to this agent's lane (default: the lane it left)")
+    restore.add_argument("--column", "-c", help="to this column (default: the column it left)")
+    restore.add_argument("--by", default=OPERATOR, help="who restores it (agent name or 'operator')")
+    restore.set_defaults(func=run_restore)
+
+    for verb, what in (("undo", "undo the last move, edit, archive or restore of an actor"),
+                       ("redo", "redo the last action an actor undid")):
+        step = csub.add_parser(verb, help=what)
+        add_workspace_arg(step)
+        step.add_argument("--by", default=OPERATOR, help="whose action (agent name or 'operator', the default)")
+        step.set_defaults(func=run_step, verb=verb)
 
 
 def _by(name: str) -> str:
@@ -67,13 +84,16 @@ def run_move(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    doc = list_cards(open_workspace(args), args.agent, args.column)
+    doc = list_cards(open_workspace(args), args.agent, args.column, archived=args.all)
+    for problem in doc.pop("problems", []):
+        print(f"catalyst-tui: warning: {visible(problem)}", file=sys.stderr)
     if args.json:
         print_json(doc)
         return 0
     now = time.time()
     for c in doc["cards"]:
         flags = f" [{','.join(c['flags'])}]" if c["flags"] else ""
+        flags += " [archived]" if c["archived"] else ""
         print(f"{visible(c['id'])}  {visible(c['agent']):<10} {visible(c['column']):<8} {age(now - c['moved']):>7}"
               f"  {visible(c['title'])}{visible(flags)}")
     return 0
@@ -87,7 +107,8 @@ def run_show(args: argparse.Namespace) -> int:
         return 0
     card, body = doc["card"], doc["body"]
     print(f"{visible(card['id'])}  {visible(card['title'])}")
-    print(visible(f"lane: {card['agent']}  column: {card['column']}  flags: {', '.join(card['flags']) or '-'}"))
+    print(visible(f"lane: {card['agent']}  column: {card['column']}  flags: {', '.join(card['flags']) or '-'}")
+          + ("  (archived: `card restore` brings it back)" if card["archived"] else ""))
     print(visible(f"body: {card['refs'].get('body') or '-'}") + ("" if body is not None else " (missing)"))
     if body:
         print(visible_block(body.rstrip("\n")))
@@ -96,4 +117,19 @@ def run_show(args: argparse.Namespace) -> int:
         to = f"{e['to']['agent']}/{e['to']['column']}" if e["to"] else ""
         print(f"  {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(e['ts']))}  "
               + visible(f"{e['by']:<10} {e['action']:<7} {where}{to}"))
+    return 0
+
+
+def run_restore(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    ev = ws.board.restore(args.card_id, by=_by(args.by), agent=args.agent, column=args.column)
+    print(visible(describe(ev)))
+    return 0
+
+
+def run_step(args: argparse.Namespace) -> int:
+    """``card undo|redo --by ACTOR``: that actor's last action, in any session; says which card."""
+    board = open_workspace(args).board
+    ev = board.undo(by=_by(args.by)) if args.verb == "undo" else board.redo(by=_by(args.by))
+    print(visible(describe(ev)))
     return 0

@@ -62,6 +62,8 @@ class AgentConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
 class BoardConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     columns: Annotated[list[str], Meta(min_length=2)] = msgspec.field(default_factory=lambda: list(DEFAULT_COLUMNS))
+    done_ttl_s: Annotated[float, _doc("cards in the last column not moved for this long leave the index for their "
+                                      "agent's archive (the janitor moves them)", gt=0)] = 7 * 86400.0
 
     def __post_init__(self) -> None:
         for col in self.columns:

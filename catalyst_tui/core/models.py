@@ -112,18 +112,26 @@ class Card(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
 
 class AuditEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """One line of ``board/audit.jsonl``: who moved what, when, from where to where."""
+    """One line of ``board/audit.jsonl``: who moved what, when, from where to where.
+
+    ``abort`` (written by the next writer, ``seq`` only) voids the events of a transaction that
+    was journaled but whose index write never happened (a writer killed in between).
+    """
 
     id: str
     ts: float
     by: str
-    action: Literal["add", "move", "edit", "archive", "undo", "redo", "flag"]
-    card: str
+    action: Literal["add", "move", "edit", "archive", "restore", "undo", "redo", "flag", "abort"]
+    card: str  # "" for an abort
     src: dict[str, str] | None = None  # {"agent": ..., "column": ...}
     dst: dict[str, str] | None = None
     ref: str | None = None  # the event an undo/redo refers to
     detail: str | None = None
-    title: str | None = None  # the card's title after an add / edit (lets the index be rebuilt)
+    title: str | None = None  # the card's title after an add / edit / restore (lets the index be rebuilt)
+    old_title: str | None = None  # an edit's title before it (an undone edit puts it back)
+    effect: str | None = None  # what an undo/redo did: move, edit, archive or restore
+    seq: int | None = None  # the index version this event is part of (None: written by 0.1)
+    session: str | None = None  # the dashboard or CLI invocation that did it (None: written by 0.1)
 
 
 AUDIT_DECODER = msgspec.json.Decoder(AuditEvent)

@@ -86,13 +86,13 @@ class Workspace:
         for a in ws.config.agents:
             ws.agent(a.name).ensure()
         if not ws.board.index_path.exists():
-            with ws.board._transaction():
-                pass  # an empty, valid index (seq 1)
+            ws.board.ensure_index()  # an empty, valid index (seq 1)
         return ws
 
     @cached_property
     def board(self) -> Board:
-        return Board(self.root, list(self.config.board.columns), self.config.agent_names)
+        return Board(self.root, list(self.config.board.columns), self.config.agent_names,
+                     done_ttl_s=self.config.board.done_ttl_s)
 
     def agent(self, name: str) -> AgentPaths:
         validate_agent_name(name)

@@ -61,7 +61,8 @@ class CatalystApp(FastStartApp):
                  cursor_blink: bool = True, config_dir: Path | None = None, services: bool = True) -> None:
         super().__init__()
         self.ws = ws
-        self.board: Board = ws.board
+        # this dashboard is one session of the board: `u` / ctrl+r step through its own actions only
+        self.board: Board = ws.board.new_session()
         self.clock = clock
         self.poll = poll
         self.cursor_blink = cursor_blink

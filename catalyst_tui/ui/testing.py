@@ -14,8 +14,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from catalyst_tui.core import board as board_mod
 from catalyst_tui.core.agents import write_state
+from catalyst_tui.core.board import store as board_mod  # where card, event and session ids are drawn
 from catalyst_tui.core.models import AgentState
 from catalyst_tui.core.workspace import Workspace
 

@@ -62,7 +62,7 @@ def test_undo_redo_of_operator_moves(ws: Workspace) -> None:
 def test_undo_ignores_other_actors_and_refuses_stale(ws: Workspace) -> None:
     card = ws.board.add("bjork", "t")
     ws.board.move(card.id, "todo")  # operator
-    ws.board.move(card.id, "doing", by="bjork")  # the agent moved it on
+    ws.board.new_session().move(card.id, "doing", by="bjork")  # the agent, in its own session, moved it on
     with pytest.raises(CardError, match="moved since"):
         ws.board.undo()
     assert ws.board.get(card.id).column == "doing"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from catalyst_tui.core.agents import AgentPaths
+from catalyst_tui.core.janitor.cards import plan_card_archive
 from catalyst_tui.core.janitor.dispatch import DispatchState, agent_running, scan
 from catalyst_tui.core.janitor.owner import judge, open_for_writing
 from catalyst_tui.core.janitor.rules import JANITOR_DIR, agent_of
@@ -64,6 +65,7 @@ class Plan:
     kept: list[dict[str, Any]] = field(default_factory=list)  # candidates kept, with why
     abandon: list[Abandon] = field(default_factory=list)
     flag_cards: list[dict[str, Any]] = field(default_factory=list)  # cards to flag needs-review
+    archive_cards: dict[str, int] = field(default_factory=dict)  # per agent: done cards to archive
     reported: list[dict[str, Any]] = field(default_factory=list)  # reconciliation findings
     errors: list[str] = field(default_factory=list)  # actions that failed, one line each
     failures: list[dict[str, Any]] = field(default_factory=list)  # the same, as {path, agent, message}
@@ -190,8 +192,15 @@ def plan_reconcile(plan: Plan, ws: Workspace) -> None:
         return
     if view.fallback:
         plan.problems.append(view.fallback)
+    plan_card_archive(plan, ws, view)
     known = set(ws.config.agent_names)
     referenced: set[str] = set()
+    # archived cards keep their files where they are: those are referred to, not orphans
+    archived = ws.board.archived()
+    plan.problems.extend(str(p) for p in archived.problems[:20])
+    plan.problems.extend(archived.unreadable)
+    for rec in archived.cards.values():
+        referenced.update(r for r in (rec.card.refs.body, rec.card.refs.log) if r)
     for card in view.cards.values():
         refs = [("body", card.refs.body), ("log", card.refs.log)]
         for _, ref in refs:

@@ -15,12 +15,13 @@ def _key(agent: str | None) -> str:
 
 def _blank() -> dict[str, int]:
     return {"scanned": 0, "footprint_bytes": 0, "archived": 0, "removed": 0, "flagged": 0, "rotated": 0,
-            "abandoned": 0, "kept": 0, "bytes_reclaimed": 0}
+            "abandoned": 0, "kept": 0, "bytes_reclaimed": 0, "cards_archived": 0}
 
 
 def build_report(plan: Plan, started: float, finished: float, *, dry_run: bool,
                  recovered: list[dict[str, Any]] | None = None,
-                 done: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                 done: list[dict[str, Any]] | None = None,
+                 cards_archived: dict[str, int] | None = None) -> dict[str, Any]:
     """A JSON-ready report. In a dry run ``actions`` is the plan: exactly what a real run would do
     (a real run still re-verifies each file right before acting, and keeps it if it changed)."""
     walk = plan.walk
@@ -48,6 +49,9 @@ def build_report(plan: Plan, started: float, finished: float, *, dry_run: bool,
         fig(ab.agent)["flagged"] += 1
     for fc in plan.flag_cards:
         fig(fc["agent"])["flagged"] += 1
+    # done cards out of the index: planned (dry run) or moved (real run)
+    for agent, n in (plan.archive_cards if cards_archived is None else cards_archived).items():
+        fig(agent)["cards_archived"] += n
     totals = _blank()
     for figures in agents.values():
         for name, v in figures.items():

@@ -20,6 +20,7 @@ from typing import Any
 from catalyst_tui.core import outcomes, storage
 from catalyst_tui.core.errors import CatalystError, LockTimeout
 from catalyst_tui.core.janitor import journal
+from catalyst_tui.core.janitor.cards import archive_cards
 from catalyst_tui.core.janitor.dispatch import encode_state as encode_dispatch_state
 from catalyst_tui.core.janitor.dispatch import load_state as load_dispatch_state
 from catalyst_tui.core.janitor.fs import append_jsonl_nofollow, gzip_into, open_rel_dir, open_root, same_file, split
@@ -138,12 +139,13 @@ class Janitor:
             done = self.execute(plan, root_fd, deadline)
         finally:
             os.close(root_fd)
+        cards = archive_cards(self.ws, plan, self.paths, deadline, self.monotonic, self.clock)
         if not plan.walk.capped and (plan.walk.cache_dirty or plan.walk.full or cache.runs):
             storage.atomic_write_bytes(self.paths.cache, encode_cache(cache))
         if plan.dispatch_state is not None:
             storage.atomic_write_bytes(self.paths.dispatch_state, encode_dispatch_state(plan.dispatch_state))
         report = build_report(plan, started, started + self.monotonic() - t0, dry_run=False,
-                              recovered=recovered, done=done)
+                              recovered=recovered, done=done, cards_archived=cards)
         journal.save_report(self.paths, report)
         for agent, figures in sorted(report["agents"].items()):
             storage.append_jsonl(self.paths.footprint, {"ts": plan.now, "run": plan.run_id, "agent": agent,

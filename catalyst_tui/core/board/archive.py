@@ -1,0 +1,130 @@
+"""Per-agent card archives: ``agents/<name>/archive/cards-<YYYY-MM>.jsonl``.
+
+A card leaves the shared index for the archive of the agent whose lane it was in: one JSON
+line per archived card (:class:`ArchivedCard`), appended (one ``write``, ``fsync``) under the
+index lock, before the index write that removes it. One tenant's history is in that tenant's
+files; a month per file keeps each file bounded.
+
+The index decides what is live: an archive line of a card that is in the index is stale (a
+restored card, or a writer killed before its index write) and ignored. Lines are never
+rewritten or removed; a card archived twice has two lines, the later one wins.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import msgspec
+
+from catalyst_tui.core.errors import CardError
+from catalyst_tui.core.jsonl import ParseError, read_all
+from catalyst_tui.core.models import Card
+
+ARCHIVE_DIR = "archive"
+_FILE_RE = re.compile(r"^cards-\d{4}-\d{2}\.jsonl$")
+
+
+class ArchivedCard(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    ts: float  # when it was archived
+    seq: int  # the index seq of the write that removed it from the index
+    by: str
+    card: Card
+
+
+_DECODER = msgspec.json.Decoder(ArchivedCard)
+
+
+def _decode(raw: bytes) -> ArchivedCard:
+    return _DECODER.decode(raw)
+
+
+def archive_dir(root: Path, agent: str) -> Path:
+    return root / "agents" / agent / ARCHIVE_DIR
+
+
+def archive_file(root: Path, agent: str, ts: float) -> Path:
+    return archive_dir(root, agent) / time.strftime("cards-%Y-%m.jsonl", time.gmtime(ts))
+
+
+def append(root: Path, agent: str, records: Iterable[ArchivedCard]) -> Path:
+    """Append ``records`` to ``agent``'s archive file of this month (one write, fsync)."""
+    recs = list(records)
+    if not recs:
+        return archive_file(root, agent, time.time())
+    path = archive_file(root, agent, recs[0].ts)
+    data = b"".join(msgspec.json.encode(r) + b"\n" for r in recs)
+    try:
+        created = not path.parent.is_dir()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise CardError(f"{path}: not a regular file; cannot archive")
+            if st.st_size and os.pread(fd, 1, st.st_size - 1) != b"\n":
+                data = b"\n" + data  # never onto a torn line
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created or st.st_size == 0:
+            _fsync_dir(path.parent)
+    except OSError as exc:
+        raise CardError(f"{path}: cannot archive: {exc.strerror or exc}") from None
+    return path
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class Archives:
+    """Every archived card of some agents, the latest line per card id."""
+
+    cards: dict[str, ArchivedCard] = field(default_factory=dict)
+    problems: list[ParseError] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+
+
+def files(root: Path, agent: str) -> list[Path]:
+    try:
+        names = sorted(n for n in os.listdir(archive_dir(root, agent)) if _FILE_RE.match(n))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as exc:
+        raise CardError(f"{archive_dir(root, agent)}: unreadable: {exc.strerror or exc}") from None
+    return [archive_dir(root, agent) / n for n in names]
+
+
+def read(root: Path, agents: Iterable[str], live: Iterable[str] = ()) -> Archives:
+    """The archived cards of ``agents`` (oldest file first, later lines win), minus ``live`` ids."""
+    out = Archives()
+    for agent in agents:
+        try:
+            paths = files(root, agent)
+        except CardError as exc:
+            out.unreadable.append(str(exc))
+            continue
+        for path in paths:
+            records, errors = read_all(path, _decode)
+            out.problems.extend(errors)
+            for rec in records:
+                prev = out.cards.get(rec.card.id)
+                if prev is None or (rec.seq, rec.ts) >= (prev.seq, prev.ts):
+                    out.cards[rec.card.id] = rec
+    for cid in live:
+        out.cards.pop(cid, None)
+    return out
