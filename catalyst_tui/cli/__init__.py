@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--read-only", action="store_true", help="open the dashboard without any writes")
     parser.add_argument("--theme", help="theme name for this run (default: the last one chosen)")
     parser.add_argument("--from-mirror", metavar="URL", help="open read-only on a mirror's current snapshot")
+    parser.add_argument("--accept-rollback", action="store_true",
+                        help="with --from-mirror: accept a mirror whose pointer went back")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
         importlib.import_module(f"catalyst_tui.cli.{name}").register(sub)
@@ -45,7 +47,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from catalyst_tui.ui.launch import launch  # textual is imported only when a UI is opened
 
     return launch(workspace=getattr(args, "workspace", None), read_only=args.read_only, theme=args.theme,
-                  from_mirror=args.from_mirror)
+                  from_mirror=args.from_mirror, accept_rollback=args.accept_rollback)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json
 from catalyst_tui.core.humanize import age
-from catalyst_tui.core.snapshot import Mirror, open_target, push
+from catalyst_tui.core.snapshot import Mirror, Seen, open_target, push, restore_into
 from catalyst_tui.core.text import visible
 
 
@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     v = ssub.add_parser("verify", help="re-hash every object of the mirror's current snapshot")
     v.add_argument("url", metavar="URL")
     v.add_argument("--id", help="verify this snapshot instead of the current one")
+    _accept_rollback_flag(v)
     add_json_flag(v)
     v.set_defaults(func=run_verify)
 
@@ -39,13 +40,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("url", metavar="URL")
     r.add_argument("id", metavar="ID", nargs="?", help="snapshot id or unique prefix")
     r.add_argument("--into", metavar="PATH", required=True)
+    r.add_argument("--force", action="store_true",
+                   help="restore into a non-empty directory (the files it replaces are kept aside first)")
+    _accept_rollback_flag(r)
     add_json_flag(r)
     r.set_defaults(func=run_restore)
+
+
+def _accept_rollback_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--accept-rollback", action="store_true",
+                   help="accept a mirror whose pointer went back (and remember it as the newest seen)")
 
 
 def run_push(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     result = push(ws, args.to, adopt=args.adopt)
+    for note in result.healed:
+        print(f"warning: {visible(note)}", file=sys.stderr)
     if args.json:
         print_json(result.to_json())
     elif result.noop:
@@ -62,7 +73,7 @@ def run_verify(args: argparse.Namespace) -> int:
     with open_target(args.url) as target:
         mirror = Mirror(target)
         cur = mirror.current()
-        problems = mirror.verify(args.id)
+        problems = mirror.verify(args.id, seen=Seen.default(), accept_rollback=args.accept_rollback)
     sid = args.id or (cur.id if cur else None)
     if args.json:
         print_json({"url": args.url, "id": sid, "ok": not problems, "problems": problems})
@@ -95,10 +106,18 @@ def run_list(args: argparse.Namespace) -> int:
 def run_restore(args: argparse.Namespace) -> int:
     into = Path(args.into)
     with open_target(args.url) as target:
-        rec = Mirror(target).restore(into, args.id)
+        done = restore_into(Mirror(target), into, args.id, force=args.force, accept_rollback=args.accept_rollback,
+                            seen=Seen.default())
+    rec = done.record
     sid = rec.id if rec else args.id
+    for w in done.warnings:
+        print(f"warning: {visible(w)} (accepted)", file=sys.stderr)
     if args.json:
-        print_json({"url": args.url, "id": sid, "into": str(into.absolute()), "record": rec.to_json() if rec else None})
+        print_json({"url": args.url, "id": sid, "into": str(done.into), "record": rec.to_json() if rec else None,
+                    "aside": str(done.aside) if done.aside else None, "kept_aside": done.kept,
+                    "warnings": done.warnings})
     else:
         print(f"restored {str(sid)[:12]} into {visible(str(into))}")
+        if done.aside is not None:
+            print(f"the {done.kept} file(s) it replaced are kept in {visible(str(done.aside))}")
     return 0

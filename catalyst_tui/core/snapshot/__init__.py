@@ -28,12 +28,13 @@ if TYPE_CHECKING:
         LOCK,
         POINTER,
         Mirror,
-        Record,
         SpokeRefused,
         manifest_key,
-        mirror_workspace,
         object_key,
     )
+    from catalyst_tui.core.snapshot.record import Record
+    from catalyst_tui.core.snapshot.restore import Restored, mirror_workspace, restore_into
+    from catalyst_tui.core.snapshot.rollback import HIGH, RollbackRefused, Seen
     from catalyst_tui.core.snapshot.targets import FileTarget, Target, TargetError, open_target
 
 _WHERE = {
@@ -48,7 +49,7 @@ _WHERE = {
     "OBJECTS_DIR": "manifest",
     "POINTER": "mirror",
     "PushResult": "hub",
-    "Record": "mirror",
+    "Record": "record",
     "SnapshotError": "manifest",
     "SpokeRefused": "mirror",
     "canonical": "manifest",
@@ -57,7 +58,12 @@ _WHERE = {
     "load_state": "hub",
     "manifest_bytes": "manifest",
     "manifest_key": "mirror",
-    "mirror_workspace": "mirror",
+    "mirror_workspace": "restore",
+    "restore_into": "restore",
+    "Restored": "restore",
+    "HIGH": "rollback",
+    "RollbackRefused": "rollback",
+    "Seen": "rollback",
     "object_key": "mirror",
     "parse_manifest": "manifest",
     "push": "hub",
@@ -68,6 +74,7 @@ _WHERE = {
 }
 __all__ = [
     "CACHE_NAME",
+    "HIGH",
     "LOCK",
     "OBJECTS_DIR",
     "POINTER",
@@ -76,6 +83,9 @@ __all__ = [
     "Mirror",
     "PushResult",
     "Record",
+    "Restored",
+    "RollbackRefused",
+    "Seen",
     "SnapshotError",
     "SpokeRefused",
     "Target",
@@ -91,6 +101,7 @@ __all__ = [
     "open_target",
     "parse_manifest",
     "push",
+    "restore_into",
     "save_state",
     "sha256_hex",
     "state_path",

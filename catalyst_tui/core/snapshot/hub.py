@@ -30,6 +30,7 @@ from catalyst_tui.core.snapshot.manifest import (
     take_snapshot,
 )
 from catalyst_tui.core.snapshot.mirror import Mirror, Record, manifest_key, object_key
+from catalyst_tui.core.snapshot.rollback import read_high
 from catalyst_tui.core.snapshot.targets import Target, open_target
 from catalyst_tui.core.workspace import Workspace
 
@@ -88,13 +89,14 @@ class PushResult:
     bytes_sent: int
     duration_s: float
     hashed_bytes: int
+    healed: list[str] = field(default_factory=list)  # what was wrong with the mirror and was repaired
 
     def to_json(self) -> dict[str, Any]:
         return {"bytes_sent": self.bytes_sent, "duration_s": round(self.duration_s, 3),
                 "generation": self.record.generation, "id": self.record.id, "noop": self.noop,
                 "objects_sent": self.objects_sent, "objects_total": self.objects_total, "seq": self.record.seq,
                 "size": self.record.size, "files": self.record.files, "created": self.record.created,
-                "url": self.url, "hashed_bytes": self.hashed_bytes}
+                "url": self.url, "hashed_bytes": self.hashed_bytes, "healed": self.healed}
 
 
 def _read_verified(path: str, size: int, sha: str) -> Iterator[bytes]:
@@ -133,6 +135,24 @@ def _upload(target: Target, snap: Snapshot, progress: Progress | None) -> tuple[
     return sent, sent_bytes
 
 
+def _tampered(mirror: Mirror, cur: Record, state: HubState, snap: Snapshot) -> str | None:
+    """Why the mirror, whose pointer names this hub's current snapshot, is not what the hub left
+    there (a forged sequence, a rollback, a bad object); None when a push would be a no-op.
+    Every object is re-read: an unchanged hub is what heals a tampered mirror."""
+    if cur.seq > max(state.seq, state.reserved) + 1:
+        return f"{mirror.target.url}: CURRENT claims seq {cur.seq}, which this hub never issued"
+    high = read_high(mirror)
+    if high is not None and high != cur:
+        return f"{mirror.target.url}: HIGH ({high.generation[:12]} seq {high.seq}) is not CURRENT (seq {cur.seq})"
+    problems = mirror.verify(cur.id)
+    if problems:
+        for sha, size in snap.objects.items():
+            if mirror.check_object(sha, size):
+                mirror.target.delete(object_key(sha))  # uploaded again below
+        return problems[0]
+    return None
+
+
 def push(ws: Workspace, url: str | None = None, *, adopt: bool = False, progress: Progress | None = None,
          clock: Callable[[], float] = time.time) -> PushResult:
     """Take a snapshot and push it to ``url`` (default: ``[snapshot] target``)."""
@@ -158,15 +178,21 @@ def _push_locked(ws: Workspace, url: str, adopt: bool, progress: Progress | None
         progress("snapshot", 0, 1)
     snap = take_snapshot(ws, full=state.takes % ws.config.snapshot.full_rehash_every == 0)
     state.takes += 1
+    hub_max = max(state.seq, state.reserved)
+    notes: list[str] = []
     with open_target(url, base=ws.root) as target:
         mirror = Mirror(target, clock)
         cur = mirror.current()
         objects_total = len(snap.objects)
         if cur is not None and cur.id == snap.id and cur.generation == state.generation:
-            state.seq = max(state.seq, cur.seq)
-            save_state(ws, state)
-            return PushResult(url, cur, True, objects_total, 0, 0, time.monotonic() - started, snap.hashed_bytes)
-        seq = max(state.seq, state.reserved) + 1
+            problem = _tampered(mirror, cur, state, snap)
+            if problem is None:
+                state.seq = max(state.seq, cur.seq)
+                save_state(ws, state)
+                return PushResult(url, cur, True, objects_total, 0, 0, time.monotonic() - started,
+                                  snap.hashed_bytes)
+            notes.append(f"{problem}: pushed again to repair the mirror")
+        seq = hub_max + 1
         lease = f"staging/{secrets.token_hex(8)}.json"
         target.write_bytes(lease, canonical({"id": snap.id, "manifest": snap.manifest.decode(),
                                              "started": clock()}))
@@ -183,11 +209,12 @@ def _push_locked(ws: Workspace, url: str, adopt: bool, progress: Progress | None
             state.reserved = seq
             save_state(ws, state)  # write-ahead: this number is never used again
             verify = (lambda n, t: progress("verify", n, t)) if progress else None
-            mirror.commit(record, adopt=adopt, keep=ws.config.snapshot.keep, on_verify=verify)
+            mirror.commit(record, adopt=adopt, keep=ws.config.snapshot.keep, on_verify=verify, hub_max=hub_max,
+                          notes=notes)
         finally:
             target.delete(lease)
     result = PushResult(url, record, False, objects_total, sent, sent_bytes, time.monotonic() - started,
-                        snap.hashed_bytes)
+                        snap.hashed_bytes, notes)
     state.seq = seq
     state.history.append(result.to_json())
     save_state(ws, state)

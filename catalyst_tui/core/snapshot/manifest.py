@@ -3,12 +3,11 @@
 * The **manifest** lists each file's relative path, size and sha256, in canonical JSON
   (orjson, sorted keys, no whitespace, files sorted by path). The **snapshot id** is the
   sha256 of those exact bytes, so the same content always has the same id.
-* A snapshot is taken under the index lock (``storage.locked(ws.board.lock_path)``). Every
-  file the hub writes is replaced atomically (a new inode each time), so a hard link made
-  under the lock *is* a consistent copy: changed files are linked into
-  ``.catalyst/snapshot-objects/<sha256>`` (copied when linking is impossible) and the push
-  reads from there, never from the live path. Append-only logs (optional) are hashed and
-  pushed up to the size seen under the lock.
+* A snapshot is taken under the index lock (``storage.locked(ws.board.lock_path)``). Each
+  file is staged as a whole version of itself (:mod:`.stage`: a hard link of the renamed
+  file, hashed to its end) into ``.catalyst/snapshot-objects/<sha256>`` and the push reads
+  from there, never from the live path. Append-only logs (optional) are hashed and pushed up
+  to the size seen under the lock. The manifest records the index ``seq`` it holds.
 * Re-hashing is incremental: ``.catalyst/snapshot-hashes.json`` maps each path to
   (size, mtime_ns, inode, sha256); a file whose three keys are unchanged is not re-read.
 
@@ -24,16 +23,17 @@ import glob
 import hashlib
 import os
 import re
-import shutil
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 
 from catalyst_tui.core import storage
 from catalyst_tui.core.errors import CatalystError
+from catalyst_tui.core.snapshot.stage import Staged, StageError, is_append_only, stage_log, stage_whole
 from catalyst_tui.core.workspace import Workspace
 
 MANIFEST_VERSION = 1
@@ -63,9 +63,13 @@ class FileEntry:
         return {"path": self.path, "sha256": self.sha256, "size": self.size}
 
 
-def manifest_bytes(entries: list[FileEntry]) -> bytes:
+def manifest_bytes(entries: list[FileEntry], index_seq: int | None = None) -> bytes:
+    """Canonical manifest bytes; ``index_seq``: the board index's ``seq`` the files are consistent with."""
     files = sorted(entries, key=lambda e: e.path)
-    return canonical({"files": [e.to_json() for e in files], "version": MANIFEST_VERSION})
+    obj: dict[str, Any] = {"files": [e.to_json() for e in files], "version": MANIFEST_VERSION}
+    if index_seq is not None:
+        obj["index_seq"] = index_seq
+    return canonical(obj)
 
 
 def sha256_hex(data: bytes) -> str:
@@ -80,6 +84,7 @@ class Snapshot:
     sources: dict[str, str]  # sha256 -> a stable local copy (hard link) to upload from
     hashed_bytes: int = 0  # bytes actually read this time (0 for an unchanged workspace)
     hashed_files: int = 0
+    index_seq: int | None = None  # the board index's seq this snapshot is consistent with
 
     @property
     def size(self) -> int:
@@ -89,24 +94,6 @@ class Snapshot:
     def objects(self) -> dict[str, int]:
         """Unique objects: sha256 -> size."""
         return {e.sha256: e.size for e in self.entries}
-
-
-def hash_prefix(path: Path, size: int, buf: bytearray | None = None) -> str:
-    """sha256 of the first ``size`` bytes of ``path`` (all of it for a replaced-whole file)."""
-    digest = hashlib.sha256()
-    view = memoryview(buf if buf is not None else bytearray(BUF))
-    remaining = size
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        while remaining:
-            n = os.readv(fd, [view[: min(len(view), remaining)]])
-            if not n:
-                raise SnapshotError(f"{path}: shrank while being hashed ({size - remaining} of {size} bytes)")
-            digest.update(view[:n])
-            remaining -= n
-    finally:
-        os.close(fd)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -194,24 +181,26 @@ def collect(root: Path, patterns: list[str]) -> dict[str, os.stat_result]:
             if not rel.startswith(".catalyst/") and not storage.is_tmp_name(rel.rsplit("/", 1)[-1])}
 
 
-def _stage(src: str, dest: str) -> None:
-    """A stable copy of ``src`` named by its hash: a hard link (free), else a copy."""
+class _IndexSeq(msgspec.Struct):
+    seq: int = 0
+
+
+def _index_seq(path: str) -> int | None:
+    """The ``seq`` of a staged copy of the board index (None when it does not parse)."""
     try:
-        os.link(src, dest)
-    except FileExistsError:
-        pass
-    except OSError:
-        tmp = storage.tmp_name(Path(dest))
-        with open(src, "rb") as fin, tmp.open("wb") as fout:
-            shutil.copyfileobj(fin, fout, BUF)
-        os.replace(tmp, dest)
+        with open(path, "rb") as fh:
+            return msgspec.json.decode(fh.read(), type=_IndexSeq).seq
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return None
 
 
 def take_snapshot(ws: Workspace, lock_timeout: float = storage.DEFAULT_LOCK_TIMEOUT, full: bool = False) -> Snapshot:
     """Take a consistent snapshot of the workspace (under the index lock).
 
-    ``full``: ignore the hash cache and re-read every file (the cache's periodic safety net
-    against in-place rewrites that keep size, mtime and inode).
+    Each file is a whole version of itself (:mod:`.stage`); the board index is the one under
+    the lock, and the manifest records its ``seq`` (``index_seq``). ``full``: ignore the hash
+    cache and re-read every file (the cache's periodic safety net against in-place rewrites
+    that keep size, mtime and inode).
     """
     root = ws.root
     internal = ws.internal_dir
@@ -221,24 +210,34 @@ def take_snapshot(ws: Workspace, lock_timeout: float = storage.DEFAULT_LOCK_TIME
     entries: list[FileEntry] = []
     hashed_bytes = hashed_files = 0
     buf = bytearray(BUF)
+    index_rel = ws.board.index_path.relative_to(root).as_posix()
+    index_seq: int | None = None
     with storage.locked(ws.board.lock_path, lock_timeout):
         staged = set(os.listdir(objects))
         base, objects_dir = str(root), str(objects)
         for rel, st in collect(root, include_patterns(ws)).items():
-            sha = None if full else cache.lookup(rel, st)
-            if sha is None:
-                sha = hash_prefix(Path(base, rel), st.st_size, buf)
-                cache.store(rel, st, sha)
-                hashed_bytes += st.st_size
-                hashed_files += 1
-            if sha not in staged:
-                _stage(os.path.join(base, rel), os.path.join(objects_dir, sha))
-                staged.add(sha)
-            entries.append(FileEntry(rel, st.st_size, sha))
+            path = os.path.join(base, rel)
+            try:
+                if is_append_only(rel):
+                    got: Staged | None = stage_log(path, rel, st, objects_dir, cache, full=full, buf=buf,
+                                                   staged=staged)
+                else:
+                    got = stage_whole(path, rel, st, objects_dir, cache, full=full, buf=buf)
+            except OSError as exc:
+                raise SnapshotError(str(exc) if isinstance(exc, StageError) else
+                                    f"{path}: cannot snapshot: {exc.strerror or exc}") from None
+            if got is None:
+                continue  # gone (or no longer a regular file) since the scan
+            staged.add(got.sha256)
+            hashed_bytes += got.hashed
+            hashed_files += bool(got.hashed)
+            entries.append(FileEntry(rel, got.size, got.sha256))
+            if rel == index_rel:
+                index_seq = _index_seq(os.path.join(objects_dir, got.sha256))
     sources = {e.sha256: os.path.join(objects_dir, e.sha256) for e in entries}
     cache.save({e.path for e in entries})
-    manifest = manifest_bytes(entries)
-    return Snapshot(sha256_hex(manifest), manifest, entries, sources, hashed_bytes, hashed_files)
+    manifest = manifest_bytes(entries, index_seq)
+    return Snapshot(sha256_hex(manifest), manifest, entries, sources, hashed_bytes, hashed_files, index_seq)
 
 
 def prune_staged(ws: Workspace, keep: set[str]) -> int:
@@ -269,6 +268,9 @@ def parse_manifest(data: bytes, source: str) -> list[FileEntry]:
         raise _bad(source, "not a JSON object")
     if obj.get("version") != MANIFEST_VERSION:
         raise _bad(source, f"unknown manifest version {obj.get('version')!r} (this build reads {MANIFEST_VERSION})")
+    index_seq = obj.get("index_seq", 0)
+    if not isinstance(index_seq, int) or isinstance(index_seq, bool) or index_seq < 0:
+        raise _bad(source, f"bad index_seq {index_seq!r}")
     files = obj.get("files")
     if not isinstance(files, list):
         raise _bad(source, "'files' is not a list")

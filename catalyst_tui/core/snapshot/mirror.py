@@ -7,6 +7,7 @@ Target layout (docs/snapshots.md)::
     refs/<generation>-<seq>.json  one record per applied snapshot (the history)
     staging/<token>.json        leases of pushes in flight (retention never deletes their objects)
     CURRENT                     the pointer: the record of the current snapshot
+    HIGH                        the highest record ever committed (rollback detection)
     commit.lock                 held while a snapshot is verified and the pointer switched
 
 Readers only ever follow ``CURRENT``. A snapshot becomes current only after every object of
@@ -18,15 +19,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 import secrets
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -34,64 +30,33 @@ from catalyst_tui.core import storage
 from catalyst_tui.core.procs import hostname, owner_liveness, process_start_time
 from catalyst_tui.core.snapshot.manifest import (
     HEX64,
-    MANIFEST_VERSION,
     FileEntry,
     SnapshotError,
     canonical,
     parse_manifest,
     sha256_hex,
 )
+from catalyst_tui.core.snapshot.record import Record
 from catalyst_tui.core.snapshot.retention import prune
+from catalyst_tui.core.snapshot.rollback import (
+    RollbackRefused,
+    Seen,
+    committed_top,
+    guard,
+    mirror_rollback,
+    read_high,
+    write_high,
+)
 from catalyst_tui.core.snapshot.targets import Target
-
-if TYPE_CHECKING:
-    from catalyst_tui.core.workspace import Workspace
 
 POINTER = "CURRENT"
 LOCK = "commit.lock"
 LOCK_STALE_S = 120.0  # a lock older than this from another host is considered abandoned
 LOCK_WAIT_S = 10.0
-GEN_RE = re.compile(r"[0-9a-f]{16,64}")
 
 
 class SpokeRefused(SnapshotError):
     """The mirror refused a snapshot; the pointer did not move."""
-
-
-@dataclass(frozen=True)
-class Record:
-    id: str
-    generation: str
-    seq: int
-    created: float
-    files: int
-    size: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {"created": self.created, "files": self.files, "generation": self.generation, "id": self.id,
-                "seq": self.seq, "size": self.size, "version": MANIFEST_VERSION}
-
-    @property
-    def ref_name(self) -> str:
-        return f"{self.generation}-{self.seq:012d}.json"
-
-    @classmethod
-    def parse(cls, data: bytes, source: str) -> Record:
-        try:
-            obj = orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
-            raise SnapshotError(f"{source}: not JSON ({exc})") from None
-        if not isinstance(obj, dict) or obj.get("version") != MANIFEST_VERSION:
-            version = obj.get("version") if isinstance(obj, dict) else None
-            raise SnapshotError(f"{source}: unknown record version {version!r}")
-        try:
-            rec = cls(str(obj["id"]), str(obj["generation"]), int(obj["seq"]), float(obj["created"]),
-                      int(obj["files"]), int(obj["size"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise SnapshotError(f"{source}: bad record ({exc})") from None
-        if not HEX64.fullmatch(rec.id) or not GEN_RE.fullmatch(rec.generation) or rec.seq < 1:
-            raise SnapshotError(f"{source}: bad record (id, generation or seq)")
-        return rec
 
 
 def object_key(sha: str) -> str:
@@ -150,19 +115,26 @@ class Mirror:
             return f"{key}: hash mismatch (content is {digest.hexdigest()[:12]}...)"
         return None
 
-    def verify(self, snapshot_id: str | None = None) -> list[str]:
-        """Problems with a snapshot (default: the current one); [] means whole and correct."""
+    def verify(self, snapshot_id: str | None = None, *, seen: Seen | None = None,
+               accept_rollback: bool = False) -> list[str]:
+        """Problems with a snapshot (default: the current one); [] means whole and correct.
+        Following the pointer, a rollback (:mod:`.rollback`) is a problem unless accepted."""
+        rollback: list[str] = []
         if snapshot_id is None:
             rec = self.current()
             if rec is None:
                 return [f"{self.target.url}: no current snapshot"]
             snapshot_id = rec.id
+            try:
+                guard(self, rec, seen, accept=accept_rollback)
+            except RollbackRefused as exc:
+                rollback.append(str(exc))
         try:
             entries = self.manifest(snapshot_id)
         except SnapshotError as exc:
-            return [str(exc)]
-        seen: dict[str, int] = {e.sha256: e.size for e in entries}
-        return [p for sha, size in seen.items() if (p := self.check_object(sha, size))]
+            return [*rollback, str(exc)]
+        objects: dict[str, int] = {e.sha256: e.size for e in entries}
+        return rollback + [p for sha, size in objects.items() if (p := self.check_object(sha, size))]
 
     # ------------------------------------------------------------------ the commit lock
     @contextlib.contextmanager
@@ -212,22 +184,40 @@ class Mirror:
 
     # ------------------------------------------------------------------ applying
     def commit(self, record: Record, *, adopt: bool = False, keep: int = 10,
-               on_verify: Callable[[int, int], None] | None = None) -> Record | None:
+               on_verify: Callable[[int, int], None] | None = None, hub_max: int | None = None,
+               notes: list[str] | None = None) -> Record | None:
         """Verify ``record``'s snapshot and switch the pointer to it; returns the previous record.
 
         Refuses (``SpokeRefused``) a foreign generation unless ``adopt``, a sequence at or
-        below the current one, an invalid manifest and any missing, truncated or corrupt
-        object (which is removed, so that the next push uploads it again).
+        below the highest committed one of its generation, an invalid manifest and any missing,
+        truncated or corrupt object (which is removed, so that the next push uploads it again).
+        ``hub_max``: the highest sequence the pushing hub ever reserved; a claim above
+        ``hub_max + 1`` is forged and healed (see :mod:`.rollback`). ``notes`` receives what was healed or flagged.
         """
+        notes = notes if notes is not None else []
         with self.commit_lock():
             cur = self.current()
-            if cur is not None:
-                if cur.generation != record.generation and not adopt:
+            high = read_high(self)
+            follows = high.generation if high is not None else cur.generation if cur is not None else None
+            if cur is not None and cur.generation != record.generation and not adopt:
+                if follows != record.generation:
                     raise SpokeRefused(f"{self.target.url}: foreign generation {record.generation[:12]} "
                                        f"(mirror follows {cur.generation[:12]}; push with --adopt to switch)")
-                if cur.generation == record.generation and record.seq <= cur.seq:
+                notes.append(f"{self.target.url}: CURRENT named generation {cur.generation[:12]} without a commit "
+                             f"(the mirror follows {record.generation[:12]}): replaced")
+            healing = False
+            top = committed_top(self, record.generation)
+            if cur is not None and cur.generation == record.generation and (top is None or cur.seq > top.seq):
+                top = cur
+            if top is not None and record.seq <= top.seq:
+                if hub_max is None or top.seq <= hub_max + 1:  # hub_max + 1: a clone of the lineage won the race
                     raise SpokeRefused(f"{self.target.url}: sequence {record.seq} is not above the current "
-                                       f"{cur.seq} of generation {cur.generation[:12]}")
+                                       f"{top.seq} of generation {record.generation[:12]}")
+                healing = True
+                notes.append(f"{self.target.url}: healed: the mirror claimed seq {top.seq} of this hub's generation, "
+                             f"which the hub never issued (its highest: {hub_max}); replaced by seq {record.seq}")
+            elif cur is not None and (flag := mirror_rollback(self, cur)):
+                notes.append(flag)
             try:
                 entries = self.manifest(record.id)
             except SnapshotError as exc:
@@ -246,22 +236,39 @@ class Mirror:
             if problems:
                 more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
                 raise SpokeRefused(f"{self.target.url}/{problems[0]}{more}; bad objects removed")
+            if healing and hub_max is not None:  # forged refs of this generation would flag every later read
+                for rec in self.history():
+                    if rec.generation == record.generation and rec.seq > hub_max:
+                        self.target.delete(f"refs/{rec.ref_name}")
             data = canonical(record.to_json())
-            self.target.write_bytes(f"refs/{record.ref_name}", data)
+            # pointer first, then its ref and HIGH: a pusher killed in between never leaves a
+            # record above CURRENT (which every reader would take for a rollback)
             self.target.write_bytes(POINTER, data)  # the atomic switch (temp + rename over)
+            self.target.write_bytes(f"refs/{record.ref_name}", data)
+            write_high(self, record)
             prune(self, keep)
             return cur
 
     # ------------------------------------------------------------------ restoring
-    def restore(self, into: Path, snapshot_id: str | None = None, attempts: int = 3) -> Record | None:
-        """Write the files of a snapshot (default: the current one) into ``into``, verified."""
+    def restore(self, into: Path, snapshot_id: str | None = None, attempts: int = 3, *, seen: Seen | None = None,
+                accept_rollback: bool = False, before_write: Callable[[list[FileEntry]], None] | None = None,
+                warnings: list[str] | None = None) -> Record | None:
+        """Write the files of a snapshot (default: the current one) into ``into``, verified.
+
+        Following the pointer, a rollback is refused (``RollbackRefused``) unless
+        ``accept_rollback`` (then it goes to ``warnings``). ``before_write`` sees the manifest
+        before the first file is written (``restore --force`` keeps the files it replaces aside)."""
         for attempt in range(attempts):
             rec = self.current() if snapshot_id is None else self._find(snapshot_id)
             if rec is None and snapshot_id is None:
                 raise SnapshotError(f"{self.target.url}: no current snapshot")
+            if rec is not None and snapshot_id is None:
+                accepted = guard(self, rec, seen, accept=accept_rollback)
+                if warnings is not None:
+                    warnings.extend(accepted)
             sid = rec.id if rec is not None else str(snapshot_id)
             try:
-                self._restore_files(into, sid)
+                self._restore_files(into, sid, before_write)
                 return rec
             except FileNotFoundError:
                 if snapshot_id is not None or attempt == attempts - 1:
@@ -277,10 +284,13 @@ class Mirror:
             raise SnapshotError(f"{self.target.url}: no snapshot {snapshot_id!r}")
         return matches[-1] if matches else None
 
-    def _restore_files(self, into: Path, snapshot_id: str) -> None:
+    def _restore_files(self, into: Path, snapshot_id: str,
+                       before_write: Callable[[list[FileEntry]], None] | None = None) -> None:
         entries = self.manifest(snapshot_id)
         into = Path(into).absolute()
         into.mkdir(parents=True, exist_ok=True)
+        if before_write is not None:
+            before_write(entries)
         base = into.resolve()
         for e in entries:
             dest = into / e.path
@@ -315,21 +325,3 @@ class Mirror:
             tmp.unlink(missing_ok=True)
             raise
         storage.fsync_dir(dest.parent)
-
-@contextlib.contextmanager
-def mirror_workspace(url: str) -> Iterator[Workspace]:
-    """The mirror's current snapshot, restored (verified) into a temp dir, opened as a workspace.
-
-    For ``catalyst-tui --from-mirror URL``: the dashboard opens it read-only; the copy is
-    removed afterwards.
-    """
-    from catalyst_tui.core.snapshot.targets import open_target
-    from catalyst_tui.core.workspace import Workspace
-
-    tmp = Path(tempfile.mkdtemp(prefix="catalyst-mirror-"))
-    try:
-        with open_target(url) as target:
-            Mirror(target).restore(tmp)
-        yield Workspace.open(tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,118 @@
+"""Restoring a mirror's snapshot: into a directory (``snapshot restore``), or into a temp dir
+opened read-only (``--from-mirror``).
+
+Restoring into a directory that is not empty (a live workspace, most dangerously) is refused
+unless ``force``; then every file the snapshot is about to replace is first kept aside, by a
+hard link (a copy where linking is impossible), under
+``<into>/.catalyst/restore-aside-<UTC time>-<hex>/<its path>``, and the caller says where.
+A restore replaces files by a rename, so the kept link still holds the old version. While a
+workspace is restored its index lock is held: no card write interleaves with the restore.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from catalyst_tui.core import storage
+from catalyst_tui.core.snapshot.manifest import FileEntry, SnapshotError
+from catalyst_tui.core.snapshot.mirror import Mirror, Record
+from catalyst_tui.core.snapshot.rollback import Seen
+
+if TYPE_CHECKING:
+    from catalyst_tui.core.workspace import Workspace
+
+ASIDE_PREFIX = "restore-aside-"
+INTERNAL = ".catalyst"
+
+
+@dataclass
+class Restored:
+    record: Record | None
+    into: Path
+    aside: Path | None = None  # where the replaced files were kept (None: nothing was replaced)
+    kept: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def _is_empty(path: Path) -> bool:
+    try:
+        with os.scandir(path) as it:
+            return next(it, None) is None
+    except FileNotFoundError:
+        return True
+    except NotADirectoryError:
+        raise SnapshotError(f"{path}: not a directory") from None
+
+
+class _Aside:
+    def __init__(self, into: Path, clock: float) -> None:
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(clock))
+        self.into = into
+        self.dir = into / INTERNAL / f"{ASIDE_PREFIX}{stamp}-{os.urandom(3).hex()}"
+        self.kept = 0
+
+    def __call__(self, entries: list[FileEntry]) -> None:
+        for e in entries:
+            src = self.into / e.path
+            try:
+                st = os.lstat(src)
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # nothing there to replace
+            if not stat.S_ISREG(st.st_mode):
+                continue  # a link or a special file: the restore refuses it, nothing is replaced
+            dest = self.dir / e.path
+            if dest.exists():
+                continue  # kept by an earlier attempt (the pointer moved)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(src, dest, follow_symlinks=False)
+            except OSError:
+                shutil.copy2(src, dest, follow_symlinks=False)
+            self.kept += 1
+
+
+def restore_into(mirror: Mirror, into: Path, snapshot_id: str | None = None, *, force: bool = False,
+                 accept_rollback: bool = False, seen: Seen | None = None) -> Restored:
+    """``snapshot restore``: refuses a non-empty ``into`` unless ``force`` (see the module)."""
+    into = Path(into).absolute()
+    empty = _is_empty(into)
+    if not empty and not force:
+        what = "a workspace (catalyst.toml)" if (into / "catalyst.toml").exists() else "not empty"
+        raise SnapshotError(f"{into}: {what}; refusing to restore over it (--force keeps the files it "
+                            "would replace aside first)")
+    aside = None if empty else _Aside(into, time.time())
+    warnings: list[str] = []
+    lock = into / "board" / "index.lock"
+    with storage.locked(lock) if (into / "board").is_dir() else contextlib.nullcontext():
+        rec = mirror.restore(into, snapshot_id, seen=seen, accept_rollback=accept_rollback, before_write=aside,
+                             warnings=warnings)
+    kept = aside.kept if aside is not None else 0
+    return Restored(rec, into, aside.dir if aside is not None and kept else None, kept, warnings)
+
+
+@contextlib.contextmanager
+def mirror_workspace(url: str, *, accept_rollback: bool = False) -> Iterator[Workspace]:
+    """The mirror's current snapshot, restored (verified) into a temp dir, opened as a workspace.
+
+    For ``catalyst-tui --from-mirror URL``: the dashboard opens it read-only; the copy is
+    removed afterwards. A rolled-back mirror is refused unless ``accept_rollback``.
+    """
+    from catalyst_tui.core.snapshot.targets import open_target
+    from catalyst_tui.core.workspace import Workspace
+
+    tmp = Path(tempfile.mkdtemp(prefix="catalyst-mirror-"))
+    try:
+        with open_target(url) as target:
+            Mirror(target).restore(tmp, seen=Seen.default(), accept_rollback=accept_rollback)
+        yield Workspace.open(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

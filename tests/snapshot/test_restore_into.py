@@ -1,0 +1,102 @@
+"""``snapshot restore --into``: a non-empty directory (a live workspace above all) is refused
+unless ``--force``; then the files it replaces are kept aside first and the command says where."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from snaphelpers import tree, write
+
+from catalyst_tui.core import storage
+from catalyst_tui.core.snapshot import Mirror, SnapshotError, push, restore_into
+from catalyst_tui.core.snapshot.targets import FileTarget
+from catalyst_tui.core.workspace import Workspace
+
+Make = Callable[..., Workspace]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "catalyst_tui", *args], capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def pushed(make_ws: Make, tmp_path: Path) -> tuple[Workspace, Path]:
+    ws = make_ws({"data/a": b"old a", "data/b": b"old b"})
+    ws.board.add("bjork", "pushed card")
+    push(ws, f"file://{tmp_path / 'm'}")
+    return ws, tmp_path / "m"
+
+
+def test_restore_into_a_live_workspace_is_refused_and_changes_nothing(pushed) -> None:  # type: ignore[no-untyped-def]
+    ws, m = pushed
+    ws.board.add("bjork", "newer card")
+    before = tree(ws.root, skip=(".catalyst", "board/index.lock"))
+    out = cli("snapshot", "restore", str(m), "--into", str(ws.root))
+    assert out.returncode == 1 and out.stderr.count("\n") == 1
+    assert "a workspace (catalyst.toml)" in out.stderr and "--force" in out.stderr
+    assert tree(ws.root, skip=(".catalyst", "board/index.lock")) == before
+
+
+def test_restore_into_any_non_empty_directory_is_refused(pushed, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _, m = pushed
+    into = tmp_path / "somewhere"
+    into.mkdir()
+    (into / "notes.txt").write_text("mine")
+    with pytest.raises(SnapshotError, match="not empty; refusing"):
+        restore_into(Mirror(FileTarget(m)), into)
+    assert [p.name for p in into.iterdir()] == ["notes.txt"]
+    (into / "notes.txt").unlink()
+    assert restore_into(Mirror(FileTarget(m)), into).aside is None  # an empty directory is fine
+
+
+def test_force_keeps_every_replaced_file_aside_and_says_where(pushed) -> None:  # type: ignore[no-untyped-def]
+    ws, m = pushed
+    newer = ws.board.add("bjork", "newer card")
+    write(ws.root, "data/a", b"new a")
+    write(ws.root, "data/only-here", b"not in the snapshot")
+    index_before = ws.board.index_path.read_bytes()
+    out = cli("snapshot", "restore", str(m), "--into", str(ws.root), "--force", "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    aside = Path(report["aside"])
+    assert aside.parent == ws.root / ".catalyst" and aside.name.startswith("restore-aside-")
+    assert report["kept_aside"] >= 3  # the index, catalyst.toml, PORTS.md, data/a, data/b ...
+    assert (aside / "board" / "index.json").read_bytes() == index_before
+    assert (aside / "data" / "a").read_bytes() == b"new a"
+    assert (ws.root / "data" / "a").read_bytes() == b"old a"  # restored
+    assert (ws.root / "data" / "only-here").read_bytes() == b"not in the snapshot"  # not touched
+    assert newer.id not in Workspace.open(ws.root).board.load().cards
+    human = cli("snapshot", "restore", str(m), "--into", str(ws.root), "--force")
+    assert human.returncode == 0 and "kept in " in human.stdout and ".catalyst/restore-aside-" in human.stdout
+
+
+def test_force_waits_for_the_index_lock_of_the_workspace(pushed) -> None:  # type: ignore[no-untyped-def]
+    ws, m = pushed
+    held = threading.Event()
+    release = threading.Event()
+
+    def holder() -> None:
+        with storage.locked(ws.board.lock_path):
+            held.set()
+            release.wait(5)
+
+    t = threading.Thread(target=holder)
+    t.start()
+    held.wait(5)
+    started = time.monotonic()
+    timer = threading.Timer(0.5, release.set)
+    timer.start()
+    try:
+        done = restore_into(Mirror(FileTarget(m)), ws.root, force=True)
+    finally:
+        release.set()
+        t.join()
+    assert time.monotonic() - started >= 0.4  # it did not write while a card write held the lock
+    assert done.record is not None
