@@ -24,6 +24,21 @@ class Health(StrEnum):
     QUARANTINED = "quarantined"
     OFFLINE = "offline"
 
+    @property
+    def rank(self) -> int:
+        """Severity, the one order (triage lists, alerts, "turned worse"): 0 is the worst.
+
+        Quarantined first: its writes are refused, so it loses work until someone acts;
+        offline next (nothing runs), then degraded (slow or failing), then ok.
+        """
+        return _HEALTH_RANK[self]
+
+    def worse_than(self, other: Health) -> bool:
+        return self.rank < other.rank
+
+
+_HEALTH_RANK = {Health.QUARANTINED: 0, Health.OFFLINE: 1, Health.DEGRADED: 2, Health.OK: 3}
+
 
 class DispatchRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One line of ``agents/<name>/dispatch.jsonl``.

@@ -83,3 +83,11 @@ def test_tenant_failures_stay_named_during_a_shared_outage() -> None:
     many = {n: (Health.DEGRADED, "heartbeat lost 7 min") for n in NAMES[:6]}
     assert triage(nine(**many), [hub]).text == (
         f"9 of 9 affected (6 heartbeat lost): {SHARED_HINT}; shared: hub port 3131/tcp (catalyst-hub) down")
+
+
+def test_health_has_one_severity_order() -> None:
+    from catalyst_tui.core.models import Health
+
+    worst_first = sorted(Health, key=lambda h: h.rank)
+    assert worst_first == [Health.QUARANTINED, Health.OFFLINE, Health.DEGRADED, Health.OK]
+    assert Health.OFFLINE.worse_than(Health.DEGRADED) and not Health.OK.worse_than(Health.OK)

@@ -35,7 +35,6 @@ MAX_SCAN_BYTES = 256 << 20  # never scan back further than this at start-up
 HISTORY_SLACK_S = 120.0  # read a little more than the 1 h window (out-of-order records)
 WORKLOG_TAIL_BYTES = 256 * 1024
 DISK_EVERY_S = 30.0
-SEVERITY = {Health.QUARANTINED: 0, Health.OFFLINE: 1, Health.DEGRADED: 2, Health.OK: 3}
 # An unterminated last line older than this is reported as a torn write / truncated file
 # (tests/core/test_blast_radius.py relies on this name; keep it).
 TORN_GRACE_S = 2.0

@@ -45,8 +45,7 @@ class Triage:
 
 
 def _severity(status: AgentStatus) -> tuple[int, str]:
-    order = {Health.QUARANTINED: 0, Health.OFFLINE: 1, Health.DEGRADED: 2, Health.OK: 3}
-    return order[status.health], status.name
+    return status.health.rank, status.name
 
 
 def _reason_text(status: AgentStatus) -> str:

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from catalyst_tui.core.models import Health
 from catalyst_tui.core.runtime import state as published
 from catalyst_tui.core.runtime.events import (
     AgentsUpdated,
@@ -51,7 +52,6 @@ SWEEP_S = 10.0  # re-judge ages and pid liveness even when no file changes
 FOLLOW_S = 1.0  # a viewer's cheap stat of runtime.json
 INDEX_SOURCES = frozenset({"index", "audit", "board"})
 DUTIES = ("janitor", "snapshot")
-SEVERITY_RANK = {"quarantined": 0, "offline": 1, "degraded": 2, "ok": 3}
 STOP_GRACE_S = 30.0  # how long stop() waits for a push in progress (a janitor run caps itself at once)
 
 
@@ -270,7 +270,7 @@ class Runtime:
             if before is None or before == now:
                 continue
             reason = st.reasons[0] if st.reasons else ""
-            worse = SEVERITY_RANK.get(now, 3) < SEVERITY_RANK.get(before, 3)
+            worse = st.health.worse_than(Health(before))
             if self.log is not None:
                 text = f"{name} turned {now}" if worse else f"{name} {'recovered' if now == 'ok' else now}"
                 self.log.tenant(name, "health", text, level="warning" if worse else "info", health=now, was=before,

@@ -165,14 +165,12 @@ class LiveWatch:
             if st.health is Health.OK:
                 self.app.notify(f"{name} recovered", title="triage", timeout=6)
                 self.log.tenant(name, "health", f"{name} recovered", health=st.health.value, was=before.value)
-            elif SEVERITY_RANK[st.health] < SEVERITY_RANK[before]:
+            elif st.health.worse_than(before):
                 self.app.notify(f"{name} {st.health.value}: {reason}", title="triage", timeout=8,
                                 severity="warning" if st.health is Health.DEGRADED else "error")
                 self.log.tenant(name, "health", f"{name} turned {st.health.value}", level="warning",
                                 health=st.health.value, was=before.value, reason=reason)
 
-
-SEVERITY_RANK = {Health.QUARANTINED: 0, Health.OFFLINE: 1, Health.DEGRADED: 2, Health.OK: 3}
 
 
 def start_live(app: CatalystApp) -> LiveWatch:
