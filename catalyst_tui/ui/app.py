@@ -51,6 +51,7 @@ class CatalystApp(FastStartApp):
           for name, e in SCREENS.items()],
     ]
 
+    runs_jobs = True  # False in a web session: a viewer never runs the janitor or a snapshot push
     read_only: reactive[bool] = reactive(False)
     triage: reactive[str] = reactive("")
     last_updated: reactive[float] = reactive(0.0, repaint=False)  # the StatusBar redraws itself
@@ -204,6 +205,10 @@ class CatalystApp(FastStartApp):
         if self.read_only:
             self.notify(f"read-only: {what} not done", severity="warning")
             return False
+        return True
+
+    def can_toggle_read_only(self) -> bool:
+        """Whether this session may turn writes on and off (a read-only web session may not)."""
         return True
 
     def action_toggle_read_only(self) -> None:

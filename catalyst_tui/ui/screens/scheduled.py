@@ -51,7 +51,7 @@ class ScheduledScreen(CatalystScreen):
 
     def _scheduled(self) -> None:
         self._timer = None
-        if self.catalyst.read_only or self.job_busy():
+        if self.catalyst.read_only or not self.catalyst.runs_jobs or self.job_busy():
             self._arm()
             return
         self.start_scheduled()
