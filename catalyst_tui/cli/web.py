@@ -20,7 +20,7 @@ TOKEN_ENV = "CATALYST_WEB_TOKEN"
 GENERATE = "generate"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("web", help="serve the dashboard to a browser (textual-serve; docs/web.md)")
     add_workspace_arg(p)
     p.add_argument("--host", default="127.0.0.1",
