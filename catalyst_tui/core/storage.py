@@ -27,7 +27,7 @@ import os
 import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -53,13 +53,42 @@ def file_signature(path: str | os.PathLike[str]) -> FileSignature | None:
         return None
 
 
+def tmp_name_for(name: str) -> str:
+    """The temp name a rewrite of ``name`` uses, ``.<name>.tmp-<pid>-<hex>``: hidden, in the same
+    directory (so the rename is atomic), and naming its writer (the janitor asks if it is alive)."""
+    return f".{name}{TMP_MARKER}{os.getpid()}-{os.urandom(4).hex()}"
+
+
 def tmp_name(path: Path) -> Path:
     """The temp file used to rewrite ``path``: same directory, recognisable by the janitor."""
-    return path.with_name(f".{path.name}{TMP_MARKER}{os.getpid()}-{os.urandom(4).hex()}")
+    return path.with_name(tmp_name_for(path.name))
+
+
+class TmpName(NamedTuple):
+    target: str  # the file being rewritten
+    pid: int  # the writer
+
+
+def parse_tmp_name(name: str) -> TmpName | None:
+    """The parts of a :func:`tmp_name_for` name, or None if ``name`` is not one."""
+    if not name.startswith(".") or TMP_MARKER not in name:
+        return None
+    target, _, rest = name[1:].rpartition(TMP_MARKER)
+    pid, _, token = rest.partition("-")
+    if not target or not (pid.isascii() and pid.isdigit() and len(pid) <= 10) or not token \
+            or not all(c in "0123456789abcdef" for c in token):
+        return None
+    return TmpName(target, int(pid))
 
 
 def is_tmp_name(name: str) -> bool:
-    return name.startswith(".") and TMP_MARKER in name
+    return parse_tmp_name(name) is not None
+
+
+def is_tmp_of(name: str, target: str) -> bool:
+    """Is ``name`` a temp file of a rewrite of ``target``?"""
+    parsed = parse_tmp_name(name)
+    return parsed is not None and parsed.target == target
 
 
 def fsync_dir(directory: Path) -> None:

@@ -130,3 +130,19 @@ def test_file_signature_sees_a_rewrite_an_append_and_an_edit_in_place(tmp_path: 
     seen.append(file_signature(path))
     assert None not in seen and len(set(seen)) == 4
     assert file_signature(path) == file_signature(path)  # unchanged: equal
+
+
+@pytest.mark.parametrize("name, parsed", [
+    (".index.json.tmp-1234-0badcafe", ("index.json", 1234)),
+    (".a.tmp-b.tmp-7-ff", ("a.tmp-b", 7)),  # the last marker is the one
+    (".x.gz.tmp-99-abcdef01", ("x.gz", 99)),
+    ("index.json.tmp-1-ab", None),  # not hidden
+    (".index.json.tmp-12x-ab", None), (".index.json.tmp-1-XY", None), (".index.json.tmp-1-", None),
+    (".tmp-1-ab", None), (".notes.txt", None), (".x.tmp-12345678901-ab", None),
+])
+def test_tmp_names_have_one_owner_that_builds_and_parses_them(name: str, parsed: tuple[str, int] | None) -> None:
+    assert storage.parse_tmp_name(name) == parsed
+    assert storage.is_tmp_name(name) is (parsed is not None)
+    built = storage.tmp_name_for("state.json")
+    assert storage.parse_tmp_name(built) == ("state.json", os.getpid()) and storage.is_tmp_of(built, "state.json")
+    assert storage.tmp_name(Path("/d/state.json")).parent == Path("/d")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import gzip
 import os
-import secrets
 import stat
 
 import orjson
 
 from catalyst_tui.core.janitor.walk import DIR_FLAGS
+from catalyst_tui.core.storage import tmp_name_for
 
 CHUNK = 1 << 20
 _O_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -104,7 +104,7 @@ def gzip_into(src_dfd: int, name: str, ino: int, dst_dfd: int, dst_name: str) ->
     """Compress ``name`` into ``dst_name`` (temp + fsync + rename). Returns the source's stat as it
     was read (the caller re-checks it before removing the source) and the compressed size."""
     src = os.open(name, _O_READ, dir_fd=src_dfd)
-    tmp = f".{dst_name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    tmp = tmp_name_for(dst_name)
     try:
         st = os.fstat(src)
         if not stat.S_ISREG(st.st_mode) or st.st_ino != ino:
@@ -133,7 +133,7 @@ def gzip_into(src_dfd: int, name: str, ino: int, dst_dfd: int, dst_name: str) ->
 def gunzip_into(src_dfd: int, name: str, dst_dfd: int, dst_name: str) -> None:
     """Decompress ``name`` into a new ``dst_name`` (temp + fsync + link: never overwrites)."""
     src = os.open(name, _O_READ, dir_fd=src_dfd)
-    tmp = f".{dst_name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    tmp = tmp_name_for(dst_name)
     try:
         out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=dst_dfd)
         try:

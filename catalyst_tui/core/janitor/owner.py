@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import re
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,9 +30,9 @@ import orjson
 import psutil
 
 from catalyst_tui.core.procs import START_TIME_TOLERANCE_S, Liveness, owner_liveness
+from catalyst_tui.core.storage import is_tmp_name, parse_tmp_name
 
 MAX_LOCK_RECORD = 64 * 1024
-_TMP_PID_RE = re.compile(r"\.tmp-(\d{1,10})-[0-9a-f]+$")
 _O_PROBE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0)
 
 
@@ -167,10 +166,10 @@ def session_lock_owner(dir_fd: int, name: str, st_ino: int) -> Liveness:
 
 def tmp_file_owner(name: str, mtime: float) -> Liveness:
     """The writer of an atomic-write temp file, from the pid in its name."""
-    m = _TMP_PID_RE.search(name)
-    if m is None:
+    parsed = parse_tmp_name(name)
+    if parsed is None:
         return Liveness(False, "no writer pid in the name")
-    pid = int(m.group(1))
+    pid = parsed.pid
     live = owner_liveness(pid)
     if not live.alive:
         return live
@@ -214,7 +213,7 @@ def judge(dir_fd: int, name: str, relpath: str, st: os.stat_result, writers: dic
         if guarded_file_exists(dir_fd, name):
             return Verdict(True, f"guards {name[:-5]}*, which exists")
         return Verdict(False, "lock not held and its guarded file is gone")
-    if ".tmp-" in name:
+    if is_tmp_name(name):
         live = tmp_file_owner(name, st.st_mtime)
         return Verdict(live.alive, live.reason)
     return Verdict(False, "no owner recorded, not locked, not open for writing")

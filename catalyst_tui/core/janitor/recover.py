@@ -21,6 +21,7 @@ from catalyst_tui.core.janitor.fs import gunzip_into, lstat_rel, open_rel_dir, s
 from catalyst_tui.core.janitor.journal import JanitorPaths
 from catalyst_tui.core.janitor.rules import ARCHIVE_DIR, agent_of
 from catalyst_tui.core.janitor.walk import DIR_FLAGS
+from catalyst_tui.core.storage import is_tmp_of, parse_tmp_name
 
 RUN_ID_RE = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{6}")
 
@@ -60,13 +61,19 @@ def _remove_tmp_copies(root_fd: int, dest: str) -> None:
         return
     try:
         for entry in os.listdir(dfd):
-            if entry.startswith(f".{name}.tmp-"):
+            if is_tmp_of(entry, name):
                 try:
                     os.unlink(entry, dir_fd=dfd)
                 except OSError:
                     pass
     finally:
         os.close(dfd)
+
+
+def _is_gzip_tmp(name: str) -> bool:
+    """A half-written compressed archive (janitor.fs.gzip_into's temp file)."""
+    parsed = parse_tmp_name(name)
+    return parsed is not None and parsed.target.endswith(".gz")
 
 
 def _archived_files(root_fd: int, base: str) -> list[str]:
@@ -83,7 +90,7 @@ def _archived_files(root_fd: int, base: str) -> list[str]:
                     walk(child, rel + e.name + "/")
                 finally:
                     os.close(child)
-            elif e.is_file(follow_symlinks=False) and not (e.name.startswith(".") and ".gz.tmp-" in e.name):
+            elif e.is_file(follow_symlinks=False) and not _is_gzip_tmp(e.name):
                 out.append(rel + e.name)
 
     try:

@@ -78,7 +78,7 @@ def _same_version(a: os.stat_result, b: os.stat_result) -> bool:
 
 
 def _tmp(objects_dir: str) -> str:
-    return os.path.join(objects_dir, f".stage{storage.TMP_MARKER}{os.getpid()}-{os.urandom(4).hex()}")
+    return os.path.join(objects_dir, storage.tmp_name_for("stage"))
 
 
 def _link_now(path: str, tmp: str) -> bool:

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import os
 import posixpath
-import secrets
 import stat
 from collections.abc import Iterable, Iterator
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -23,6 +21,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import paramiko
 
 from catalyst_tui.core.snapshot.targets.base import CHUNK, Target, TargetError, check_key
+from catalyst_tui.core.storage import tmp_name_for
 
 CMD_EXTENDED = 200  # paramiko.sftp.CMD_EXTENDED
 
@@ -111,8 +110,7 @@ class SftpTarget(Target):
 
     def write(self, key: str, chunks: Iterable[bytes]) -> int:
         path = self._path(key)
-        tmp = posixpath.join(posixpath.dirname(path), f".{posixpath.basename(path)}.tmp-{os.getpid()}-"
-                             f"{secrets.token_hex(4)}")
+        tmp = posixpath.join(posixpath.dirname(path), tmp_name_for(posixpath.basename(path)))
         self._makedirs(posixpath.dirname(path))
         total = 0
         try:
