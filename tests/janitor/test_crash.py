@@ -184,3 +184,13 @@ def test_external_kill_9_mid_run_loses_nothing(ws: Workspace) -> None:
         assert places[0].read_bytes() == data
         assert places[0] != ws.root / rel  # this run archived whatever the killed one had not
     assert killed_mid_run, "the run finished before it could be killed (machine too fast?)"
+
+
+def test_run_ids_have_one_owner() -> None:
+    from catalyst_tui.core.janitor import journal
+
+    rid = journal.new_run_id(1767225600.0)  # 2026-01-01 00:00:00 UTC
+    assert rid.startswith("20260101T000000Z-") and journal.is_run_id(rid)
+    assert rid != journal.new_run_id(1767225600.0)  # same second, another run
+    assert not any(journal.is_run_id(bad) for bad in ("../x", "20260101T000000Z", "20260101T000000Z-ABCDEF",
+                                                      "20260101T000000Z-1a2b3c/..", ""))

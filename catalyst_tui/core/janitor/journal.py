@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,24 @@ import orjson
 from catalyst_tui.core import storage
 from catalyst_tui.core.janitor.rules import JANITOR_DIR
 from catalyst_tui.core.jsonl import ParseError, read_all
+
+# A run id names a run's report, its archive directory and its journal lines: the run's UTC start
+# (sorts as text) and 6 random hex digits (two runs in one second never collide).
+_STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+_RUN_ID_RE = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{6}")
+
+
+def utc_stamp(ts: float) -> str:
+    """``20260101T000000Z``: a run id's first part, and the suffix of a rotated chat log."""
+    return time.strftime(_STAMP_FORMAT, time.gmtime(ts))
+
+
+def new_run_id(now: float) -> str:
+    return f"{utc_stamp(now)}-{secrets.token_hex(3)}"
+
+
+def is_run_id(text: str) -> bool:
+    return _RUN_ID_RE.fullmatch(text) is not None
 
 MAX_REPORTS = 200
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from catalyst_tui.core.agents import AgentPaths
+from catalyst_tui.core.janitor import journal
 from catalyst_tui.core.janitor.cards import plan_card_archive
 from catalyst_tui.core.janitor.dispatch import DispatchState, agent_running, scan
 from catalyst_tui.core.janitor.owner import judge, open_for_writing
@@ -139,7 +140,7 @@ def decide(plan: Plan, root_fd: int, proc: str = "/proc") -> None:
 def plan_chat_rotation(plan: Plan, ws: Workspace, rotate_bytes: int) -> None:
     """``agents/<n>/chat.jsonl`` past ``rotate_bytes`` is renamed ``chat-<ts>.jsonl`` (appenders
     that still hold the old descriptor keep writing into the rotated file: nothing is lost)."""
-    stamp = _stamp(plan.now)
+    stamp = journal.utc_stamp(plan.now)
     for name in ws.config.agent_names:
         rel_dir = f"agents/{name}/"
         try:
@@ -150,12 +151,6 @@ def plan_chat_rotation(plan: Plan, ws: Workspace, rotate_bytes: int) -> None:
             plan.items.append(Item("rotate", rel_dir + "chat.jsonl", rel_dir, "chat.jsonl", name, "chat-rotate",
                                    f"larger than {rotate_bytes} bytes", st.st_ino, st.st_size, st.st_mtime_ns,
                                    dest=f"{rel_dir}chat-{stamp}.jsonl"))
-
-
-def _stamp(ts: float) -> str:
-    import time
-
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(ts))
 
 
 def plan_dispatch(plan: Plan, ws: Workspace, ttl_s: float, state: DispatchState) -> DispatchState:

@@ -11,7 +11,6 @@ Archive moves are renames within one filesystem, each journaled as ``intent`` be
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,8 +21,6 @@ from catalyst_tui.core.janitor.journal import JanitorPaths
 from catalyst_tui.core.janitor.rules import ARCHIVE_DIR, agent_of
 from catalyst_tui.core.janitor.walk import DIR_FLAGS
 from catalyst_tui.core.storage import is_tmp_of, parse_tmp_name
-
-RUN_ID_RE = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{6}")
 
 
 def recover(paths: JanitorPaths, root_fd: int, clock: Callable[[], float]) -> list[dict[str, Any]]:
@@ -111,7 +108,7 @@ def restore(paths: JanitorPaths, root_fd: int, run_id: str, path: str | None,
     A file whose original path exists again is left in the archive and reported as a conflict:
     restoring never overwrites anything.
     """
-    if not RUN_ID_RE.fullmatch(run_id):
+    if not journal.is_run_id(run_id):
         raise CatalystError(f"invalid run id {run_id!r} (expected e.g. 20260101T000000Z-1a2b3c)")
     base = f"{ARCHIVE_DIR}/{run_id}/"
     if lstat_rel(root_fd, base.rstrip("/")) is None:

@@ -11,7 +11,6 @@ when a test happens to run. See docs/janitor.md.
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -50,10 +49,6 @@ class JanitorBusy(CatalystError):
     pass
 
 
-def new_run_id(now: float) -> str:
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now)) + "-" + secrets.token_hex(3)
-
-
 class Janitor:
     def __init__(self, ws: Workspace, *, clock: Callable[[], float] = time.time,
                  monotonic: Callable[[], float] = time.monotonic, proc: str = "/proc") -> None:
@@ -89,7 +84,7 @@ class Janitor:
             walker = Walker(root_fd, self.rules, now, cache=None if full else cache, deadline=deadline,
                             monotonic=self.monotonic, progress=progress)
             result = walker.run()
-            plan = Plan(run_id or new_run_id(now), now, result)
+            plan = Plan(run_id or journal.new_run_id(now), now, result)
             decide(plan, root_fd, self.proc)
         finally:
             os.close(root_fd)
