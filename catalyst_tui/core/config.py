@@ -159,6 +159,29 @@ class RuntimeConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     takeover_s: Annotated[float, _doc("a waiting dashboard tries to take over this often", gt=0, le=30)] = 10.0
 
 
+class HistoryConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Per-agent minutes in ``agents/<name>/history.jsonl`` (docs/metrics.md)."""
+
+    keep_days: Annotated[float, _doc("minutes older than this are dropped by the janitor", gt=0, le=366)] = 7.0
+
+
+class NotifyConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Tell someone when a tenant's health changes (docs/notify.md)."""
+
+    webhook_url: Annotated[str, _doc('POST a JSON message here on each transition ("": none)')] = ""
+    debounce_s: Annotated[float, _doc("per tenant: at most one message in this time (the last state then)",
+                                      ge=0)] = 300.0
+    retries: Annotated[int, _doc("attempts after the first, with backoff", ge=0, le=10)] = 3
+    timeout_s: Annotated[float, _doc("per attempt", gt=0, le=60)] = 5.0
+    bell: Annotated[bool, _doc("ring the terminal bell in the dashboard on a turn for the worse")] = False
+    desktop: Annotated[bool, _doc("a desktop notification through notify-send, where present")] = False
+
+    def __post_init__(self) -> None:
+        url = self.webhook_url
+        if url and not url.startswith(("http://", "https://")):
+            raise ValueError(f"webhook_url: {url!r} is not an http:// or https:// URL")
+
+
 class WorkspaceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     name: str = "catalyst"
     agents: list[AgentConfig] = msgspec.field(
@@ -171,6 +194,8 @@ class WorkspaceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     janitor: JanitorConfig = msgspec.field(default_factory=JanitorConfig)
     snapshot: SnapshotConfig = msgspec.field(default_factory=SnapshotConfig)
     runtime: RuntimeConfig = msgspec.field(default_factory=RuntimeConfig)
+    history: HistoryConfig = msgspec.field(default_factory=HistoryConfig)
+    notify: NotifyConfig = msgspec.field(default_factory=NotifyConfig)
 
     def __post_init__(self) -> None:
         names = [a.name for a in self.agents]

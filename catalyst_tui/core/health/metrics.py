@@ -164,6 +164,36 @@ class Ring:
             self.version += 1
         return True
 
+    def merge_at(self, ts: float, bucket: Bucket) -> bool:
+        """Add a whole bucket (a minute from the history file) where ``ts`` falls, if that slot is
+        empty: a minute the dispatch log still holds is counted from the log, never twice."""
+        assert self.head is not None
+        b = math.floor(ts / self.width)
+        if b <= self.head - self.slots or b >= self.head:
+            return False  # outside the window, or the bucket still filling
+        i = b % self.slots
+        if self.buckets[i] is not None and self.ids[i] == b:
+            return False
+        if self.buckets[i] is not None:
+            self.agg.merge(self.buckets[i], -1)  # type: ignore[arg-type]
+        fresh = self.buckets[i] = Bucket()
+        fresh.merge(bucket)
+        self.ids[i] = b
+        self.agg.merge(bucket)
+        self.version += 1
+        return True
+
+    def closed(self, after: float) -> list[tuple[float, Bucket]]:
+        """(start, bucket) of every complete, non-empty bucket that starts after ``after``."""
+        assert self.head is not None
+        out = []
+        for b in range(self.head - self.slots + 1, self.head):
+            i = b % self.slots
+            bucket = self.buckets[i]
+            if bucket is not None and self.ids[i] == b and b * self.width > after and bucket.records:
+                out.append((b * self.width, bucket))
+        return out
+
     def ordered(self) -> list[Bucket | None]:
         """The buckets oldest to newest (None for an empty one)."""
         assert self.head is not None
@@ -323,6 +353,19 @@ class DispatchStats:
             finished_total=self.finished_total, errors_total=self.errors_total,
             latency_buckets=self._cumulative(), latency_sum_s=self._lat_sum_ms / 1000,
         )
+
+    def closed_minutes(self, after: float, now: float | None = None) -> list[tuple[float, Bucket]]:
+        """The complete minutes (the 1 h ring's 60 s buckets) newer than ``after``: what the history
+        file appends."""
+        self._advance(self.clock() if now is None else now)
+        return self.rings["1h"].closed(after)
+
+    def seed_minutes(self, minutes: list[tuple[float, Bucket]], now: float | None = None) -> int:
+        """Fill the 1 h ring's empty minutes from history (after a restart, or a rotated log):
+        the 1 h baseline is there at once. Returns how many minutes were added."""
+        self._advance(self.clock() if now is None else now)
+        ring = self.rings["1h"]
+        return sum(ring.merge_at(ts, bucket) for ts, bucket in minutes)
 
     def _cumulative(self) -> tuple[int, ...]:
         out: list[int] = []

@@ -17,11 +17,13 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
 from catalyst_tui.core.agents import AgentPaths, read_state
 from catalyst_tui.core.config import HealthConfig, WorkspaceConfig
+from catalyst_tui.core.health import history
 from catalyst_tui.core.health.metrics import WINDOWS, DispatchStats, Figures
 from catalyst_tui.core.humanize import age, duration_ms
 from catalyst_tui.core.jsonl import JsonlTail, ParseError
@@ -80,7 +82,7 @@ def _first_at_or_after(chunk: bytes, at: int, cutoff: float) -> int:
     return len(chunk) - 1  # the chunk holds one byte past its end: the next chunk's first byte
 
 
-def seek_since(tail: JsonlTail[DispatchRecord], cutoff: float, max_bytes: int = MAX_SCAN_BYTES) -> None:
+def seek_since(tail: JsonlTail[Any], cutoff: float, max_bytes: int = MAX_SCAN_BYTES) -> None:
     """Position ``tail`` so reading starts at (about) the first record stamped >= ``cutoff``.
 
     Scans back from the end in chunks, decoding one timestamp per chunk; stops at the first
@@ -172,9 +174,15 @@ class AgentMonitor:
         self.dispatch_tail = JsonlTail(self.paths.dispatch, decode_dispatch, label=f"{rel}/dispatch.jsonl")
         self.worklog_tail = JsonlTail(self.paths.worklog, decode_work, label=f"{rel}/worklog.jsonl")
         seek_since(self.dispatch_tail, self.clock() - WINDOWS["1h"] - HISTORY_SLACK_S)
+        # the log starts before the hour (the usual case): history adds nothing to the 1 h ring
+        self._log_covers_hour = self.dispatch_tail.offset > 0
         self.worklog_tail.seek_tail(WORKLOG_TAIL_BYTES)
         self._disk: tuple[float, int | None] = (-DISK_EVERY_S, None)
         self._live = False
+        self.history_path = history.path_of(self.paths.dir)
+        self.history_problems: list[ParseError] = []  # never the tenant's health: only its history
+        self._history_last: float | None = None  # the newest minute written (read from the file once)
+        self._long: dict[str, history.LongView] = {}  # 24 h / 7 d, created when first shown
 
     @property
     def name(self) -> str:
@@ -197,6 +205,8 @@ class AgentMonitor:
             observe(rec, now)
         if self._live:
             self.stats.note_live_batch(records, now)
+        elif not self._log_covers_hour:
+            self._seed_from_history(now)
         self._live = True  # the first read is history; from now on records arrive as written
         self.dispatch_recent.extend(records[-KEEP_TAIL:])
         self._note(errors)
@@ -204,6 +214,38 @@ class AgentMonitor:
         self.work_recent.extend(work[-KEEP_TAIL:])
         self._note(werrors)
         return len(records) + len(work)
+
+    def _seed_from_history(self, now: float) -> None:
+        """The minutes of the last hour that the dispatch log no longer holds (rotated, truncated)
+        fill the 1 h ring from the history file: the baseline is known at once after a restart."""
+        tail = history.new_tail(self.history_path, f"agents/{self.paths.name}/{history.HISTORY_NAME}")
+        seek_since(tail, now - WINDOWS["1h"])
+        minutes, errors = tail.read_new()
+        self.history_problems = errors[-KEEP_ERRORS:]
+        self.stats.seed_minutes([(m.ts, history.to_bucket(m)) for m in minutes], now)
+        if minutes:
+            self._history_last = max(m.ts for m in minutes)
+
+    def flush_history(self, now: float | None = None) -> int:
+        """Append the minutes completed since the last flush; returns how many were written.
+        Only the process that runs the workspace's jobs calls this (one writer per file)."""
+        now = self.clock() if now is None else now
+        if self._history_last is None:
+            self._history_last = history.last_ts(self.history_path) or 0.0
+        minutes = [history.to_minute(ts, b) for ts, b in self.stats.closed_minutes(self._history_last, now)]
+        if minutes:
+            history.append(self.history_path, minutes)
+            self._history_last = minutes[-1].ts
+        return len(minutes)
+
+    def _long_figures(self, window: str, now: float,
+                      judged: Figures) -> tuple[Figures, tuple[list[float], list[float]]]:
+        view = self._long.get(window)
+        if view is None:
+            view = self._long[window] = history.LongView(self.history_path, seek_since, window,
+                                                         f"agents/{self.paths.name}/{history.HISTORY_NAME}")
+        recent = self.stats.closed_minutes(self._history_last or 0.0, now)
+        return view.figures(now, judged, recent)
 
     def disk_bytes(self, now: float) -> int | None:
         if now - self._disk[0] < DISK_EVERY_S:
@@ -224,7 +266,10 @@ class AgentMonitor:
     def status(self, now: float | None = None, window: str | None = None) -> AgentStatus:
         now = self.clock() if now is None else now
         read = read_state(self.paths)
-        figures = self.stats.figures(window or self.window, now)
+        window = window or self.window
+        # 24 h / 7 d are views from the history file; health is still judged on the usual window
+        long = window in history.LONG_WINDOWS
+        figures = self.stats.figures(self.window if long else window, now)
         reasons: list[str] = []
         hb_age = None
         proc = None
@@ -263,9 +308,11 @@ class AgentMonitor:
             reasons.append(f"{self.parse_errors} bad line(s), last {last}" if last else "bad lines")
             if health is Health.OK:
                 health = Health.DEGRADED
+        series = self.stats.series(figures.window, now)
+        if long:
+            figures, series = self._long_figures(window, now, figures)
         return AgentStatus(self.paths.name, health, reasons, read.state, figures, self.parse_errors,
-                           list(self.recent_errors), hb_age, proc, self.disk_bytes(now), now,
-                           self.stats.series(figures.window, now))
+                           list(self.recent_errors), hb_age, proc, self.disk_bytes(now), now, series)
 
     def _figure_reasons(self, f: Figures) -> list[str]:
         t = self.thresholds
@@ -332,3 +379,18 @@ class WorkspaceMonitor:
         """Re-evaluate without reading files (ages advance, windows slide)."""
         now = self.clock()
         return {name: mon.status(now, self.window) for name, mon in self.agents.items()}
+
+    def flush_history(self) -> int:
+        """Append every agent's completed minutes to its history file (the runtime's holder only).
+        One tenant's unwritable file is logged and never stops the others."""
+        written = 0
+        for mon in self.agents.values():
+            try:
+                mon.read_logs()  # what was appended since the last change event (cheap: from the offset)
+                written += mon.flush_history()
+            except OSError as exc:
+                import logging
+
+                logging.getLogger("catalyst_tui.health").warning(
+                    "%s: history not written: %s", mon.history_path, exc.strerror or exc, extra={"agent": mon.name})
+        return written

@@ -141,6 +141,7 @@ class Janitor:
             storage.atomic_write_bytes(self.paths.dispatch_state, encode_dispatch_state(plan.dispatch_state))
         report = build_report(plan, started, started + self.monotonic() - t0, dry_run=False,
                               recovered=recovered, done=done, cards_archived=cards)
+        report["history_pruned"] = self.prune_history(plan.now)
         journal.save_report(self.paths, report)
         for agent, figures in sorted(report["agents"].items()):
             storage.append_jsonl(self.paths.footprint, {"ts": plan.now, "run": plan.run_id, "agent": agent,
@@ -149,6 +150,23 @@ class Janitor:
         journal.write(self.paths, ts=self.clock(), run=plan.run_id, action="run-end",
                       duration_s=report["duration_s"], capped=report["capped"])
         return report
+
+    def prune_history(self, now: float) -> dict[str, int]:
+        """Each agent's history minutes older than ``[history] keep_days``: lines dropped, by agent."""
+        from catalyst_tui.core.health.history import path_of, prune
+
+        cutoff = now - self.ws.config.history.keep_days * 86400.0
+        dropped: dict[str, int] = {}
+        for name in self.ws.config.agent_names:
+            try:
+                n = prune(path_of(self.root / "agents" / name), cutoff)
+            except (CatalystError, OSError) as exc:  # one tenant's file never stops the run
+                n = 0
+                journal.write(self.paths, ts=self.clock(), action="history-prune-failed", agent=name,
+                              error=str(getattr(exc, "strerror", None) or exc))
+            if n:
+                dropped[name] = n
+        return dropped
 
     # ------------------------------------------------------------------ executing
     def execute(self, plan: Plan, root_fd: int, deadline: float) -> list[dict[str, Any]]:

@@ -32,6 +32,7 @@ class JobHost(Protocol):
     def report_shared(self, source: str, problems: list[SharedProblem]) -> None: ...
     def statuses_swept(self, statuses: dict[str, AgentStatus]) -> None: ...
     def sweep(self) -> dict[str, AgentStatus]: ...
+    def flush_history(self) -> int: ...
 
 
 def _throttled(progress: Callable[[str], None]) -> Callable[[str], None]:
@@ -177,3 +178,14 @@ class HealthSweep:
         bad = sum(1 for s in statuses.values() if s.health.value != "ok")
         return Outcome(f"{len(statuses)} agents, {bad} not ok")
 
+
+
+class HistoryJob:
+    """Each minute: every agent's completed minutes appended to its ``history.jsonl`` (one writer:
+    a duty of the holder)."""
+
+    def __init__(self, host: JobHost) -> None:
+        self.host = host
+
+    def __call__(self, ctx: JobContext) -> Outcome:
+        return Outcome(f"{self.host.flush_history()} minute(s) written")

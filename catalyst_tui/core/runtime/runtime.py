@@ -34,7 +34,14 @@ from catalyst_tui.core.runtime.events import (
     StateChanged,
     WatchModeChanged,
 )
-from catalyst_tui.core.runtime.jobs import HealthSweep, JanitorJob, PortsJob, SnapshotJob, janitor_shared_problems
+from catalyst_tui.core.runtime.jobs import (
+    HealthSweep,
+    HistoryJob,
+    JanitorJob,
+    PortsJob,
+    SnapshotJob,
+    janitor_shared_problems,
+)
 from catalyst_tui.core.runtime.liveconfig import merge
 from catalyst_tui.core.runtime.lock import Holder, RuntimeLock, me
 from catalyst_tui.core.runtime.scheduler import Job, JobContext, Outcome, Scheduler
@@ -49,6 +56,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("catalyst_tui.runtime")
 
 SWEEP_S = 10.0  # re-judge ages and pid liveness even when no file changes
+HISTORY_S = 60.0  # a minute: the history file's grain
 FOLLOW_S = 1.0  # a viewer's cheap stat of runtime.json
 INDEX_SOURCES = frozenset({"index", "audit", "board"})
 DUTIES = ("janitor", "snapshot")
@@ -103,6 +111,7 @@ class Runtime:
         self.duties.add(Job("snapshot", SnapshotJob(self), lambda: self.ws.config.snapshot.interval_s,
                             lambda: max(60.0, self.ws.config.snapshot.interval_s),
                             first_delay=lambda: self._due_in("snapshot")))
+        self.duties.add(Job("history", HistoryJob(self), lambda: HISTORY_S, lambda: 30.0, publish=False))
 
     # ------------------------------------------------------------------ the public face
     def subscribe(self, listener: Listener, *, holder_only: bool = False,
@@ -248,6 +257,11 @@ class Runtime:
             statuses = {n: mon.refresh(n) for n in names if n in mon.agents}
         self._judged(statuses)
         return statuses
+
+    def flush_history(self) -> int:
+        """Append the agents' completed minutes to their history files (a duty: the holder only)."""
+        with self.monitor_lock:
+            return self.monitor.flush_history()
 
     def sweep(self) -> dict[str, AgentStatus]:
         with self.monitor_lock:

@@ -236,7 +236,9 @@ class AgentsScreen(CatalystScreen):
             panels[j].focus()
 
     def action_cycle_window(self) -> None:
-        names = list(WINDOWS)
+        from catalyst_tui.core.health.history import LONG_WINDOWS
+
+        names = [*WINDOWS, *LONG_WINDOWS]  # 24 h and 7 d come from the agents' history files
         monitor = self.catalyst.monitor
         monitor.window = names[(names.index(monitor.window) + 1) % len(names)]  # type: ignore[assignment]
         self._window_title()
