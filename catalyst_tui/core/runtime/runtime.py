@@ -105,13 +105,13 @@ class Runtime:
                            publish=False))
         self.feeds.add(Job("health", HealthSweep(self), lambda: SWEEP_S, lambda: 30.0, publish=False))
         self.duties = Scheduler(self._job_changed, clock)
+        self.duties.add(Job("history", HistoryJob(self), lambda: HISTORY_S, lambda: 30.0, publish=False))
         self.duties.add(Job("janitor", JanitorJob(self), lambda: self.ws.config.janitor.interval_s,
                             lambda: self.ws.config.janitor.max_runtime_s + 30.0,
                             first_delay=lambda: self._due_in("janitor")))
         self.duties.add(Job("snapshot", SnapshotJob(self), lambda: self.ws.config.snapshot.interval_s,
                             lambda: max(60.0, self.ws.config.snapshot.interval_s),
                             first_delay=lambda: self._due_in("snapshot")))
-        self.duties.add(Job("history", HistoryJob(self), lambda: HISTORY_S, lambda: 30.0, publish=False))
 
     # ------------------------------------------------------------------ the public face
     def subscribe(self, listener: Listener, *, holder_only: bool = False,
