@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from catalyst_tui.core import schema
+from catalyst_tui.core import globs, schema
 from catalyst_tui.core.errors import ConfigError
 from catalyst_tui.core.names import validate_agent_name
 
@@ -118,16 +118,17 @@ class PortsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
 
 class JanitorRule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    pattern: str  # `*` within a component, `**/` any directories
+    pattern: str  # core/globs.py: `*` within a component, `**/` any directories
     ttl_s: Annotated[float, Meta(ge=0)]
     action: Literal["archive", "remove", "flag"] = "archive"
     name: str | None = None  # shown in reports (default: rule-<n>)
     compress: bool = False  # gzip the file when archiving it
 
     def __post_init__(self) -> None:
-        p = self.pattern
-        if not p or p.startswith("/") or ".." in p.split("/"):
-            raise ValueError(f"pattern: {p!r} must be relative to the workspace and free of '..'")
+        try:
+            globs.check_relative(self.pattern)
+        except ValueError as exc:
+            raise ValueError(f"pattern: {exc}") from None
 
 
 class JanitorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -1,7 +1,7 @@
 """Janitor rules: which paths the janitor looks at, after how long, and what it does.
 
-A rule is a path pattern relative to the workspace root (``*`` matches within one path
-component, ``**/`` any number of directories, ``?`` one character), a TTL in seconds and an
+A rule is a path pattern relative to the workspace root (core/globs.py: ``*`` matches within one
+path component, ``**/`` any number of directories, ``?`` one character, ``[a-z]`` a set), a TTL in seconds and an
 action: ``archive`` (the default: moved under ``archive/<run-id>/`` keeping its relative path,
 restorable), ``remove`` or ``flag`` (reported only). ``compress`` gzips an archived file.
 The first rule whose pattern matches a path wins.
@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from catalyst_tui.core import globs
 from catalyst_tui.core.config import JanitorConfig, JanitorRule
 from catalyst_tui.core.names import is_valid_agent_name
 
@@ -56,31 +57,6 @@ class Rule:
     compress: bool
 
 
-def glob_to_regex(pattern: str) -> str:
-    """Translate a workspace glob into a regex (anchored by the caller)."""
-    if pattern.startswith("/") or ".." in pattern.split("/"):
-        raise ValueError(f"janitor rule pattern {pattern!r} must be relative and free of '..'")
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:[^/]+/)*")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return "".join(out)
-
-
 class RuleSet:
     """All rules, matched per directory: each pattern is split into a directory part and a name
     part, so a directory's listing is matched by names against only the rules that can apply
@@ -91,12 +67,13 @@ class RuleSet:
         self._split: list[tuple[re.Pattern[str], str]] = []
         for i, r in enumerate(rules):
             self.rules.append(Rule(i, r.name or f"rule-{i + 1}", r.pattern, r.ttl_s, r.action, r.compress))
+            globs.check_relative(r.pattern)
             dir_glob, _, name_glob = r.pattern.rpartition("/")
-            dir_re = glob_to_regex(dir_glob + "/") if dir_glob else ""
-            if "**" in name_glob:  # "agents/**": any name at any depth below the directory part
+            dir_re = globs.glob_to_regex(dir_glob + "/") if dir_glob else ""
+            if name_glob == "**":  # "agents/**": any name at any depth below the directory part
                 dir_re += "(?:[^/]+/)*"
-                name_glob = name_glob.replace("**", "*")
-            self._split.append((re.compile(dir_re), glob_to_regex(name_glob)))
+                name_glob = "*"
+            self._split.append((re.compile(dir_re), globs.component_regex(name_glob)))
         self._by_dir: dict[str, re.Pattern[str] | None] = {}
         self._compiled: dict[tuple[int, ...], re.Pattern[str]] = {}
 

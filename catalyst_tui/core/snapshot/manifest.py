@@ -18,8 +18,6 @@ Pushing: :mod:`snapshot_push`; the mirror side: :mod:`snapshot_spoke`; retention
 from __future__ import annotations
 
 import contextlib
-import fnmatch
-import glob
 import hashlib
 import os
 import re
@@ -31,7 +29,7 @@ from typing import Any
 import msgspec
 import orjson
 
-from catalyst_tui.core import storage
+from catalyst_tui.core import globs, storage
 from catalyst_tui.core.errors import CatalystError
 from catalyst_tui.core.snapshot.stage import Staged, StageError, is_append_only, stage_log, stage_whole
 from catalyst_tui.core.workspace import Workspace
@@ -138,7 +136,8 @@ def include_patterns(ws: Workspace) -> list[str]:
 
 
 def _scan(root: str, parts: list[str], idx: int, rel: str, out: dict[str, os.stat_result]) -> None:
-    """Match ``parts[idx:]`` under ``root`` with ``os.scandir`` (no symlink is ever followed)."""
+    """Match ``parts[idx:]`` under ``root`` with ``os.scandir`` (no symlink is ever followed), one
+    component at a time with the workspace's glob meaning (core/globs.py)."""
     part, last = parts[idx], idx == len(parts) - 1
     if part == "**":
         if not last:
@@ -147,8 +146,10 @@ def _scan(root: str, parts: list[str], idx: int, rel: str, out: dict[str, os.sta
             for entry in it:
                 if entry.is_dir(follow_symlinks=False):
                     _scan(entry.path, parts, idx, f"{rel}{entry.name}/", out)
+                elif last and entry.is_file(follow_symlinks=False):  # a last "**": every file below
+                    out[f"{rel}{entry.name}"] = entry.stat(follow_symlinks=False)
         return
-    if not glob.has_magic(part):
+    if not globs.has_magic(part):
         path = os.path.join(root, part)
         try:
             st = os.lstat(path)
@@ -159,9 +160,10 @@ def _scan(root: str, parts: list[str], idx: int, rel: str, out: dict[str, os.sta
         elif not last and stat.S_ISDIR(st.st_mode):
             _scan(path, parts, idx + 1, f"{rel}{part}/", out)
         return
+    name_re = re.compile(globs.component_regex(part))
     with contextlib.suppress(FileNotFoundError, NotADirectoryError), os.scandir(root) as it:
         for entry in it:
-            if not fnmatch.fnmatchcase(entry.name, part):
+            if name_re.fullmatch(entry.name) is None:
                 continue
             if last:
                 if entry.is_file(follow_symlinks=False):
