@@ -21,13 +21,15 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from catalyst_tui.core.board import Board, IndexView
+from catalyst_tui.core.board import Board, IndexView, describe
 from catalyst_tui.core.errors import CatalystError
+from catalyst_tui.core.models import AuditEvent
 from catalyst_tui.core.storage import FileSignature
+from catalyst_tui.core.text import visible
 from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui import themes
 from catalyst_tui.ui.commands import CatalystCommands
-from catalyst_tui.ui.messages import AgentsRefreshed, BoardOpFailed, CardsReloaded
+from catalyst_tui.ui.messages import AgentsRefreshed, ArchivedListed, BoardOpFailed, CardsReloaded
 from catalyst_tui.ui.registry import SCREENS, SERVICES, load_screen_class, load_target
 from catalyst_tui.ui.screens.base import CatalystScreen
 from catalyst_tui.ui.startup import FastStartApp
@@ -39,6 +41,8 @@ log = logging.getLogger("catalyst_tui.ui")
 
 INDEX_POLL_S = 0.5  # cheap stat of index.json until the watcher (issue 4) takes over
 AGENTS_POLL_S = 2.0
+NOTIFIED_OPS = frozenset({"undo", "redo", "archive", "restore"})  # their notification says what they did
+ARCHIVE_PICK = 50  # the restore picker shows a lane's most recently archived cards
 
 
 class CatalystApp(FastStartApp):
@@ -183,6 +187,13 @@ class CatalystApp(FastStartApp):
         if jump is not None:
             jump(agent)
 
+    def action_restore_card(self) -> None:
+        """The board's restore picker for its focused lane (palette)."""
+        self.switch_mode("board")
+        restore = getattr(self.screen, "action_restore", None)
+        if restore is not None:
+            restore()
+
     def action_set_theme(self, name: str) -> None:
         """Switch theme (palette); the choice is saved to settings.json."""
         self.theme = name
@@ -302,7 +313,14 @@ class CatalystApp(FastStartApp):
             return
         card_id = getattr(result, "card", None) or getattr(result, "id", None) or focus
         sig = self._index_signature()
-        self.post_message(CardsReloaded(self.board.load(), focus=card_id, op=op, sig=sig))
+        note = describe(result) if op in NOTIFIED_OPS and isinstance(result, AuditEvent) else None
+        self.post_message(CardsReloaded(self.board.load(), focus=card_id, op=op, sig=sig, note=note))
+
+    @work(thread=True, group="archive", exit_on_error=False)
+    def run_list_archived(self, agent: str, limit: int = ARCHIVE_PICK) -> None:
+        """One lane's archived cards, newest first (for the board's restore picker)."""
+        records = sorted(self.board.archived([agent]).cards.values(), key=lambda r: r.ts, reverse=True)
+        self.post_message(ArchivedListed(agent, [r.card for r in records[:limit]]))
 
     @work(thread=True, group="settings", exit_on_error=False)
     def run_save_settings(self, changes: dict[str, Any]) -> None:
@@ -321,6 +339,8 @@ class CatalystApp(FastStartApp):
                 self.notify(msg.view.fallback, title="index", severity="warning", timeout=10, markup=False)
             self._update_triage()
         self.last_updated = self.clock()
+        if msg.note:  # every undo / redo / archive / restore says what it did: card, title, lanes, from -> to
+            self.notify(visible(msg.note), title=msg.op or "", markup=False)
         for screen in self.catalyst_screens():
             screen.cards_reloaded(msg.view, msg.focus, msg.op)
 
@@ -334,6 +354,11 @@ class CatalystApp(FastStartApp):
         self._update_triage()
         for screen in self.catalyst_screens():
             screen.agents_refreshed(msg.statuses)
+
+    def on_archived_listed(self, msg: ArchivedListed) -> None:
+        show = getattr(self.screen, "archived_listed", None)  # the board, if it is still the screen shown
+        if show is not None:
+            show(msg.agent, msg.cards)
 
     def on_board_op_failed(self, msg: BoardOpFailed) -> None:
         self.notify(f"{msg.op}: {msg.error}", severity="warning", markup=False)

@@ -28,6 +28,7 @@ class CatalystCommands(Provider):
             out.append((f"Jump to agent {agent}", partial(app.action_jump_agent, agent), f"lane {i} on the board"))
         for theme in sorted(app.available_themes):
             out.append((f"Switch theme: {theme}", partial(app.action_set_theme, theme), "kept across restarts"))
+        out.append(("Restore an archived card", app.action_restore_card, "from the focused lane's archive (r)"))
         if app.can_toggle_read_only():
             state = "off" if app.read_only else "on"
             out.append((f"Toggle read-only (turn {state})", app.action_toggle_read_only, "no writes at all"))

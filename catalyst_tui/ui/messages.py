@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from catalyst_tui.core.board import IndexView
+from catalyst_tui.core.models import Card
 from catalyst_tui.core.storage import FileSignature
 
 if TYPE_CHECKING:
@@ -21,12 +22,22 @@ class CardsReloaded(Message):
     """
 
     def __init__(self, view: IndexView, focus: str | None = None, op: str | None = None,
-                 sig: FileSignature | None = None) -> None:
+                 sig: FileSignature | None = None, note: str | None = None) -> None:
         super().__init__()
         self.view = view
         self.focus = focus
         self.op = op
         self.sig = sig  # Board.signature() when the index was read, if known
+        self.note = note  # what the operation did, in words (undo, redo, archive, restore): notified
+
+
+class ArchivedListed(Message):
+    """``run_list_archived`` read one lane's archive: its cards, the most recently archived first."""
+
+    def __init__(self, agent: str, cards: list[Card]) -> None:
+        super().__init__()
+        self.agent = agent
+        self.cards = cards
 
 
 class AgentsRefreshed(Message):

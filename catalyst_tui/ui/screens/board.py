@@ -45,9 +45,9 @@ class BoardScreen(CatalystScreen):
         Binding("m", "pick", "Move to…", id="board.pick",
                 tooltip="send the card to any agent and column", show=False),
         Binding("u", "undo", "Undo", id="board.undo",
-                tooltip="undo your last move (audit journal)"),
+                tooltip="undo this dashboard's last move, edit, archive or restore (audit journal)"),
         Binding("ctrl+r", "redo", "Redo", id="board.redo",
-                tooltip="redo the move you undid"),
+                tooltip="redo the action you undid"),
         Binding("n", "new_card", "New", id="board.new",
                 tooltip="new card in this lane and column", show=False),
         Binding("e", "edit_title", "Edit", id="board.edit",
@@ -55,7 +55,9 @@ class BoardScreen(CatalystScreen):
         Binding("enter", "details", "Details", id="board.details",
                 tooltip="body, history of moves, work-log tail", show=False),
         Binding("d", "archive", "Archive", id="board.archive",
-                tooltip="archive the card (asks first)", show=False),
+                tooltip="archive the card (asks first; u brings it back)", show=False),
+        Binding("r", "restore", "Restore…", id="board.restore",
+                tooltip="bring back one of this lane's archived cards", show=False),
         Binding("slash", "filter", "Filter", id="board.filter",
                 tooltip="words, agent:NAME, column:NAME, flag:NAME"),
         Binding("escape", "clear_filter", "Clear filter", id="board.clear_filter",
@@ -220,6 +222,23 @@ class BoardScreen(CatalystScreen):
 
         question = Text("Archive ") + Text(visible(card.title[:300]), style="bold") + Text(f" ({card.id})?")
         self.app.push_screen(ConfirmScreen(question), done)
+
+    def action_restore(self) -> None:
+        """The lane's archive is read in a worker; :meth:`archived_listed` shows the picker."""
+        if self.catalyst.guard_write("restore"):
+            self.catalyst.run_list_archived(self.view.lane.agent)
+
+    def archived_listed(self, agent: str, cards: list[Card]) -> None:
+        if not cards:
+            self.notify(f"{agent}'s archive holds no card", severity="warning")
+            return
+        from catalyst_tui.ui.screens.restore_picker import RestorePickerScreen
+
+        def chosen(card_id: str | None) -> None:
+            if card_id:
+                self.catalyst.run_board_op("restore", lambda b: b.restore(card_id), focus=card_id)
+
+        self.app.push_screen(RestorePickerScreen(agent, cards), chosen)
 
     def action_details(self) -> None:
         card = self.view.focused_card()
