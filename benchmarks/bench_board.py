@@ -14,7 +14,13 @@
    the themes are validated at every start (msgspec, no cache).
 3. Bytes written to the terminal up to the first frame (and the exit right after it), for both.
 
-    .venv/bin/python benchmarks/bench_board.py [--quick]
+``--history``: the board a year on (benchmarks/_board_history.py). 100,000 cards of history
+(95,500 done long ago, archived by a real janitor run) + the 4,500 live cards, against the
+4,500-only workspace, in the same run: key -> persisted + redrawn (target: median < 16 ms and
+within 1.2x of the 4,500-only board; moves in interleaved rounds, the two apps alternating) and
+start -> first full frame (within 1.2x; interleaved rounds, median of the rounds' ratios).
+
+    .venv/bin/python benchmarks/bench_board.py [--quick] [--history]
 """
 
 from __future__ import annotations
@@ -124,7 +130,7 @@ async def key_to_redraw(ws: Workspace, moves: int) -> dict[str, float]:
     times.sort()
     p95 = times[max(0, int(len(times) * 0.95) - 1)]
     return {"median": statistics.median(times), "p95": p95, "min": times[0], "n": len(times),
-            "drawn": statistics.median(redraw_only)}
+            "drawn": statistics.median(redraw_only), "times": times}
 
 
 # Both children stop at the first frame the app writes to the terminal (App._display, the
@@ -229,8 +235,71 @@ def compile_package() -> None:
     compileall.compile_dir(str(Path(catalyst_tui.__file__).parent), quiet=1)
 
 
+def history_case(quick: bool) -> None:
+    import _board_history
+
+    rounds = 2 if quick else 6  # of key presses: the two boards alternate, each in a fresh app
+    per_round = 10 if quick else 25
+    starts = 3 if quick else 15
+    now = time.time()
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        t0 = time.perf_counter()
+        hist = _board_history.build(tmp / "history", _board_history.HISTORY, now)
+        base = _board_history.build(tmp / "live", 0, now)
+        built = time.perf_counter() - t0
+        sizes = {name: (ws.board.index_path.stat().st_size, _du(ws.root / "board"), _du(ws.root / "agents"))
+                 for name, ws in (("history", hist), ("live", base))}
+        keys: dict[str, list[float]] = {"history": [], "live": []}
+        for i in range(rounds):
+            for name, ws in (("history", hist), ("live", base))[:: 1 if i % 2 == 0 else -1]:
+                keys[name] += asyncio.run(key_to_redraw(ws, per_round))["times"]
+        start_to_frame(textwrap.dedent(CHILD_BOARD), [str(hist.root)], tmp)  # warm the file cache
+        start_to_frame(textwrap.dedent(CHILD_BOARD), [str(base.root)], tmp)
+        st: dict[str, list[float]] = {"history": [], "live": []}
+        for i in range(starts):
+            for name, ws in (("history", hist), ("live", base))[:: 1 if i % 2 == 0 else -1]:
+                st[name].append(start_to_frame(textwrap.dedent(CHILD_BOARD), [str(ws.root)], tmp)[0])
+    med = {n: statistics.median(v) for n, v in keys.items()}
+    ratio = statistics.median(h / b for h, b in zip(st["history"], st["live"], strict=True))
+    mib = 1 << 20
+    rows = [
+        ("history workspace", f"100,000 cards: {_board_history.HISTORY:,} archived by the janitor "
+                              f"({hist.janitor_s:.1f} s, one run) + 4,500 live; index.json "  # type: ignore[attr-defined]
+                              f"{sizes['history'][0] / mib:.2f} MiB, board/ {sizes['history'][1] / mib:.0f} MiB, "
+                              f"agents/ {sizes['history'][2] / mib:.0f} MiB (set-up {built:.0f} s)"),
+        ("live-only workspace", f"4,500 cards; index.json {sizes['live'][0] / mib:.2f} MiB"),
+        ("key -> persisted + redrawn, history",
+         f"median {med['history']:.1f} ms, p95 {_p95(keys['history']):.1f} ms over {len(keys['history'])} moves "
+         "(target median < 16 ms)"),
+        ("key -> persisted + redrawn, live only",
+         f"median {med['live']:.1f} ms, p95 {_p95(keys['live']):.1f} ms over {len(keys['live'])} moves"),
+        ("history / live only, key", f"{med['history'] / med['live']:.2f}x (target <= 1.2x)"),
+        ("start -> first frame, history / live only",
+         f"{statistics.median(st['history']) * 1000:.0f} / {statistics.median(st['live']) * 1000:.0f} ms = "
+         f"{ratio:.2f}x (target <= 1.2x; median of {starts} rounds' ratios, quartiles "
+         f"{_quartiles([h / b for h, b in zip(st['history'], st['live'], strict=True)])})"),
+    ]
+    report(rows)
+
+
+def _p95(values: list[float]) -> float:
+    values = sorted(values)
+    return values[max(0, int(len(values) * 0.95) - 1)]
+
+
+def _du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
 def main() -> None:
-    args = parser(__doc__.splitlines()[0]).parse_args()
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--history", action="store_true", help="the history case only (100,000 cards of history)")
+    args = p.parse_args()
+    if args.history:
+        compile_package()
+        history_case(args.quick)
+        return
     per_lane = 500
     moves = 20 if args.quick else 100
     rounds = 3 if args.quick else 15
