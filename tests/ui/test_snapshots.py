@@ -84,8 +84,8 @@ def test_help_snapshot(_app, snap_compare) -> None:
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
     assert seen["help"]
     assert {"board.up", "board.next_column", "board.lane_up", "board.pick", "board.undo", "board.redo",
-            "board.new", "board.edit", "board.details", "board.archive", "board.restore", "board.filter", "board.clear_filter",
-            "board.lane_1", "board.lane_9", "board.help", "app.quit"} <= seen["ids"]
+            "board.new", "board.edit", "board.details", "board.archive", "board.restore", "board.filter",
+            "board.clear_filter", "board.lane_1", "board.lane_9", "board.help", "app.quit"} <= seen["ids"]
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
