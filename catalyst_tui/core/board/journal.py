@@ -98,7 +98,10 @@ class AuditJournal:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
-            os.fsync(fd)
+            # No fsync of its own: a killed writer's bytes are in the page cache all the same, and
+            # the index's own fsyncs follow at once (a third fsync per move would cost more than
+            # the rest of the move on a busy disk). A power cut may lose the journal's last lines
+            # while the index has their change: the change is kept, its history line is not.
         except OSError as exc:
             raise CardError(f"{self.path}: cannot append to the audit journal: {exc.strerror or exc}; "
                             "nothing changed") from None
