@@ -17,8 +17,8 @@ from catalyst_tui.cli.common import UsageError, add_workspace_arg
 from catalyst_tui.core.errors import CatalystError
 from catalyst_tui.core.text import one_line
 
-COMMAND_MODULES = ["init", "cards", "status", "demo", "simulate", "ports", "snapshot", "janitor", "metrics", "mcp",
-                   "web"]
+COMMAND_MODULES = ["init", "cards", "status", "demo", "simulate", "ports", "snapshot", "janitor", "metrics", "notify",
+                   "mcp", "web"]
 PROG = "catalyst-tui"
 
 

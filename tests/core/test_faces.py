@@ -11,7 +11,8 @@ import types
 import pytest
 
 FACES = ["catalyst_tui.core.board", "catalyst_tui.core.health", "catalyst_tui.core.ports", "catalyst_tui.core.janitor",
-         "catalyst_tui.core.snapshot", "catalyst_tui.core.demo", "catalyst_tui.core.runtime"]
+         "catalyst_tui.core.snapshot", "catalyst_tui.core.demo", "catalyst_tui.core.runtime",
+         "catalyst_tui.core.notify"]
 
 
 @pytest.mark.parametrize("face", FACES)

@@ -98,6 +98,7 @@ class Runtime:
         self.watcher: WorkspaceWatcher | None = None
         self._watch_thread: threading.Thread | None = None
         self.exporter: Any = None
+        self.alerting: Any = None
         self.ports_job = PortsJob(self)
         self.feeds = Scheduler(self._job_changed, clock)
         self.feeds.add(Job("ports", self.ports_job, lambda: self.ws.config.ports.scan_interval_s,
@@ -187,6 +188,9 @@ class Runtime:
                                publish=False))
         if watch:
             self._start_watcher()
+        from catalyst_tui.core.runtime.alerting import Alerting
+
+        self.alerting = Alerting(self)  # tells someone about transitions, while this process holds
         self.feeds.start()
         return self
 
@@ -214,6 +218,8 @@ class Runtime:
         if self._watch_thread is not None:
             self._watch_thread.join(5)
             ended = ended and not self._watch_thread.is_alive()
+        if self.alerting is not None:
+            self.alerting.stop()
         if self.exporter is not None:
             try:
                 self.exporter.stop()

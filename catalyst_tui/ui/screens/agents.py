@@ -166,6 +166,8 @@ class LiveWatch:
                 self.app.notify(f"{name} recovered", title="triage", timeout=6)
                 self.log.tenant(name, "health", f"{name} recovered", health=st.health.value, was=before.value)
             elif st.health.worse_than(before):
+                if self.app.ws.config.notify.bell:  # [notify] bell: someone across the room hears it
+                    self.app.bell()
                 self.app.notify(f"{name} {st.health.value}: {reason}", title="triage", timeout=8,
                                 severity="warning" if st.health is Health.DEGRADED else "error")
                 self.log.tenant(name, "health", f"{name} turned {st.health.value}", level="warning",
