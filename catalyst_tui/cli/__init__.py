@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from catalyst_tui import __version__
 from catalyst_tui.cli.common import UsageError, add_workspace_arg
-from catalyst_tui.core.errors import CatalystError
+from catalyst_tui.core.errors import CatalystError, os_error_text
 from catalyst_tui.core.text import one_line
 
 COMMAND_MODULES = ["init", "cards", "status", "demo", "simulate", "ports", "snapshot", "janitor", "metrics", "notify",
@@ -68,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:
-        _error(f"{exc.filename}: {exc.strerror or exc}" if exc.filename else exc.strerror or exc)
+        _error(os_error_text(exc))
         return 1
     except KeyboardInterrupt:
         return 130

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from catalyst_tui.cli.common import add_workspace_arg, open_workspace
-from catalyst_tui.core.errors import CatalystError
+from catalyst_tui.core.errors import CatalystError, os_reason
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,7 +32,7 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         server.start()
     except OSError as exc:
-        raise CatalystError(f"cannot listen on {bind}:{port}: {exc.strerror or exc}") from None
+        raise CatalystError(f"cannot listen on {bind}:{port}: {os_reason(exc)}") from None
     print(f"serving per-agent metrics on http://{bind}:{server.port}/metrics (workspace {ws.root})", flush=True)
     try:
         server.serve_forever()

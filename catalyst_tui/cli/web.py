@@ -13,7 +13,7 @@ import secrets
 import sys
 
 from catalyst_tui.cli.common import UsageError, add_workspace_arg, open_workspace
-from catalyst_tui.core.errors import CatalystError
+from catalyst_tui.core.errors import CatalystError, os_reason
 
 DEFAULT_PORT = 19101  # the dashboards band (191xx) of PORTS.md; 19100 is the metrics exporter
 TOKEN_ENV = "CATALYST_WEB_TOKEN"
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         dash.serve(announce)
     except OSError as exc:
-        raise CatalystError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+        raise CatalystError(f"cannot listen on {args.host}:{args.port}: {os_reason(exc)}") from None
     except KeyboardInterrupt:
         pass
     sys.stdout.flush()

@@ -24,6 +24,7 @@ import msgspec
 import orjson
 
 from catalyst_tui.core import storage
+from catalyst_tui.core.errors import os_reason
 from catalyst_tui.core.models import AgentState
 from catalyst_tui.core.names import validate_agent_name
 from catalyst_tui.core.procs import hostname, process_start_time
@@ -89,7 +90,7 @@ def read_state(paths: AgentPaths) -> StateRead:
     except FileNotFoundError:
         return StateRead(None, None, missing=True)
     except OSError as exc:
-        return StateRead(None, f"{path}: unreadable: {exc.strerror or exc}")
+        return StateRead(None, f"{path}: unreadable: {os_reason(exc)}")
     if len(raw) > MAX_STATE_BYTES:
         return StateRead(None, f"{path}: larger than {MAX_STATE_BYTES} bytes")
     if not raw.strip():

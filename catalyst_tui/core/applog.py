@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from catalyst_tui.core import storage
+from catalyst_tui.core.errors import os_reason
 
 LOG_NAME = "catalyst-tui.log"
 ENV_LOG = "CATALYST_LOG"
@@ -55,7 +56,7 @@ class AppLog:
             storage.append_line(self.path, line)
             self.failed = None
         except OSError as exc:  # a full disk must not take the dashboard down; it is shown instead
-            self.failed = f"{self.path}: {exc.strerror or exc}"
+            self.failed = f"{self.path}: {os_reason(exc)}"
 
     def event(self, event: str, msg: str, level: str = "info", **fields: Any) -> None:
         self._write({"ts": round(time.time(), 3), "level": level, "event": event, "msg": msg, **fields})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 class CatalystError(Exception):
     """Base class: the message is printed as one line by the CLI."""
@@ -44,3 +46,14 @@ class FileRefused(CatalystError, OSError):
 
     def __str__(self) -> str:
         return f"{self.filename}: {self.strerror}"
+
+
+def os_reason(exc: OSError) -> str:
+    """Why an OS call failed, in the OS's words (``Permission denied``): never the errno tuple."""
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def os_error_text(exc: OSError) -> str:
+    """An ``OSError`` as one line: ``<file>: <reason>`` (the reason alone when it names no file)."""
+    where = os.fsdecode(exc.filename) if isinstance(exc.filename, str | bytes) else exc.filename
+    return f"{where}: {os_reason(exc)}" if where else os_reason(exc)

@@ -19,6 +19,8 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 
+from catalyst_tui.core.errors import os_reason
+
 T = TypeVar("T")
 
 MAX_LINE_BYTES = 1 << 20  # a longer line is reported and skipped, never parsed
@@ -98,7 +100,7 @@ class JsonlTail(Generic[T]):
             self.unreadable = None
             return records, errors
         except OSError as exc:
-            self.unreadable = f"{self.label}: unreadable: {exc.strerror or exc}"
+            self.unreadable = f"{self.label}: unreadable: {os_reason(exc)}"
             return records, errors
         try:
             st = os.fstat(fd)
@@ -118,7 +120,7 @@ class JsonlTail(Generic[T]):
                 try:
                     chunk = os.pread(fd, min(CHUNK, budget), pos)
                 except OSError as exc:
-                    self.unreadable = f"{self.label}: read error: {exc.strerror or exc}"
+                    self.unreadable = f"{self.label}: read error: {os_reason(exc)}"
                     break
                 if not chunk:
                     break

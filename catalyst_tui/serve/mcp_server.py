@@ -20,7 +20,7 @@ from pydantic import Field
 
 from catalyst_tui import __version__
 from catalyst_tui.core.agent_api import MAX_TITLE, AgentAPI
-from catalyst_tui.core.errors import CatalystError
+from catalyst_tui.core.errors import CatalystError, os_error_text
 
 TOOL_NAMES = ("list_cards", "show_card", "add_card", "move_card", "tenant_health", "triage", "heartbeat")
 
@@ -42,8 +42,7 @@ def _call(fn: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
     except CatalystError as exc:
         raise ToolError(str(exc)) from None
     except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename else ""
-        raise ToolError(f"{where}{exc.strerror or exc}") from None
+        raise ToolError(os_error_text(exc)) from None
 
 
 def build_server(api: AgentAPI) -> MCPServer:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import msgspec
 
-from catalyst_tui.core.errors import CardError
+from catalyst_tui.core.errors import CardError, os_reason
 from catalyst_tui.core.jsonl import ParseError, read_all
 from catalyst_tui.core.models import Card
 
@@ -78,7 +78,7 @@ def append(root: Path, agent: str, records: Iterable[ArchivedCard]) -> Path:
         if created or st.st_size == 0:
             _fsync_dir(path.parent)
     except OSError as exc:
-        raise CardError(f"{path}: cannot archive: {exc.strerror or exc}") from None
+        raise CardError(f"{path}: cannot archive: {os_reason(exc)}") from None
     return path
 
 
@@ -105,7 +105,7 @@ def files(root: Path, agent: str) -> list[Path]:
     except (FileNotFoundError, NotADirectoryError):
         return []
     except OSError as exc:
-        raise CardError(f"{archive_dir(root, agent)}: unreadable: {exc.strerror or exc}") from None
+        raise CardError(f"{archive_dir(root, agent)}: unreadable: {os_reason(exc)}") from None
     return [archive_dir(root, agent) / n for n in names]
 
 

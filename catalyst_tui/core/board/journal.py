@@ -22,7 +22,7 @@ from pathlib import Path
 
 import msgspec
 
-from catalyst_tui.core.errors import CardError
+from catalyst_tui.core.errors import CardError, os_reason
 from catalyst_tui.core.jsonl import ParseError, read_all
 from catalyst_tui.core.models import AuditEvent, decode_audit
 
@@ -46,7 +46,7 @@ class AuditJournal:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise CardError(f"{self.path}: unreadable: {exc.strerror or exc}") from None
+            raise CardError(f"{self.path}: unreadable: {os_reason(exc)}") from None
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
@@ -86,7 +86,7 @@ class AuditJournal:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o644)
         except OSError as exc:
-            raise CardError(f"{self.path}: cannot append to the audit journal: {exc.strerror or exc}; "
+            raise CardError(f"{self.path}: cannot append to the audit journal: {os_reason(exc)}; "
                             "nothing changed") from None
         try:
             st = os.fstat(fd)
@@ -103,7 +103,7 @@ class AuditJournal:
             # the rest of the move on a busy disk). A power cut may lose the journal's last lines
             # while the index has their change: the change is kept, its history line is not.
         except OSError as exc:
-            raise CardError(f"{self.path}: cannot append to the audit journal: {exc.strerror or exc}; "
+            raise CardError(f"{self.path}: cannot append to the audit journal: {os_reason(exc)}; "
                             "nothing changed") from None
         finally:
             os.close(fd)

@@ -44,7 +44,7 @@ from catalyst_tui.core.board.index import (
 from catalyst_tui.core.board.journal import AuditJournal, abort_event
 from catalyst_tui.core.board.order import next_order
 from catalyst_tui.core.board.replay import replay, with_flag
-from catalyst_tui.core.errors import CardError
+from catalyst_tui.core.errors import CardError, os_reason
 from catalyst_tui.core.jsonl import ParseError
 from catalyst_tui.core.models import AuditEvent, Card
 from catalyst_tui.core.names import validate_agent_name
@@ -273,7 +273,7 @@ class BoardStore:
             with contextlib.suppress(CardError):  # else the next writer voids them (heal)
                 self.journal.append([abort_event(seq, self.clock())])
             if isinstance(exc, OSError):
-                raise CardError(f"{self.index_path}: cannot write the index: {exc.strerror or exc}; "
+                raise CardError(f"{self.index_path}: cannot write the index: {os_reason(exc)}; "
                                 "nothing changed") from None
             raise
         self._hook("indexed")
@@ -317,7 +317,7 @@ class BoardStore:
                              dir_fd=dfd)
                 os.close(fd)  # a log other writers may append to at once: created, never removed by us
         except OSError as exc:
-            raise CardError(f"{path}: cannot create: {exc.strerror or exc}") from None
+            raise CardError(f"{path}: cannot create: {os_reason(exc)}") from None
 
     def _check_target(self, agent: str, column: str) -> None:
         validate_agent_name(agent)

@@ -13,6 +13,8 @@ import socket
 import sys
 import threading
 
+from catalyst_tui.core.errors import os_reason
+
 
 def serve(service: str, port: int, stop: threading.Event) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -39,7 +41,7 @@ def main(argv: list[str]) -> int:
     try:
         serve(argv[0], int(argv[1]), stop)
     except OSError as exc:
-        print(f"demo_hub {argv[0]}: cannot listen on 127.0.0.1:{argv[1]}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"demo_hub {argv[0]}: cannot listen on 127.0.0.1:{argv[1]}: {os_reason(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass

@@ -31,6 +31,8 @@ from pathlib import Path
 
 from inotify_simple import INotify, flags
 
+from catalyst_tui.core.errors import os_reason
+
 MAX_DEPTH = 3
 # IN_MODIFY says a write happened; IN_CLOSE_WRITE would report the same write a second time
 SKIP_TOP = frozenset({".catalyst"})
@@ -185,4 +187,4 @@ def _reason(exc: OSError, root: Path) -> str:
     if exc.errno == errno.EACCES:
         where = exc.filename if exc.filename else root
         return f"watching {root} failed: permission denied ({where})"
-    return f"watching {root} failed: {exc.strerror or exc}"
+    return f"watching {root} failed: {os_reason(exc)}"

@@ -23,6 +23,7 @@ import msgspec
 
 from catalyst_tui.core.agents import AgentPaths, read_state
 from catalyst_tui.core.config import HealthConfig, WorkspaceConfig
+from catalyst_tui.core.errors import os_reason
 from catalyst_tui.core.health import history
 from catalyst_tui.core.health.metrics import WINDOWS, DispatchStats, Figures
 from catalyst_tui.core.humanize import age, duration_ms
@@ -392,5 +393,5 @@ class WorkspaceMonitor:
                 import logging
 
                 logging.getLogger("catalyst_tui.health").warning(
-                    "%s: history not written: %s", mon.history_path, exc.strerror or exc, extra={"agent": mon.name})
+                    "%s: history not written: %s", mon.history_path, os_reason(exc), extra={"agent": mon.name})
         return written

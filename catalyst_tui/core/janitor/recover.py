@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from catalyst_tui.core.errors import CatalystError
+from catalyst_tui.core.errors import CatalystError, os_reason
 from catalyst_tui.core.janitor import journal
 from catalyst_tui.core.janitor.fs import gunzip_into, lstat_rel, open_rel_dir, split, unlink_rel
 from catalyst_tui.core.janitor.journal import JanitorPaths
@@ -131,7 +131,7 @@ def restore(paths: JanitorPaths, root_fd: int, run_id: str, path: str | None,
         try:
             _move_back(root_fd, stored, original, stored in compressed)
         except OSError as exc:
-            result["errors"].append(f"{stored}: {exc.strerror or exc}")
+            result["errors"].append(f"{stored}: {os_reason(exc)}")
             continue
         journal.write(paths, ts=clock(), run=run_id, agent=agent_of(original), action="restore",
                       path=original, source=stored, phase="done")

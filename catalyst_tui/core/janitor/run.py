@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from catalyst_tui.core import outcomes, storage
-from catalyst_tui.core.errors import CatalystError, LockTimeout
+from catalyst_tui.core.errors import CatalystError, LockTimeout, os_reason
 from catalyst_tui.core.janitor import journal
 from catalyst_tui.core.janitor.cards import archive_cards
 from catalyst_tui.core.janitor.dispatch import encode_state as encode_dispatch_state
@@ -163,7 +163,7 @@ class Janitor:
             except (CatalystError, OSError) as exc:  # one tenant's file never stops the run
                 n = 0
                 journal.write(self.paths, ts=self.clock(), action="history-prune-failed", agent=name,
-                              error=str(getattr(exc, "strerror", None) or exc))
+                              error=os_reason(exc) if isinstance(exc, OSError) else str(exc))
             if n:
                 dropped[name] = n
         return dropped
@@ -181,7 +181,7 @@ class Janitor:
             try:
                 outcome = self._act(plan, root_fd, item, writers)
             except OSError as exc:
-                fail(plan, item.relpath, item.agent, f"{item.action} failed: {exc.strerror or exc}")
+                fail(plan, item.relpath, item.agent, f"{item.action} failed: {os_reason(exc)}")
                 continue
             if outcome is None:
                 done.append(item.to_json())
@@ -194,7 +194,7 @@ class Janitor:
                 append_jsonl_nofollow(root_fd, f"agents/{ab.agent}/dispatch.jsonl", marker)
             except OSError as exc:
                 fail(plan, f"agents/{ab.agent}/dispatch.jsonl", ab.agent,
-                     f"abandon {ab.dispatch_id} failed: {exc.strerror or exc}")
+                     f"abandon {ab.dispatch_id} failed: {os_reason(exc)}")
                 continue
             journal.write(self.paths, ts=self.clock(), run=plan.run_id, agent=ab.agent, action="abandon",
                           path=f"agents/{ab.agent}/dispatch.jsonl", dispatch=ab.dispatch_id, reason=ab.reason)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from catalyst_tui.core.errors import os_reason
 from catalyst_tui.core.janitor.rules import EXCLUDED_TOP, Rule, RuleSet, agent_of
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -136,7 +137,7 @@ class Walker:
             try:
                 child = os.open(name, DIR_FLAGS, dir_fd=fd)
             except OSError as exc:  # swapped for a symlink / file, or gone: never followed
-                res.unopenable.append((rel + name, exc.strerror or str(exc)))
+                res.unopenable.append((rel + name, os_reason(exc)))
                 res.cache_dirty = True
                 continue
             try:

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from catalyst_tui.core.errors import CatalystError
+from catalyst_tui.core.errors import CatalystError, os_reason
 from catalyst_tui.core.names import is_valid_agent_name
 
 HUB_OWNER = "hub"
@@ -413,7 +413,7 @@ def read_ports_text(path: Path) -> str:
     except UnicodeDecodeError as exc:
         raise PortsFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
-        raise PortsFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise PortsFileError(f"{path}: cannot read: {os_reason(exc)}") from None
 
 
 def load_ports_md(path: Path, agents: list[str] | None = None,

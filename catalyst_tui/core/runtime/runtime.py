@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from catalyst_tui.core.errors import os_reason
 from catalyst_tui.core.models import Health
 from catalyst_tui.core.runtime import state as published
 from catalyst_tui.core.runtime.events import (
@@ -454,7 +455,7 @@ class Runtime:
             try:
                 published.publish(self.ws.internal_dir, self.state())
             except OSError as exc:  # a full disk: shown, the jobs go on
-                self._event("runtime", f"{published.state_path(self.ws.internal_dir)}: {exc.strerror or exc}",
+                self._event("runtime", f"{published.state_path(self.ws.internal_dir)}: {os_reason(exc)}",
                             level="error")
 
     def _start_exporter(self) -> None:
@@ -470,7 +471,7 @@ class Runtime:
                                           source=lambda: list(self.statuses.values()),
                                           jobs=lambda: read_outcomes(ws.root, ws.config)).start()
         except OSError as exc:
-            self._event("metrics", f"cannot listen on {cfg.bind}:{cfg.port}: {exc.strerror or exc}", level="error")
+            self._event("metrics", f"cannot listen on {cfg.bind}:{cfg.port}: {os_reason(exc)}", level="error")
             return
         self._event("metrics", f"serving /metrics on {cfg.bind}:{self.exporter.port}")
 

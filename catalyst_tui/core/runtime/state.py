@@ -15,7 +15,7 @@ import msgspec
 
 from catalyst_tui import __version__
 from catalyst_tui.core import storage
-from catalyst_tui.core.errors import CatalystError
+from catalyst_tui.core.errors import CatalystError, os_error_text
 from catalyst_tui.core.storage import FileSignature, file_signature
 
 STATE_NAME = "runtime.json"
@@ -36,7 +36,7 @@ class JobError(msgspec.Struct, frozen=True, kw_only=True):
         """An exception as one line: ``OSError`` names its file, a ``CatalystError`` is its message."""
         if isinstance(exc, OSError) and not isinstance(exc, CatalystError):
             path = os.fsdecode(exc.filename) if exc.filename is not None else None
-            return cls(message=f"{path + ': ' if path else ''}{exc.strerror or exc}", path=path)
+            return cls(message=os_error_text(exc), path=path)
         if isinstance(exc, CatalystError):
             return cls(message=str(exc), path=getattr(exc, "path", None), agent=getattr(exc, "agent", None))
         return cls(message=f"{type(exc).__name__}: {exc}")

@@ -30,7 +30,7 @@ import msgspec
 import orjson
 
 from catalyst_tui.core import globs, storage
-from catalyst_tui.core.errors import CatalystError
+from catalyst_tui.core.errors import CatalystError, os_reason
 from catalyst_tui.core.snapshot.stage import Staged, StageError, is_append_only, stage_log, stage_whole
 from catalyst_tui.core.workspace import Workspace
 
@@ -227,7 +227,7 @@ def take_snapshot(ws: Workspace, lock_timeout: float = storage.DEFAULT_LOCK_TIME
                     got = stage_whole(path, rel, st, objects_dir, cache, full=full, buf=buf)
             except OSError as exc:
                 raise SnapshotError(str(exc) if isinstance(exc, StageError) else
-                                    f"{path}: cannot snapshot: {exc.strerror or exc}") from None
+                                    f"{path}: cannot snapshot: {os_reason(exc)}") from None
             if got is None:
                 continue  # gone (or no longer a regular file) since the scan
             staged.add(got.sha256)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Protocol
 
 from catalyst_tui.core import storage
+from catalyst_tui.core.errors import os_reason
 
 _O_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 ATTEMPTS = 3
@@ -144,7 +145,7 @@ def _copy_whole(path: str, rel: str, objects_dir: str, cache: Cache, *, full: bo
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise StageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+            raise StageError(f"{path}: cannot read: {os_reason(exc)}") from None
         tmp = _tmp(objects_dir)
         try:
             before = os.fstat(src)

@@ -20,6 +20,7 @@ from textual.css.query import NoMatches
 from textual.worker import get_current_worker
 
 from catalyst_tui.core.applog import AppLog, JsonLinesHandler, default_path
+from catalyst_tui.core.errors import os_reason
 from catalyst_tui.core.health import WINDOWS, AgentStatus, ChangeSet, SharedProblem, WorkspaceWatcher
 from catalyst_tui.core.models import Health
 from catalyst_tui.ui.messages import AgentsRefreshed
@@ -73,7 +74,7 @@ class LiveWatch:
             self.metrics = MetricsServer(self.app.monitor, cfg.port, cfg.bind, source=self._statuses,
                                          jobs=lambda: read_outcomes(ws.root, ws.config)).start()
         except OSError as exc:
-            self.app.notify(f"metrics: cannot listen on {cfg.bind}:{cfg.port}: {exc.strerror or exc}",
+            self.app.notify(f"metrics: cannot listen on {cfg.bind}:{cfg.port}: {os_reason(exc)}",
                             title="metrics", severity="error", timeout=10)
             return
         self.log.event("metrics", f"serving /metrics on {cfg.bind}:{self.metrics.port}")

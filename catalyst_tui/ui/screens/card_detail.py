@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from catalyst_tui.core.board import Board
+from catalyst_tui.core.errors import os_reason
 from catalyst_tui.core.humanize import age
 from catalyst_tui.core.models import AuditEvent, Card, WorkRecord, decode_work
 from catalyst_tui.core.text import visible, visible_block
@@ -66,7 +67,7 @@ def load_details(board: Board, card: Card) -> Details:
             with open(path, "rb") as fh:
                 det.body = fh.read(BODY_BYTES).decode("utf-8", errors="replace")
         except OSError as exc:
-            det.problems.append(f"{card.refs.body}: {exc.strerror or exc}")
+            det.problems.append(f"{card.refs.body}: {os_reason(exc)}")
     det.history = board.history(card.id)
     if card.refs.log:
         det.worklog, bad = _tail_records(board.root / card.refs.log, card.id)

@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import ProgressBar
 
-from catalyst_tui.core.errors import CatalystError
+from catalyst_tui.core.errors import CatalystError, os_error_text
 from catalyst_tui.core.health import SharedProblem
 from catalyst_tui.core.humanize import size
 from catalyst_tui.core.janitor import Janitor, JanitorBusy, agent_of, flagged_items, footprint_rows, load_footprint
@@ -188,8 +188,7 @@ class JanitorScreen(ScheduledScreen):
             self.post_message(JanitorFailed(str(exc)))
             return
         except OSError as exc:
-            where = f"{exc.filename}: " if exc.filename else ""
-            self.post_message(JanitorFailed(f"{where}{exc.strerror or exc}"))
+            self.post_message(JanitorFailed(os_error_text(exc)))
             return
         self.post_message(JanitorFinished(report, reports, footprint))
 

@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.widgets import ProgressBar
 from textual.worker import Worker, WorkerState
 
-from catalyst_tui.core.errors import CatalystError
+from catalyst_tui.core.errors import CatalystError, os_error_text
 from catalyst_tui.core.health import SharedProblem
 from catalyst_tui.core.snapshot import Mirror, PushResult, hub_history, open_target, push
 from catalyst_tui.ui.screens.scheduled import ScheduledScreen
@@ -142,8 +142,7 @@ class SnapshotsScreen(ScheduledScreen):
             self.post_message(SnapshotPushFailed(str(exc)))
             return
         except OSError as exc:
-            where = f"{exc.filename}: " if exc.filename else ""
-            self.post_message(SnapshotPushFailed(f"{where}{exc.strerror or exc}"))
+            self.post_message(SnapshotPushFailed(os_error_text(exc)))
             return
         self.post_message(SnapshotPushed(result, hub_history(ws)))
 
