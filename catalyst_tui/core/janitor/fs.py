@@ -9,7 +9,7 @@ import stat
 
 import orjson
 
-from catalyst_tui.core.janitor.walk import DIR_FLAGS
+from catalyst_tui.core.janitor.walk import DIR_FLAGS, open_dir_chain
 from catalyst_tui.core.storage import tmp_name_for
 
 CHUNK = 1 << 20
@@ -22,21 +22,7 @@ def open_root(root: str | os.PathLike[str]) -> int:
 
 def open_rel_dir(root_fd: int, rel: str, *, create: bool = False) -> int:
     """Open (optionally creating) ``rel`` under ``root_fd``, refusing symlinks at every step."""
-    fd = os.dup(root_fd)
-    try:
-        for part in [p for p in rel.split("/") if p]:
-            if part in (".", ".."):
-                raise OSError(f"refusing path component {part!r} in {rel!r}")
-            if create:
-                with contextlib.suppress(FileExistsError):
-                    os.mkdir(part, 0o755, dir_fd=fd)
-            child = os.open(part, DIR_FLAGS, dir_fd=fd)
-            os.close(fd)
-            fd = child
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+    return open_dir_chain(root_fd, rel, create=create)
 
 
 def split(rel: str) -> tuple[str, str]:

@@ -237,17 +237,20 @@ def _regular_file(root: Path, ref: str) -> bool:
     parts = ref.split("/")
     if ref.startswith("/") or ".." in parts or "" in parts:
         return False
-    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        for part in parts[:-1]:
-            child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-            os.close(fd)
-            fd = child
-        return stat.S_ISREG(os.stat(parts[-1], dir_fd=fd, follow_symlinks=False).st_mode)
+        root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)  # the root itself may be a link
+    except OSError:
+        return False
+    try:
+        dir_fd = open_dir_chain(root_fd, "/".join(parts[:-1]))
+        try:
+            return stat.S_ISREG(os.stat(parts[-1], dir_fd=dir_fd, follow_symlinks=False).st_mode)
+        finally:
+            os.close(dir_fd)
     except OSError:
         return False
     finally:
-        os.close(fd)
+        os.close(root_fd)
 
 
 def is_internal(relpath: str) -> bool:

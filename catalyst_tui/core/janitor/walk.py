@@ -17,6 +17,7 @@ every ``full_walk_every`` runs, which re-stats every file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import time
@@ -220,24 +221,33 @@ def rules_key(rules: RuleSet) -> str:
     return "|".join(f"{r.pattern}" for r in rules.rules)
 
 
-def open_dir_chain(root_fd: int, dir_rel: str, expected: dict[str, tuple[int, int]]) -> int:
-    """Re-open ``dir_rel`` from the root, component by component, without following links.
+def open_dir_chain(root_fd: int, dir_rel: str, expected: dict[str, tuple[int, int]] | None = None, *,
+                   create: bool = False) -> int:
+    """Open ``dir_rel`` ("a/b/" or "a/b") from the root, component by component, never following
+    a link: the one descriptor walk every janitor path goes through.
 
-    Every directory on the way must be the very one the walk saw (same device and inode):
-    a directory swapped for a symlink fails to open (``O_NOFOLLOW``), one swapped for another
-    directory fails the identity check. Returns a new descriptor; raises ``OSError`` otherwise.
+    A directory swapped for a symlink fails to open (``O_NOFOLLOW``); ``.`` and ``..`` are refused.
+    With ``expected`` (relative dir -> (st_dev, st_ino), as the walk saw them), every directory on
+    the way must be the very one the walk saw; one swapped for another fails the identity check.
+    With ``create``, missing directories are made. Returns a new descriptor; raises ``OSError``.
     """
     fd = os.dup(root_fd)
     rel = ""
     try:
         for part in [p for p in dir_rel.split("/") if p]:
+            if part in (".", ".."):
+                raise OSError(f"refusing path component {part!r} in {dir_rel!r}")
+            if create:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(part, 0o755, dir_fd=fd)
             child = os.open(part, DIR_FLAGS, dir_fd=fd)
             os.close(fd)
             fd = child
             rel += part + "/"
-            st = os.fstat(fd)
-            if expected.get(rel) != (st.st_dev, st.st_ino):
-                raise OSError(f"{rel} is no longer the directory the walk saw")
+            if expected is not None:
+                st = os.fstat(fd)
+                if expected.get(rel) != (st.st_dev, st.st_ino):
+                    raise OSError(f"{rel} is no longer the directory the walk saw")
     except BaseException:
         os.close(fd)
         raise
