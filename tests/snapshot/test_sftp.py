@@ -107,3 +107,35 @@ def test_cli_push_to_sftp_json(sshd: SshServer, mirror_dir: Path, make_ws: Make)
     listed = subprocess.run([sys.executable, "-m", "catalyst_tui", "snapshot", "list", url, "--json"],
                             capture_output=True, text=True, timeout=60)
     assert orjson.loads(listed.stdout)["current"]["id"] == result["id"]
+
+
+def test_paramikos_privates_are_still_there() -> None:
+    """Fails loudly when a paramiko release renames what the sftp target relies on (PARAMIKO_PRIVATES)."""
+    import inspect
+
+    import paramiko
+    import paramiko.sftp
+
+    from catalyst_tui.core.snapshot.targets import sftp as sftp_target
+
+    assert paramiko.sftp.CMD_EXTENDED == sftp_target.CMD_EXTENDED
+    assert list(inspect.signature(paramiko.SFTPClient._read_response).parameters) == ["self", "waitfor"]
+    assert list(inspect.signature(paramiko.SFTPClient._request).parameters) == ["self", "t", "args"]
+
+    class Closed:  # what SFTPFile.__init__ needs of its client, and a close that sends nothing
+        def _log(self, *args: object) -> None: ...
+
+    fh = paramiko.SFTPFile(Closed(), b"handle", "wb")  # type: ignore[arg-type]
+    fh._closed = True  # nothing to send at garbage collection
+    client = object.__new__(paramiko.SFTPClient)
+    for owner, name in sftp_target.PARAMIKO_PRIVATES:
+        assert hasattr(fh if owner == "SFTPFile" else client, name), f"paramiko {paramiko.__version__}: {owner}.{name}"
+    pipe = sftp_target._pipeline(client, fh)
+    assert len(pipe.pending) == 0 and callable(pipe.read_response) and callable(pipe.request)
+
+
+def test_a_paramiko_without_those_privates_is_a_clear_error() -> None:
+    from catalyst_tui.core.snapshot.targets import sftp as sftp_target
+
+    with pytest.raises(TargetError, match=r"paramiko .* changed a private attribute .*_reqs"):
+        sftp_target._pipeline(object(), object())  # type: ignore[arg-type]

@@ -23,7 +23,29 @@ import paramiko
 from catalyst_tui.core.snapshot.targets.base import CHUNK, Target, TargetError, check_key
 from catalyst_tui.core.storage import tmp_name_for
 
-CMD_EXTENDED = 200  # paramiko.sftp.CMD_EXTENDED
+CMD_EXTENDED = 200  # SSH_FXP_EXTENDED (draft-ietf-secsh-filexfer-02, section 8)
+# paramiko's private API, used by _pipeline only; checked against paramiko 3.4-5.1 (pinned <6)
+PARAMIKO_PRIVATES = (("SFTPClient", "_request"), ("SFTPClient", "_read_response"), ("SFTPFile", "_reqs"))
+
+
+class _Pipeline:
+    """What paramiko keeps private and a safe write needs: the replies of pipelined writes it
+    would drop at ``close()`` (an ENOSPC unnoticed), and the ``fsync@openssh.com`` extension."""
+
+    def __init__(self, sftp: paramiko.SFTPClient, fh: paramiko.SFTPFile) -> None:
+        self.pending = fh._reqs  # the write requests whose status nobody read yet
+        self.read_response = sftp._read_response
+        self.request = sftp._request
+
+
+def _pipeline(sftp: paramiko.SFTPClient, fh: paramiko.SFTPFile) -> _Pipeline:
+    """The one place paramiko's privates are touched: a release that renames them is a clear
+    error here (and in tests/snapshot/test_sftp.py), never a write that silently loses data."""
+    try:
+        return _Pipeline(sftp, fh)
+    except AttributeError as exc:
+        raise TargetError(f"paramiko {paramiko.__version__} changed a private attribute this target relies on "
+                          f"({exc}); pin paramiko to a release checked in PARAMIKO_PRIVATES") from None
 
 
 class SftpTarget(Target):
@@ -95,18 +117,20 @@ class SftpTarget(Target):
         rest are read and *dropped*, so an ENOSPC (``SSH_FX_FAILURE``) would go unnoticed
         and a short file would be renamed into place.
         """
-        reqs = fh._reqs  # the pending write request numbers (paramiko internals, see above)
+        pipe = _pipeline(self.sftp, fh)
+        reqs = pipe.pending
         while reqs:
             try:
-                self.sftp._read_response(reqs.popleft())
+                pipe.read_response(reqs.popleft())
             except OSError as exc:
                 reqs.clear()
                 code = exc.errno or (errno.ENOSPC if "Failure" in str(exc) else errno.EIO)
                 raise OSError(code, f"write to {name} failed: {exc} (disk full?)") from None
 
     def _fsync(self, fh: paramiko.SFTPFile) -> None:
+        request = _pipeline(self.sftp, fh).request
         with contextlib.suppress(OSError, paramiko.SSHException):
-            self.sftp._request(CMD_EXTENDED, "fsync@openssh.com", fh.handle)
+            request(CMD_EXTENDED, "fsync@openssh.com", fh.handle)
 
     def write(self, key: str, chunks: Iterable[bytes]) -> int:
         path = self._path(key)
