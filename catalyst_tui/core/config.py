@@ -89,6 +89,15 @@ class HealthConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     error_min_finished: Annotated[int, _doc("the error rate is judged over at least this many dispatches",
                                             ge=1)] = 5
     clock_skew_s: Annotated[float, _doc("records stamped further ahead of our clock are flagged", gt=0)] = 60.0
+    peer_p95_ratio: Annotated[float, _doc("p95 over the fleet's median p95 (the other tenants, same window)",
+                                          gt=1)] = 3.0
+    peer_error_ratio: Annotated[float, _doc("error rate over the fleet's median rate", gt=1)] = 3.0
+    peer_error_floor: Annotated[float, _doc("... and above this rate (both 95 % confident)", ge=0, le=1)] = 0.05
+    peer_min_tenants: Annotated[int, _doc("a fleet median needs this many other tenants with data", ge=1)] = 3
+    peer_min_finished: Annotated[int, _doc("a tenant has data with this many dispatches in the window",
+                                           ge=1)] = 20
+    startup_grace_s: Annotated[float, _doc("no state.json yet: 'waiting' this long after creation, then offline",
+                                           ge=0)] = 300.0
 
 
 class WatchConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

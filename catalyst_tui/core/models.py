@@ -23,21 +23,40 @@ class Health(StrEnum):
     DEGRADED = "degraded"
     QUARANTINED = "quarantined"
     OFFLINE = "offline"
+    WAITING = "waiting"  # no state.json yet, within [health] startup_grace_s of being created
 
     @property
     def rank(self) -> int:
         """Severity, the one order (triage lists, alerts, "turned worse"): 0 is the worst.
 
         Quarantined first: its writes are refused, so it loses work until someone acts;
-        offline next (nothing runs), then degraded (slow or failing), then ok.
+        offline next (nothing runs), then degraded (slow or failing), then waiting (no
+        state.json yet, within the start-up grace: not affected), then ok.
         """
         return _HEALTH_RANK[self]
 
     def worse_than(self, other: Health) -> bool:
         return self.rank < other.rank
 
+    @property
+    def affected(self) -> bool:
+        """Counts as an affected tenant (a tenant still starting up does not)."""
+        return self.rank < _HEALTH_RANK[Health.WAITING]
 
-_HEALTH_RANK = {Health.QUARANTINED: 0, Health.OFFLINE: 1, Health.DEGRADED: 2, Health.OK: 3}
+    @property
+    def glyph(self) -> str:
+        """A shape per state, so the meaning survives without colour (NO_COLOR, monochrome)."""
+        return _HEALTH_GLYPH[self]
+
+    @property
+    def badge(self) -> str:
+        """Glyph and word: ``▲ degraded``."""
+        return f"{_HEALTH_GLYPH[self]} {self.value}"
+
+
+_HEALTH_RANK = {Health.QUARANTINED: 0, Health.OFFLINE: 1, Health.DEGRADED: 2, Health.WAITING: 3, Health.OK: 4}
+_HEALTH_GLYPH = {Health.QUARANTINED: "■", Health.OFFLINE: "○", Health.DEGRADED: "▲", Health.WAITING: "◌",
+                 Health.OK: "●"}
 
 
 class DispatchRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):

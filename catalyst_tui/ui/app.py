@@ -35,7 +35,12 @@ from catalyst_tui.ui.screens.base import CatalystScreen
 from catalyst_tui.ui.startup import FastStartApp
 
 if TYPE_CHECKING:
-    from catalyst_tui.core.health import AgentStatus, SharedProblem, WorkspaceMonitor  # loaded after the first frame
+    from catalyst_tui.core.health import (  # loaded after the first frame
+        AgentStatus,
+        SharedProblem,
+        Triage,
+        WorkspaceMonitor,
+    )
 
 log = logging.getLogger("catalyst_tui.ui")
 
@@ -57,7 +62,7 @@ class CatalystApp(FastStartApp):
 
     runs_jobs = True  # False in a web session: a viewer never runs the janitor or a snapshot push
     read_only: reactive[bool] = reactive(False)
-    triage: reactive[str] = reactive("")
+    triage: reactive[Triage | None] = reactive(None)  # None until the first statuses are in
     last_updated: reactive[float] = reactive(0.0, repaint=False)  # the StatusBar redraws itself
     live: reactive[bool] = reactive(False, repaint=False)  # the watcher is watching: the screen is current
 
@@ -236,7 +241,7 @@ class CatalystApp(FastStartApp):
         self._update_triage()
 
     def _update_triage(self) -> None:
-        from catalyst_tui.core.health import SharedProblem, summarize
+        from catalyst_tui.core.health import SharedProblem, triage
 
         shared = [p for ps in self.shared_problems.values() for p in ps]
         if self.index_fallback:
@@ -244,7 +249,7 @@ class CatalystApp(FastStartApp):
         if self.statuses or shared:
             order = self.ws.config.agent_names
             ordered = [self.statuses[n] for n in order if n in self.statuses]
-            self.triage = summarize(ordered, shared)
+            self.triage = triage(ordered, shared, self.ws.config.health.shared_fraction)
 
     # ------------------------------------------------------------------ data: entry points
     def request_reload(self, index: bool = False, agents: Iterable[str] = ()) -> None:
@@ -299,8 +304,8 @@ class CatalystApp(FastStartApp):
 
     @work(thread=True, group="agents", exit_on_error=False)
     def run_refresh_agents(self, names: set[str]) -> None:
-        with self.monitor_lock:
-            statuses = {n: self.monitor.refresh(n) for n in names if n in self.monitor.agents}
+        with self.monitor_lock:  # read together, judged together: each tenant against its peers
+            statuses = self.monitor.refresh_many(names)
         self.post_message(AgentsRefreshed(statuses))
 
     @work(thread=True, group="board", exit_on_error=False)

@@ -104,11 +104,30 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_not_a_workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A typo in a path is a usage error (2), never an unhealthy tenant (1): nobody is paged."""
     code, _, err = run(capsys, "status", "-w", str(tmp_path))
-    assert code == 1 and "catalyst.toml: not found" in err
+    assert code == 2 and "catalyst.toml: not found" in err
     _one_line_error(err)
     code, _, err = run(capsys, "status", "-w", str(tmp_path / "nope"))
-    assert code == 1 and "no such workspace" in err
+    assert code == 2 and "no such workspace" in err
+    _one_line_error(err)
+
+
+def test_fresh_init_is_waiting_not_an_incident(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "init", str(tmp_path / "w"))[0] == 0
+    code, out, _ = run(capsys, "status", "-w", str(tmp_path / "w"))
+    assert code == 0, out
+    assert out.splitlines()[0] == "9 waiting for their first heartbeat"
+    code, out, _ = run(capsys, "status", "--json", "-w", str(tmp_path / "w"))
+    data = orjson.loads(out)
+    assert code == 0 and data["healthy"] is True and data["affected"] == [] and len(data["waiting"]) == 9
+    assert {a["health"] for a in data["agents"]} == {"waiting"}
+    assert data["triage"]["scope"] == "none"
+    # past the start-up grace, a tenant that never wrote state.json is offline: exit 1
+    (tmp_path / "w" / "catalyst.toml").write_text(
+        (tmp_path / "w" / "catalyst.toml").read_text().replace("startup_grace_s = 300.0", "startup_grace_s = 0.0"))
+    code, out, _ = run(capsys, "status", "-w", str(tmp_path / "w"))
+    assert code == 1 and out.startswith("9 of 9 affected (9 no state.json)")
 
 
 def test_workspace_from_environment(ws: Workspace, capsys: pytest.CaptureFixture[str],
@@ -121,7 +140,7 @@ def test_workspace_from_environment(ws: Workspace, capsys: pytest.CaptureFixture
 def test_bad_config_is_one_line(ws: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
     (ws.root / "catalyst.toml").write_text("[health]\nerror_rate = 'lots'\n")
     code, _, err = run(capsys, "status", "-w", str(ws.root))
-    assert code == 1 and "catalyst.toml" in err and "health.error_rate" in err
+    assert code == 2 and "catalyst.toml" in err and "health.error_rate" in err
     _one_line_error(err)
 
 

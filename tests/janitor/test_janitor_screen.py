@@ -119,7 +119,7 @@ async def test_failure_feeds_the_triage_line(tmp_path: Path) -> None:
         await settle(pilot)
         assert screen.error is not None and screen.last is None
         assert [p.text for p in app.shared_problems["janitor"]] == ["janitor run failed"]
-        assert "janitor run failed" in app.triage
+        assert "janitor run failed" in app.triage.text
         # the next successful run clears it
         jdir.unlink()
         await pilot.press("r")

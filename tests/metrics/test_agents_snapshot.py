@@ -39,7 +39,9 @@ def test_agents_screen_snapshot(tmp_path: Path, snap_compare: Any, size: tuple[i
         checked["live"] = app.live  # the watcher runs: the status bar says "live", and does not tick
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
-    assert checked["triage"] == "1 of 9 affected: bjork p95 4.2 s"
+    # 10 of 20 failed is stronger evidence (50 %, 3x the threshold at 95 % confidence) than the slow p95
+    assert checked["triage"].text == "1 of 9 affected: bjork errors 50% (10 of 20)"
+    assert checked["triage"].entries[0].reasons[1].key == "p95 4.2 s"
     assert checked["bjork"] is Health.DEGRADED
     assert checked["classes"] == {n: n != "bjork" for n in ws.config.agent_names}
     assert checked["live"] is True

@@ -60,7 +60,7 @@ async def test_grid_is_3x3_at_80x24(ws: Workspace) -> None:
         assert all(p.region.height >= 6 and p.region.width >= 25 for p in panels)
         assert all(p.region.bottom <= 23 for p in panels)  # above the footer
         assert all(p.has_class("-ok") for p in panels)
-        assert app.triage == "all 9 healthy"
+        assert app.triage.text == "all 9 healthy"
 
 
 async def test_appended_record_shows_in_panel_and_triage(ws: Workspace) -> None:
@@ -74,12 +74,13 @@ async def test_appended_record_shows_in_panel_and_triage(ws: Workspace) -> None:
                             latency_ms=4200.0, ts=FROZEN_NOW - 2)
         await until(pilot, lambda: app.statuses["bjork"].figures.finished == 10)
         await pilot.pause()
-        # the first reason is the triage line's; every reason is on the agent's status
-        assert app.triage == "1 of 9 affected: bjork p95 4.2 s"
-        assert app.statuses["bjork"].reasons == ["p95 4.2 s", "errors 100% (10 of 10)"]
+        # the strongest reason is the triage line's (10 of 10 failed: more evidence than one slow
+        # figure over its absolute limit); every reason is on the agent's status, strongest first
+        assert app.triage.text == "1 of 9 affected: bjork errors 100% (10 of 10)"
+        assert app.statuses["bjork"].reasons == ["errors 100% (10 of 10)", "p95 4.2 s"]
         assert bjork.has_class("-degraded") and not bjork.has_class("-ok")
         assert "p95 4.2 s err 100% q 0" in panel_text(bjork)
-        assert panel_text(bjork).endswith("p95 4.2 s")
+        assert panel_text(bjork).endswith("errors 100% (10 of 10)")
         spark = bjork.query_one(".sparkline-errors", Sparkline)
         await until(pilot, lambda: bool(spark.data and max(spark.data)))  # sparklines redraw at most 1/s
         errs = spark.data
@@ -95,7 +96,7 @@ async def test_corrupt_state_quarantines_one_agent_others_keep_updating(ws: Work
         screen = await open_agents(pilot)
         ws.agent("slash").state.write_bytes(b'{"agent": "slash", "status": "runn')
         await until(pilot, lambda: screen.panel("slash").has_class("-quarantined"))
-        assert app.triage.startswith("1 of 9 affected: slash quarantined: state.json: corrupt JSON")
+        assert app.triage.text.startswith("1 of 9 affected: slash quarantined: state.json: corrupt JSON")
         for i in range(3):
             record_dispatch(ws.agent("cher"), id=f"c{i}", event="finished", status="ok", latency_ms=120.0,
                             ts=FROZEN_NOW - 1)
@@ -168,9 +169,9 @@ async def test_watch_failure_falls_back_to_polling_and_says_so(ws: Workspace,
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
         await pilot.press("f2")
-        await until(pilot, lambda: "polling" in app.triage)
-        assert app.triage.startswith("all 9 healthy; shared: polling every 2 s: ")
-        assert "inotify watch limit is reached" in app.triage
+        await until(pilot, lambda: "polling" in app.triage.text)
+        assert app.triage.text.startswith("all 9 healthy; shared: polling every 2 s: ")
+        assert "inotify watch limit is reached" in app.triage.text
         assert app.poll is True  # the shell's polling is back on
 
 
@@ -188,7 +189,7 @@ async def test_a_watcher_that_dies_is_never_shown_as_live(ws: Workspace, monkeyp
         await wait_for_data(pilot)
         await pilot.press("f2")  # starts the live watch
         await until(pilot, lambda: app.live)
-        await until(pilot, lambda: "stopped unexpectedly" in app.triage)
+        await until(pilot, lambda: "stopped unexpectedly" in app.triage.text)
         assert app.live is False and app.poll is True  # polling again, and the status bar says so
     monkeypatch.setattr(watch_mod.WorkspaceWatcher, "run", real_run)
 
@@ -230,11 +231,11 @@ async def test_sweep_catches_silent_heartbeat_loss_and_points_at_shared_layer(ws
         live = app._catalyst_live
         live._sweep()  # nothing changed: nothing is posted, nothing redrawn
         await pilot.pause(0.3)
-        assert app.triage == "all 9 healthy"
+        assert app.triage.text == "all 9 healthy"
         clock.advance(200)  # no file changes at all: only the sweep can notice
         live._sweep()
-        await until(pilot, lambda: app.triage.startswith("9 of 9"))
-        assert app.triage == "9 of 9 affected (9 heartbeat lost): look at the shared layer (index, disk, hub)"
+        await until(pilot, lambda: app.triage.text.startswith("9 of 9"))
+        assert app.triage.text == "9 of 9 affected (9 heartbeat lost): look at the shared layer (index, disk, hub)"
         assert all(p.has_class("-degraded") for p in app.screen.query(AgentPanel))
 
 

@@ -63,6 +63,7 @@ def test_percentiles_with_skewed_distribution() -> None:
 
 def test_error_rate_and_throughput() -> None:
     s = DispatchStats(clock=lambda: NOW)
+    s.since = NOW - 3600  # observed for an hour (older history exists)
     for i in range(20):
         s.observe(fin(i, NOW - 1, status="error" if i < 3 else "ok"))
     f = s.figures("1m")
@@ -70,6 +71,19 @@ def test_error_rate_and_throughput() -> None:
     assert f.error_rate == pytest.approx(0.15)
     assert f.throughput_per_s == pytest.approx(20 / 60)
     assert s.figures("5m").throughput_per_s == pytest.approx(20 / 300)
+
+
+def test_throughput_of_a_fresh_agent_is_over_the_span_observed() -> None:
+    """An agent 30 s old that finished 30 dispatches runs at 1/s, not at 30/300 s."""
+    now = 1_700_000_000.0  # on a bucket boundary of every ring
+    s = DispatchStats(clock=lambda: now)
+    for i in range(30):
+        s.observe(fin(i, now - 30 + i), now)
+    assert s.observed_span("5m") == pytest.approx(35)  # 30 s, rounded up to the 5 s bucket holding `now`
+    assert s.figures("5m", now).throughput_per_s == pytest.approx(30 / 35)
+    assert s.figures("1m", now).throughput_per_s == pytest.approx(30 / 31)
+    assert s.figures("5m", now + 600).throughput_per_s == 0.0  # idle since: the records left the window
+    assert s.observed_span("5m") == 300  # a whole window observed by now: the plain rate
 
 
 def test_windows_select_by_age() -> None:

@@ -110,12 +110,12 @@ def test_hostile_reason_text_is_escaped(ws: Workspace) -> None:
     populate(ws)
     st = ws.monitor().refresh_all()["slash"]
     evil = 'quarantined: state.json: "x"\n} 1\ncatalyst_up 0 \\'
-    text = render([dataclasses.replace(st, reasons=[evil])])
+    text = render([dataclasses.replace(st, findings=[dataclasses.replace(st.findings[0], text=evil)])])
     checked = subprocess.run([tool, "check", "metrics"], input=text.encode(), capture_output=True, timeout=30)
     assert checked.returncode == 0, checked.stdout.decode() + checked.stderr.decode()
     got = _samples(text)
     assert got[("catalyst_up", ())] == 1
-    assert got[("catalyst_tenant_reason_info", (("agent", "slash"), ("kind", "quarantined"), ("rank", "0"),
+    assert got[("catalyst_tenant_reason_info", (("agent", "slash"), ("kind", st.findings[0].kind.value), ("rank", "0"),
                                                 ("reason", evil)))] == 1
 
 

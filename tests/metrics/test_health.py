@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from catalyst_tui.core.agents import own_state, record_dispatch, write_state
-from catalyst_tui.core.health import AgentMonitor, seek_since
+from catalyst_tui.core.health import AgentMonitor, Kind, seek_since
 from catalyst_tui.core.jsonl import JsonlTail
 from catalyst_tui.core.models import AgentState, Health, decode_dispatch
 from catalyst_tui.core.workspace import Workspace
@@ -132,6 +132,8 @@ def test_p95_ratio_reason_names_the_baseline(ws: Workspace, monkeypatch: pytest.
     st = mon.status(now)
     assert st.reasons == ["p95 4.2 s (5x its 1 h baseline)"]
     assert st.health.rank == 2 and st.health.worse_than(Health.OK) and not st.health.worse_than(Health.OFFLINE)
+    assert st.health is Health.DEGRADED and st.findings[0].kind is Kind.P95_BASELINE
+    assert st.findings[0].reference == pytest.approx(800, rel=0.02)  # what it was compared with
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -117,10 +117,11 @@ def test_24h_and_7d_views_come_from_history_and_never_judge_health(ws: Workspace
     mon.refresh("ozzy")
     week = mon.agents["ozzy"].status(T, "7d")
     day = mon.agents["ozzy"].status(T, "24h")
-    assert (week.figures.window, week.figures.finished, week.figures.errors) == ("7d", 24, 10)
-    assert (day.figures.finished, day.figures.errors) == (14, 0)
+    assert (week.view.window, week.view.finished, week.view.errors) == ("7d", 24, 10)
+    assert (day.view.finished, day.view.errors) == (14, 0)
     assert week.health is Health.OK and week.reasons == []  # judged on the 5 min window, not the week
-    assert week.figures.p99_ms == pytest.approx(900, rel=0.08)
+    assert week.figures.window == "5m"
+    assert week.view.p99_ms == pytest.approx(900, rel=0.08)
     lat, errs = week.series
     assert len(lat) == 60 and sum(errs) == 10
     assert mon.agents["ozzy"].status(T, "5m").figures.finished == 9

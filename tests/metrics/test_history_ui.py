@@ -50,15 +50,16 @@ async def test_w_cycles_to_24h_and_7d_from_history(ws: Workspace) -> None:
         seen = []
         for _ in range(3):
             await pilot.press("w")
-            seen.append(app.monitor.window)
+            seen.append(app.monitor.shown_window)
         assert seen == ["1h", "24h", "7d"]
-        await until(pilot, lambda: app.statuses["bjork"].figures.window == "7d")
-        week = app.statuses["bjork"].figures
+        await until(pilot, lambda: app.statuses["bjork"].view.window == "7d")
+        assert app.monitor.window == "5m" and app.statuses["bjork"].figures.window == "5m"  # judged
+        week = app.statuses["bjork"].view
         assert (week.finished, week.errors) == (12, 10)
         panel = app.screen.query_one("#agent-bjork", AgentPanel)
         assert "err 83%" in str(panel.query_one(".figures", Static).render())
         assert panel.has_class("-ok")  # the week's errors are shown, never judged
         assert "window 7d" in app.screen.sub_title
         await pilot.press("w")
-        await until(pilot, lambda: app.statuses["bjork"].figures.window == "1m")
-        assert app.statuses["bjork"].figures.errors == 0
+        await until(pilot, lambda: app.statuses["bjork"].view.window == "1m")
+        assert app.statuses["bjork"].view.errors == 0

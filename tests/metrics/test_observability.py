@@ -37,10 +37,14 @@ def test_status_json_uses_the_engine_and_triage(ws: Workspace, capsys: pytest.Ca
     _fail(ws, "bjork")
     code = main(["status", "--json", "--window", "1m", "-w", str(ws.root)])
     data = orjson.loads(capsys.readouterr().out)
-    assert code == 1 and data["window"] == "1m"
-    assert data["triage"] == {"text": "1 of 9 affected: bjork errors 89% (8 of 9)", "scope": "tenant",
-                              "affected": ["bjork"]}
+    # judged on [metrics] window (5m); --window changes only the figures printed
+    assert code == 1 and data["window"] == "5m" and data["shown_window"] == "1m"
+    tri = data["triage"]
+    assert (tri["text"], tri["scope"], tri["affected"]) == ("1 of 9 affected: bjork errors 89% (8 of 9)", "tenant",
+                                                            ["bjork"])
+    assert [r["kind"] for e in tri["entries"] for r in e["reasons"]] == ["errors"]  # typed, in rank order
     bjork = next(a for a in data["agents"] if a["agent"] == "bjork")
+    assert bjork["findings"][0]["text"] == bjork["reasons"][0] == "errors 89% (8 of 9)"
     assert bjork["figures"]["finished"] == 9 and bjork["figures"]["errors"] == 8
     assert bjork["process"]["alive"] is True and bjork["process"]["pid"] == os.getpid()
     with pytest.raises(SystemExit) as exc:

@@ -6,8 +6,9 @@ from catalyst_tui.core.health import (
     SHARED_HINT,
     AgentStatus,
     DispatchStats,
+    Kind,
+    Reason,
     SharedProblem,
-    reason_kind,
     summarize,
     triage,
 )
@@ -17,8 +18,16 @@ NAMES = ["aretha", "bjork", "bowie", "cher", "joni", "nina", "ozzy", "prince", "
 FIG = DispatchStats(clock=lambda: 0.0).figures("5m", 0.0)
 
 
+KINDS = {"p95": Kind.P95_BASELINE, "heartbeat": Kind.HEARTBEAT_LOST, "queue": Kind.QUEUE, "errors": Kind.ERRORS,
+         "pid": Kind.PROCESS_DEAD, "quarantined:": Kind.QUARANTINED, "no": Kind.NO_STATE}
+
+
+def reason(health: Health, text: str, strength: float = 1.0) -> Reason:
+    return Reason(KINDS[text.split()[0]], health, strength, text, text.split(" (")[0])
+
+
 def st(name: str, health: Health = Health.OK, *reasons: str) -> AgentStatus:
-    return AgentStatus(name, health, list(reasons), None, FIG, 0, [], None)
+    return AgentStatus(name, health, [reason(health, r) for r in reasons], None, FIG, 0, [], None)
 
 
 def nine(**bad: tuple[Health, str]) -> list[AgentStatus]:
@@ -66,13 +75,11 @@ def test_shared_problems_count_their_tenants() -> None:
     assert out.affected == ("bjork",)
 
 
-def test_reason_kinds() -> None:
-    assert reason_kind("heartbeat lost 6 min") == "heartbeat lost"
-    assert reason_kind("p95 4.2 s (5x its 1 h baseline)") == "p95"
-    assert reason_kind("pid 12 not running") == "process dead"
-    assert reason_kind("quarantined: state.json: corrupt JSON") == "quarantined"
-    assert reason_kind("errors 40% (4 of 10)") == "errors"
-    assert reason_kind("no state.json") == "no state.json"
+def test_reason_labels_group_kinds() -> None:
+    assert Kind.P95_PEERS.label == Kind.P95_BASELINE.label == "p95"
+    assert Kind.PROCESS_DEAD.label == "process dead"
+    assert Kind.NO_STATE.label == "no state.json"
+    assert {k.label for k in Kind} >= {"heartbeat lost", "quarantined", "errors", "torn line", "bad lines"}
 
 
 def test_tenant_failures_stay_named_during_a_shared_outage() -> None:
@@ -89,5 +96,6 @@ def test_health_has_one_severity_order() -> None:
     from catalyst_tui.core.models import Health
 
     worst_first = sorted(Health, key=lambda h: h.rank)
-    assert worst_first == [Health.QUARANTINED, Health.OFFLINE, Health.DEGRADED, Health.OK]
+    assert worst_first == [Health.QUARANTINED, Health.OFFLINE, Health.DEGRADED, Health.WAITING, Health.OK]
+    assert [h for h in Health if h.affected] == [Health.DEGRADED, Health.QUARANTINED, Health.OFFLINE]
     assert Health.OFFLINE.worse_than(Health.DEGRADED) and not Health.OK.worse_than(Health.OK)

@@ -65,7 +65,7 @@ async def test_grouped_by_band_problems_first_and_triage(tmp_path: Path) -> None
             "band:inference", "port:18801/tcp", "port:18800/tcp", "port:18850/tcp",
             "band:dashboard", "port:19102/tcp", "port:19100/tcp", "port:19101/udp"]
         assert screen.table.selected_key() == "port:3133/tcp"  # the cursor starts on the worst problem
-        triage = app.triage
+        triage = app.triage.text
         assert triage.startswith("9 of 9 affected") and "hub port 3131/tcp (catalyst-hub) down" in triage, triage
         shared = {p.text: p.agents for p in app.shared_problems["ports"]}
         assert shared["hub port 3131/tcp (catalyst-hub) down"] is None
@@ -197,7 +197,7 @@ async def test_keeps_scanning_and_feeding_triage_from_another_screen(tmp_path: P
         _frozen.append(ScanResult([*_frozen[-1].listeners, hub], 0.0, 0.0))
         await wait_scans(pilot, screen, screen.scans + 2)
         assert not any("3131" in p.text for p in app.shared_problems["ports"])
-        assert "3131" not in app.triage and "18800/tcp (inference-router) down" in app.triage
+        assert "3131" not in app.triage.text and "18800/tcp (inference-router) down" in app.triage.text
 
 
 async def test_cursor_steps_over_band_headers(tmp_path: Path) -> None:

@@ -64,13 +64,13 @@ async def test_a_failed_push_reaches_the_triage_line_and_clears(tmp_path: Path) 
         assert screen.error is not None and "mirror" in screen.error
         problems = app.shared_problems["snapshot"]
         assert problems[0].agents is None  # every tenant is affected
-        assert "snapshot push failed" in app.triage
-        assert app.triage.startswith("9 of 9 affected")
+        assert "snapshot push failed" in app.triage.text
+        assert app.triage.text.startswith("9 of 9 affected")
         (ws.root / "mirror").unlink()
         await pilot.press("p")
         await settle(pilot)
         assert screen.error is None and "snapshot" not in app.shared_problems
-        assert "snapshot push failed" not in app.triage
+        assert "snapshot push failed" not in app.triage.text
 
 
 async def test_read_only_never_pushes(tmp_path: Path) -> None:
@@ -180,7 +180,7 @@ async def test_hostile_target_and_error_text_is_shown_literally(tmp_path: Path,
         assert screen.error is not None and "[red]mirror[" in screen.error
         shown = screen.query_one(SnapshotStatus).rendered_text.plain
         assert "file://[red]mirror[/red]" in shown and "[red]mirror[" in shown.split("failed", 1)[1]
-        assert "snapshot push failed" in app.triage
+        assert "snapshot push failed" in app.triage.text
 
 
 async def test_a_crashing_push_still_rearms_the_schedule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -195,4 +195,4 @@ async def test_a_crashing_push_still_rearms_the_schedule(tmp_path: Path, monkeyp
         await settle(pilot)
         assert screen.pushing is None and screen.error == "RuntimeError: unexpected"
         assert screen.next_due == pytest.approx(app.clock() + 300.0)
-        assert "snapshot push failed" in app.triage
+        assert "snapshot push failed" in app.triage.text

@@ -45,7 +45,7 @@ def test_board_snapshot(_app, snap_compare, size: tuple[int, int]) -> None:
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
     assert seen["focused"] == "Fix the router"
-    assert seen["triage"] == "all 9 healthy"
+    assert seen["triage"] == "● all 9 healthy"
     heights = seen["heights"]
     assert len(heights) == 9 and heights[1] == max(heights)
     assert all(h == (1 if size == (80, 24) else 2) for i, h in enumerate(heights) if i != 1)

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from catalyst_tui.core.health.exporter import CatalystCollector, MetricsServer, render
     from catalyst_tui.core.health.metrics import WINDOWS, DispatchStats, bin_of, bin_value, hist_percentile, percentile
-    from catalyst_tui.core.health.monitor import AgentMonitor, AgentStatus, WorkspaceMonitor, seek_since, wilson_lower
-    from catalyst_tui.core.health.verdict import SHARED_HINT, SharedProblem, reason_kind, summarize, triage
+    from catalyst_tui.core.health.monitor import AgentMonitor, AgentStatus, WorkspaceMonitor, seek_since
+    from catalyst_tui.core.health.reasons import NO_PEERS, Kind, Peers, Reason, fleet, ranked, wilson_lower
+    from catalyst_tui.core.health.verdict import SHARED_HINT, SharedProblem, Triage, TriageEntry, summarize, triage
     from catalyst_tui.core.health.watch import ChangeSet, WorkspaceWatcher, classify
 
 _WHERE = {
@@ -34,14 +35,22 @@ _WHERE = {
     "classify": "watch",
     "hist_percentile": "metrics",
     "percentile": "metrics",
-    "reason_kind": "verdict",
     "render": "exporter",
     "seek_since": "monitor",
     "summarize": "verdict",
     "triage": "verdict",
-    "wilson_lower": "monitor",
+    "wilson_lower": "reasons",
+    "Kind": "reasons",
+    "NO_PEERS": "reasons",
+    "Peers": "reasons",
+    "Reason": "reasons",
+    "fleet": "reasons",
+    "ranked": "reasons",
+    "Triage": "verdict",
+    "TriageEntry": "verdict",
 }
 __all__ = [
+    "NO_PEERS",
     "SHARED_HINT",
     "WINDOWS",
     "AgentMonitor",
@@ -49,16 +58,22 @@ __all__ = [
     "CatalystCollector",
     "ChangeSet",
     "DispatchStats",
+    "Kind",
     "MetricsServer",
+    "Peers",
+    "Reason",
     "SharedProblem",
+    "Triage",
+    "TriageEntry",
     "WorkspaceMonitor",
     "WorkspaceWatcher",
     "bin_of",
     "bin_value",
     "classify",
+    "fleet",
     "hist_percentile",
     "percentile",
-    "reason_kind",
+    "ranked",
     "render",
     "seek_since",
     "summarize",

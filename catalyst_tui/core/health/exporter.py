@@ -23,7 +23,7 @@ from prometheus_client.registry import Collector
 
 from catalyst_tui.core.health.metrics import LATENCY_BOUNDS_S
 from catalyst_tui.core.health.monitor import AgentStatus, WorkspaceMonitor
-from catalyst_tui.core.health.verdict import reason_kind, triage
+from catalyst_tui.core.health.verdict import triage
 from catalyst_tui.core.models import Health
 
 DEFAULT_BIND = "127.0.0.1"
@@ -81,9 +81,9 @@ def _tenant(out: _Families, s: AgentStatus) -> None:
     for h in Health:
         out.gauge("catalyst_tenant_health", "1 for the tenant's current health state, 0 for the others",
                   s.health is h, {"agent": s.name, "state": h.value})
-    for rank, reason in enumerate(s.reasons):
-        out.gauge("catalyst_tenant_reason_info", "why the tenant is not healthy, most telling first (rank 0)",
-                  1, {"agent": s.name, "rank": str(rank), "kind": reason_kind(reason), "reason": reason})
+    for rank, reason in enumerate(s.findings):
+        out.gauge("catalyst_tenant_reason_info", "why the tenant is not healthy, strongest first (rank 0)",
+                  1, {"agent": s.name, "rank": str(rank), "kind": reason.kind.value, "reason": reason.text})
     out.counter("catalyst_dispatch_records_total", "dispatch lines read", f.records, a)
     out.counter("catalyst_dispatch_finished_total", "unique finished dispatches", f.finished_total, a)
     out.counter("catalyst_dispatch_errors_total", "finished dispatches with status error", f.errors_total, a)

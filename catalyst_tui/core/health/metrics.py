@@ -261,6 +261,9 @@ class DispatchStats:
         self._behind: list[float] = []  # the smallest age in each of the last live batches
         self._lat_counts = [0] * (len(_BOUNDS_MS) + 1)  # per bound, not cumulative; the last is +Inf
         self._lat_sum_ms = 0.0
+        self.first_ts: float | None = None  # the oldest record seen: throughput is over the span observed
+        self.since: float | None = None  # observed from here on (history older than the 1 h read exists)
+        self._memo: dict[str, tuple[tuple[object, ...], Figures]] = {}
 
     def _advance(self, now: float) -> None:
         for ring in self.rings.values():
@@ -283,6 +286,7 @@ class DispatchStats:
         if lead > 0:
             ts = now  # a future stamp is counted now, never lost
         self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
+        self.first_ts = ts if self.first_ts is None else min(self.first_ts, ts)
         h = hash(rec.id)
         if rec.event == "finished":
             if h in self._done:
@@ -335,10 +339,33 @@ class DispatchStats:
         self._baseline[window] = (key[0], key[1], value)
         return value
 
+    def observed_span(self, window: str) -> float:
+        """Seconds of the window actually observed: a fresh agent's rate is over its own life,
+        not over a window it did not exist for (one bucket at least, so a first record is not a
+        burst). Bucket-aligned, so it changes only when a bucket does."""
+        ring = self.rings[window]
+        span = WINDOWS[window]
+        start = self.since if self.since is not None else self.first_ts
+        if start is None or ring.head is None:
+            return span
+        return min(span, max(ring.width, (ring.head + 1) * ring.width - start))
+
     def figures(self, window: str | None = None, now: float | None = None) -> Figures:
+        """The window's figures; memoised until a record arrives or a bucket slides (so judging
+        every tenant against its peers on each refresh costs nine dictionary look-ups)."""
         window = window or self.default_window
         now = self.clock() if now is None else now
         self._advance(now)
+        ring, hour = self.rings[window], self.rings["1h"]
+        key = (self.records, ring.head, ring.version, hour.head, hour.version, self.clock_behind_s, self.since)
+        memo = self._memo.get(window)
+        if memo is not None and memo[0] == key:
+            return memo[1]
+        value = self._figures(window)
+        self._memo[window] = (key, value)
+        return value
+
+    def _figures(self, window: str) -> Figures:
         agg = self.rings[window].agg
         p95 = hist_percentile(agg.hist, 95)
         base = self.baseline_p95(window)
@@ -346,7 +373,7 @@ class DispatchStats:
         return Figures(
             window=window, records=self.records, finished=agg.finished, errors=agg.errors,
             error_rate=agg.errors / agg.finished if agg.finished else 0.0,
-            throughput_per_s=agg.finished / WINDOWS[window], queue_depth=len(self.open),
+            throughput_per_s=agg.finished / self.observed_span(window), queue_depth=len(self.open),
             p50_ms=hist_percentile(agg.hist, 50), p95_ms=p95, p99_ms=hist_percentile(agg.hist, 99),
             baseline_p95_ms=base, p95_ratio=ratio, last_ts=self.last_ts, duplicates=self.duplicates,
             clock_skew_s=self.clock_skew_s, clock_behind_s=self.clock_behind_s,

@@ -9,12 +9,11 @@ hour of each dispatch log is read, found by scanning back from the end of the fi
 
 from __future__ import annotations
 
-import math
 import os
 import stat
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,11 +21,23 @@ from typing import Any
 import msgspec
 
 from catalyst_tui.core.agents import AgentPaths, read_state
-from catalyst_tui.core.config import HealthConfig, WorkspaceConfig
+from catalyst_tui.core.config import CONFIG_NAME, HealthConfig, WorkspaceConfig
 from catalyst_tui.core.errors import os_reason
 from catalyst_tui.core.health import history
 from catalyst_tui.core.health.metrics import WINDOWS, DispatchStats, Figures
-from catalyst_tui.core.humanize import age, duration_ms
+from catalyst_tui.core.health.reasons import (
+    DECISIVE,
+    NO_PEERS,
+    UNREADABLE_STRENGTH,
+    Kind,
+    Peers,
+    Reason,
+    figure_reasons,
+    fleet,
+    heartbeat_reason,
+    plain,
+    ranked,
+)
 from catalyst_tui.core.jsonl import JsonlTail, ParseError
 from catalyst_tui.core.models import AgentState, DispatchRecord, Health, WorkRecord, decode_dispatch, decode_work
 from catalyst_tui.core.procs import ProcInfo, ProcSampler
@@ -120,27 +131,41 @@ def seek_since(tail: JsonlTail[Any], cutoff: float, max_bytes: int = MAX_SCAN_BY
 class AgentStatus:
     name: str
     health: Health
-    reasons: list[str]
+    findings: list[Reason]  # ranked: most severe, then strongest evidence, first
     state: AgentState | None
-    figures: Figures
+    figures: Figures  # the judged window ([metrics] window): the verdict never depends on a display toggle
     parse_errors: int
     recent_parse_errors: list[ParseError]
     heartbeat_age_s: float | None
     proc: ProcInfo | None = None
     disk_bytes: int | None = None
     checked: float = 0.0
-    series: tuple[list[float], list[float]] | None = None  # sparklines: mean latency, errors per bucket
+    series: tuple[list[float], list[float]] | None = None  # sparklines of `view`: mean latency, errors per bucket
+    shown: Figures | None = None  # the window the operator chose to look at (None: the judged one)
+    peers: Peers = NO_PEERS
+
+    @property
+    def reasons(self) -> list[str]:
+        """The reasons' texts, strongest first."""
+        return [r.text for r in self.findings]
 
     @property
     def headline(self) -> str:
-        """The most telling reason, short enough for the triage line."""
-        return self.reasons[0] if self.reasons else self.health.value
+        """The strongest reason, for the triage line."""
+        return self.findings[0].text if self.findings else self.health.value
+
+    @property
+    def view(self) -> Figures:
+        """What a panel shows: the operator's window when one was chosen."""
+        return self.shown or self.figures
 
     def to_json(self) -> dict[str, object]:
         return {
             "agent": self.name,
             "health": self.health.value,
             "reasons": self.reasons,
+            "findings": [r.to_json() for r in self.findings],
+            "peers": self.peers.to_json(),
             "parse_errors": self.parse_errors,
             "recent_parse_errors": [str(e) for e in self.recent_parse_errors],
             "heartbeat_age_s": None if self.heartbeat_age_s is None else round(self.heartbeat_age_s, 3),
@@ -174,9 +199,13 @@ class AgentMonitor:
         self.stats = DispatchStats(self.clock, self.window)
         self.dispatch_tail = JsonlTail(self.paths.dispatch, decode_dispatch, label=f"{rel}/dispatch.jsonl")
         self.worklog_tail = JsonlTail(self.paths.worklog, decode_work, label=f"{rel}/worklog.jsonl")
-        seek_since(self.dispatch_tail, self.clock() - WINDOWS["1h"] - HISTORY_SLACK_S)
-        # the log starts before the hour (the usual case): history adds nothing to the 1 h ring
+        cutoff = self.clock() - WINDOWS["1h"] - HISTORY_SLACK_S
+        seek_since(self.dispatch_tail, cutoff)
+        # the log starts before the hour (the usual case): history adds nothing to the 1 h ring,
+        # and the whole window was observed (throughput is over the window, not a shorter span)
         self._log_covers_hour = self.dispatch_tail.offset > 0
+        if self._log_covers_hour:
+            self.stats.since = cutoff
         self.worklog_tail.seek_tail(WORKLOG_TAIL_BYTES)
         self._disk: tuple[float, int | None] = (-DISK_EVERY_S, None)
         self._live = False
@@ -264,104 +293,87 @@ class AgentMonitor:
         self._disk = (now, total)
         return total
 
-    def status(self, now: float | None = None, window: str | None = None) -> AgentStatus:
+    def created_at(self) -> float:
+        """When the agent came to be: its directory's last change, else the workspace config's."""
+        for path in (self.paths.dir, self.paths.root / CONFIG_NAME):
+            try:
+                return os.stat(path).st_mtime
+            except OSError:
+                continue
+        return 0.0
+
+    def figures(self, now: float, window: str | None = None) -> Figures:
+        return self.stats.figures(window or self.window, now)
+
+    def status(self, now: float | None = None, shown_window: str | None = None, peers: Peers = NO_PEERS,
+               figures: Figures | None = None) -> AgentStatus:
+        """Judge the agent on its own window (``self.window``), against ``peers``; ``shown_window``
+        only chooses the figures a panel shows alongside."""
         now = self.clock() if now is None else now
         read = read_state(self.paths)
-        window = window or self.window
-        # 24 h / 7 d are views from the history file; health is still judged on the usual window
-        long = window in history.LONG_WINDOWS
-        figures = self.stats.figures(self.window if long else window, now)
-        reasons: list[str] = []
+        figures = figures or self.stats.figures(self.window, now)
+        found: list[Reason] = []
         hb_age = None
         proc = None
         t = self.thresholds
+        off = Health.OFFLINE
         if read.problem:
-            health, reasons = Health.QUARANTINED, [f"quarantined: {_short_problem(read.problem, self.paths.state)}"]
+            found.append(plain(Kind.QUARANTINED, Health.QUARANTINED,
+                               f"quarantined: {_short_problem(read.problem, self.paths.state)}", "quarantined",
+                               DECISIVE))
         elif read.missing or read.state is None:
-            health, reasons = Health.OFFLINE, ["no state.json"]
+            if now - self.created_at() < t.startup_grace_s:
+                found.append(plain(Kind.WAITING, Health.WAITING, "waiting for its first heartbeat", "waiting"))
+            else:
+                found.append(plain(Kind.NO_STATE, off, "no state.json"))
         else:
             st = read.state
-            health = Health.OK
             hb_age = None if st.heartbeat is None else now - st.heartbeat
             proc = self.sampler.sample(st.pid, st.pid_start, st.host) if st.pid else None
             if st.status == "stopped":
-                health, reasons = Health.OFFLINE, ["stopped"]
+                found.append(plain(Kind.STOPPED, off, "stopped", strength=DECISIVE))
             elif proc is not None and not proc.alive:
-                health, reasons = Health.OFFLINE, [proc.reason]
-            elif hb_age is not None and hb_age > t.heartbeat_offline_s:
-                health, reasons = Health.OFFLINE, [f"heartbeat lost {age(hb_age)}"]
-            elif hb_age is not None and hb_age > t.heartbeat_stale_s:
-                reasons.append(f"heartbeat lost {age(hb_age)}")
-            if health is Health.OK or health is Health.OFFLINE:
-                reasons += self._figure_reasons(figures)
-            if reasons and health is Health.OK:
-                health = Health.DEGRADED
-        if health is not Health.QUARANTINED:
+                found.append(plain(Kind.PROCESS_DEAD, off, proc.reason, f"pid {proc.pid} dead", DECISIVE))
+            elif hb_age is not None and (beat := heartbeat_reason(hb_age, t)) is not None:
+                found.append(beat)
+            found += figure_reasons(figures, t, peers)
+        if not read.problem:
             # a torn last line, or a log that cannot be read (a directory, EACCES, a FIFO)
             tails = (self.dispatch_tail, self.worklog_tail)
-            problems = [str(t) for t in (x.torn_tail(TORN_GRACE_S) for x in tails) if t is not None]
-            problems += [x.unreadable for x in tails if x.unreadable]
-            reasons += problems
-            if problems and health is Health.OK:
-                health = Health.DEGRADED
-        if health is not Health.QUARANTINED and self.parse_errors:
-            last = self.recent_errors[-1] if self.recent_errors else None
-            reasons.append(f"{self.parse_errors} bad line(s), last {last}" if last else "bad lines")
-            if health is Health.OK:
-                health = Health.DEGRADED
-        series = self.stats.series(figures.window, now)
-        if long:
-            figures, series = self._long_figures(window, now, figures)
-        return AgentStatus(self.paths.name, health, reasons, read.state, figures, self.parse_errors,
-                           list(self.recent_errors), hb_age, proc, self.disk_bytes(now), now, series)
-
-    def _figure_reasons(self, f: Figures) -> list[str]:
-        t = self.thresholds
-        out: list[str] = []
-        if f.p95_ms is not None:
-            if f.baseline_p95_ms and f.p95_ratio is not None:
-                if f.p95_ratio > t.p95_ratio and f.p95_ms > t.p95_min_ms:
-                    out.append(f"p95 {duration_ms(f.p95_ms)} ({f.p95_ratio:.0f}x its 1 h baseline)")
-            elif f.p95_ms > t.p95_abs_ms:
-                out.append(f"p95 {duration_ms(f.p95_ms)}")
-        if f.finished >= t.error_min_finished and wilson_lower(f.errors, f.finished) > t.error_rate:
-            out.append(f"errors {f.error_rate:.0%} ({f.errors} of {f.finished})")
-        if f.queue_depth > t.queue_depth:
-            out.append(f"queue {f.queue_depth}")
-        if f.clock_skew_s > t.clock_skew_s:
-            out.append(f"clock {age(f.clock_skew_s)} ahead")
-        if f.clock_behind_s > t.clock_skew_s:
-            out.append(f"clock {age(f.clock_behind_s)} behind")
-        return out
-
-
-ERROR_CONFIDENCE_Z = 1.645  # one-sided 95 %
-
-
-def wilson_lower(errors: int, n: int, z: float = ERROR_CONFIDENCE_Z) -> float:
-    """The lower bound of the Wilson score interval of an error rate.
-
-    An agent is judged over its threshold only when its error rate is above it with 95 %
-    confidence: 3 errors in 21 dispatches (14 %) is noise at a 10 % threshold and must not make
-    a tenant flap between degraded and recovered; 14 in 66 (21 %) is not.
-    """
-    if n <= 0:
-        return 0.0
-    p = errors / n
-    z2 = z * z
-    centre = p + z2 / (2 * n)
-    spread = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    return max(0.0, (centre - spread) / (1 + z2 / n))
+            found += [plain(Kind.TORN_LINE, Health.DEGRADED, str(e), "torn line")
+                      for e in (x.torn_tail(TORN_GRACE_S) for x in tails) if e is not None]
+            found += [plain(Kind.UNREADABLE_LOG, Health.DEGRADED, x.unreadable, "unreadable log",
+                            UNREADABLE_STRENGTH) for x in tails if x.unreadable]
+            if self.parse_errors:
+                last = self.recent_errors[-1] if self.recent_errors else None
+                n = self.parse_errors
+                found.append(plain(Kind.BAD_LINES, Health.DEGRADED,
+                                   f"{n} bad line{'s' if n != 1 else ''}" + (f", last {last}" if last else ""),
+                                   f"{n} bad line{'s' if n != 1 else ''}", value=n))
+        found = ranked(found)
+        health = min((r.health for r in found), key=lambda h: h.rank, default=Health.OK)
+        shown = None
+        if shown_window in history.LONG_WINDOWS:  # 24 h / 7 d: a view from the history file
+            shown, series = self._long_figures(shown_window, now, figures)
+        else:
+            if shown_window and shown_window != figures.window:
+                shown = self.stats.figures(shown_window, now)
+            series = self.stats.series(shown_window or figures.window, now)
+        return AgentStatus(self.paths.name, health, found, read.state, figures, self.parse_errors,
+                           list(self.recent_errors), hb_age, proc, self.disk_bytes(now), now, series, shown, peers)
 
 
 @dataclass
 class WorkspaceMonitor:
+    """Every agent's monitor. Tenants are judged together: each against the others (its peers)."""
+
     root: Path
     config: WorkspaceConfig
     clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
-        self.window = self.config.metrics.window
+        self.window = self.config.metrics.window  # judged: fixed by the configuration
+        self.shown_window: str | None = None  # what panels show (the Agents screen's `w`); None: the judged one
         sampler = ProcSampler()
         now = lambda: self.clock()  # noqa: E731 - follows a clock swapped in later (tests freeze it)
         self.agents = {a.name: AgentMonitor(AgentPaths(self.root, a.name), self.config.health, self.window,
@@ -369,17 +381,26 @@ class WorkspaceMonitor:
                        for a in self.config.agents}
 
     def refresh(self, name: str) -> AgentStatus:
-        mon = self.agents[name]
-        mon.read_logs()
-        return mon.status(self.clock(), self.window)
+        return self.refresh_many([name])[name]
+
+    def refresh_many(self, names: Iterable[str]) -> dict[str, AgentStatus]:
+        """Read what ``names`` appended, then judge them (against every tenant's current figures)."""
+        names = [n for n in names if n in self.agents]
+        for name in names:
+            self.agents[name].read_logs()
+        return self._judge(names, self.clock())
 
     def refresh_all(self) -> dict[str, AgentStatus]:
-        return {name: self.refresh(name) for name in self.agents}
+        return self.refresh_many(self.agents)
 
     def status_all(self) -> dict[str, AgentStatus]:
         """Re-evaluate without reading files (ages advance, windows slide)."""
-        now = self.clock()
-        return {name: mon.status(now, self.window) for name, mon in self.agents.items()}
+        return self._judge(list(self.agents), self.clock())
+
+    def _judge(self, names: list[str], now: float) -> dict[str, AgentStatus]:
+        figures = {n: mon.figures(now) for n, mon in self.agents.items()}  # memoised: cheap when unchanged
+        t = self.config.health
+        return {n: self.agents[n].status(now, self.shown_window, fleet(n, figures, t), figures[n]) for n in names}
 
     def flush_history(self) -> int:
         """Append every agent's completed minutes to its history file (the runtime's holder only).

@@ -156,17 +156,17 @@ class LiveWatch:
             self.app.post_message(AgentsRefreshed(changed))
         self.app.set_timer(SWEEP_S, self._sweep)  # re-armed after each run: never overlapping
 
-    def _triage_changed(self, _text: str) -> None:
+    def _triage_changed(self, _triage: object) -> None:
         for name, st in self.app.statuses.items():
             before = self.health.get(name)
             self.health[name] = st.health
-            if before is None or before == st.health:
-                continue
+            if before is None or before == st.health or not (before.affected or st.health.affected):
+                continue  # a tenant's first heartbeat (waiting -> ok) is no news
             reason = st.reasons[0] if st.reasons else ""
             if st.health is Health.OK:
                 self.app.notify(f"{name} recovered", title="triage", timeout=6)
                 self.log.tenant(name, "health", f"{name} recovered", health=st.health.value, was=before.value)
-            elif st.health.worse_than(before):
+            elif st.health.worse_than(before) and st.health.affected:
                 if self.app.ws.config.notify.bell:  # [notify] bell: someone across the room hears it
                     self.app.bell()
                 self.app.notify(f"{name} {st.health.value}: {reason}", title="triage", timeout=8,
@@ -217,7 +217,10 @@ class AgentsScreen(CatalystScreen):
             panels[0].focus()
 
     def _window_title(self) -> None:
-        self.sub_title = f"{self.catalyst.sub_title} · window {self.catalyst.monitor.window}"
+        monitor = self.catalyst.monitor
+        shown = monitor.shown_window or monitor.window
+        judged = "" if shown == monitor.window else f" (judged on {monitor.window})"
+        self.sub_title = f"{self.catalyst.sub_title} · window {shown}{judged}"
 
     def agents_refreshed(self, statuses: dict[str, AgentStatus]) -> None:
         for name, status in statuses.items():
@@ -239,13 +242,15 @@ class AgentsScreen(CatalystScreen):
             panels[j].focus()
 
     def action_cycle_window(self) -> None:
+        """Show another window's figures. Display only: health is judged on [metrics] window."""
         from catalyst_tui.core.health.history import LONG_WINDOWS
 
         names = [*WINDOWS, *LONG_WINDOWS]  # 24 h and 7 d come from the agents' history files
         monitor = self.catalyst.monitor
-        monitor.window = names[(names.index(monitor.window) + 1) % len(names)]  # type: ignore[assignment]
+        shown = names[(names.index(monitor.shown_window or monitor.window) + 1) % len(names)]
+        monitor.shown_window = None if shown == monitor.window else shown
         self._window_title()
-        self.notify(f"metrics window: {monitor.window}", timeout=3)
+        self.notify(f"figures over {shown} (health is judged on {monitor.window})", timeout=3)
         self.catalyst.request_reload(agents=self.catalyst.ws.config.agent_names)
 
     def action_open_detail(self) -> None:

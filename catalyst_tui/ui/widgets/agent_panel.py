@@ -22,8 +22,8 @@ SPARK_EVERY_S = 1.0
 
 
 def figures_text(status: AgentStatus) -> Text:
-    """``p95 4.2 s err 12% q 3``: the figures the triage thresholds judge."""
-    f = status.figures
+    """``p95 4.2 s err 12% q 3``: the figures the thresholds judge, over the window shown."""
+    f = status.view
     p95 = duration_ms(f.p95_ms) if f.p95_ms is not None else "-"
     return Text(f"p95 {p95} err {f.error_rate:.0%} q {f.queue_depth}", no_wrap=True, overflow="ellipsis")
 
@@ -32,7 +32,7 @@ def detail_text(status: AgentStatus) -> Text:
     """The first reason when there is one, else ``12/min cpu 3% 41.0 MiB``."""
     if status.reasons:
         return Text(status.reasons[0], no_wrap=True, overflow="ellipsis")
-    bits = [f"{status.figures.throughput_per_s * 60:.0f}/min"]
+    bits = [f"{status.view.throughput_per_s * 60:.0f}/min"]
     p = status.proc
     if p is not None and p.alive:
         if p.cpu_percent is not None:
@@ -103,7 +103,7 @@ class AgentPanel(Vertical, can_focus=True):
             self.query_one(".reason", Static).update(detail_text(status), layout=False)
             changed = True
         if series is not None:
-            series_key = (status.figures.records, status.figures.window, status.health)
+            series_key = (status.view.records, status.view.window, status.health)
             if series_key != self._series_key:
                 self._series_key = series_key
                 self._pending = series

@@ -28,8 +28,7 @@ if TYPE_CHECKING:
 NAME_W = 9
 BADGE_W = 13
 COUNT_W = 5
-BADGES = {Health.OK: "● ok", Health.DEGRADED: "▲ degraded", Health.QUARANTINED: "■ quarantined",
-          Health.OFFLINE: "○ offline"}
+BADGES = {h: h.badge for h in Health}
 
 
 # Latin, Latin-1, Latin Extended, general punctuation (dashes, quotes, ellipsis): one cell each.
