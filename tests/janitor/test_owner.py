@@ -137,12 +137,12 @@ def test_held_filelock_through_the_filelock_library(ws: Workspace) -> None:
 
 
 def test_filelock_file_guarding_an_existing_file_is_kept(ws: Workspace) -> None:
-    lock = ws.root / "agents/nina/state.json.lock"
-    make_file(ws.root / "agents/nina/state.json", b"{}")
+    lock = ws.root / "agents/nina/notes.json.lock"  # (state.json.lock is protected outright)
+    make_file(ws.root / "agents/nina/notes.json", b"{}")
     make_file(lock, b"", mtime=OLD - 86400)
     r = janitor(ws).run(full=True)
     assert lock.exists()
-    assert "guards state.json" in _outcome(r, "agents/nina/state.json.lock")
+    assert "guards notes.json" in _outcome(r, "agents/nina/notes.json.lock")
 
 
 HOLD_OPEN = """
@@ -214,7 +214,7 @@ def test_the_board_index_lock_is_never_archived(ws: Workspace) -> None:
     os.utime(lock, (OLD - 86400 * 30, OLD - 86400 * 30))
     r = janitor(ws).run(full=True)
     assert lock.exists()
-    assert "guards index*" in _outcome(r, "board/index.lock")
+    assert "protected (the index lock)" in _outcome(r, "board/index.lock")
 
 
 def test_a_symlinked_dispatch_log_is_never_written_through(ws: Workspace, tmp_path: Path) -> None:

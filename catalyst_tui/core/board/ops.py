@@ -134,6 +134,20 @@ class Board(BoardStore):
             self._journal(self._event("flag", card, by, detail=("+" if on else "-") + flag))
         return True
 
+    def set_flags(self, card_ids: list[str], flag: str, on: bool = True, by: str = "janitor") -> list[str]:
+        """``set_flag`` for many cards in one index write (one rewrite, one fsync, not one per card);
+        returns the ids that changed (unknown cards and cards already so are skipped)."""
+        changed: list[str] = []
+        with self._transaction() as idx:
+            for card_id in card_ids:
+                card = idx.cards.get(card_id)
+                if card is None or (flag in card.flags) == on:
+                    continue
+                card = idx.cards[card_id] = replace(card, flags=with_flag(card.flags, flag, on))
+                self._journal(self._event("flag", card, by, detail=("+" if on else "-") + flag))
+                changed.append(card_id)
+        return changed
+
     # ------------------------------------------------------------------ archive
     def archive(self, card_id: str, by: str = OPERATOR) -> AuditEvent:
         """Move a card out of the index into its agent's archive (undoable; ``restore`` brings it back)."""

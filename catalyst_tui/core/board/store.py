@@ -198,6 +198,24 @@ class BoardStore:
         if self.step_hook is not None:
             self.step_hook(step)
 
+    def sweep_stray_temps(self) -> None:
+        """Remove the backup's temp links left by killed writers (under the index lock)."""
+        if self.dir.is_dir():
+            with storage.locked(self.lock_path, self.lock_timeout):
+                self._sweep_stray_temps()
+
+    def _sweep_stray_temps(self) -> None:
+        """Temp links of the backup left by a writer killed between its link and its rename. Every
+        writer holds the index lock, so under the lock any such temp is a dead one's; it is only
+        another name of an old index (no content of its own). A temp of the index itself may hold
+        a whole unwritten index: the janitor's orphan-temp rule archives it for review instead."""
+        prefixes = (f".{self.backup_path.name}{storage.TMP_MARKER}",)
+        with contextlib.suppress(OSError):
+            for name in os.listdir(self.dir):
+                if name.startswith(prefixes):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(self.dir / name)
+
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[IndexFile]:
         """Read-modify-write of the index under its lock. Yields the mutable index.
@@ -208,6 +226,7 @@ class BoardStore:
         """
         self.dir.mkdir(parents=True, exist_ok=True)
         with storage.locked(self.lock_path, self.lock_timeout):
+            self._sweep_stray_temps()
             idx, current_ok = self._read_for_write()
             before = dict(idx.cards)
             self.journal.heal(idx.seq, self.clock)  # a writer killed between its journal and index writes

@@ -52,7 +52,7 @@ def unlink_rel(root_fd: int, rel: str) -> bool:
         return False
     try:
         st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
-        if not stat.S_ISREG(st.st_mode):
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:  # hard-linked: shared, never removed
             return False
         os.unlink(name, dir_fd=dfd)
         os.fsync(dfd)
@@ -74,8 +74,11 @@ def append_jsonl_nofollow(root_fd: int, rel: str, record: dict[str, object]) -> 
     finally:
         os.close(dfd)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
             raise OSError(f"{rel}: not a regular file")
+        if st.st_nlink > 1:  # another name shares the inode (maybe outside the workspace): not ours to write
+            raise OSError(f"{rel}: has {st.st_nlink} hard links; never written")
         if os.write(fd, line) != len(line):  # pragma: no cover - only on a full disk
             raise OSError(f"{rel}: short append")
     finally:

@@ -13,6 +13,7 @@ import contextlib
 import os
 import re
 import secrets
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 import orjson
 
 from catalyst_tui.core import storage
+from catalyst_tui.core.errors import CatalystError
 from catalyst_tui.core.janitor.rules import JANITOR_DIR
 from catalyst_tui.core.jsonl import ParseError, read_all
 
@@ -85,7 +87,24 @@ def write(paths: JanitorPaths, **record: Any) -> None:
     """Append one journal record (``agent`` is always present)."""
     record.setdefault("agent", None)
     paths.dir.mkdir(parents=True, exist_ok=True)
-    storage.append_jsonl(paths.journal, record)
+    append_private(paths.journal, record)
+
+
+def append_private(path: Path, record: dict[str, Any]) -> None:
+    """``storage.append_jsonl`` for the janitor's own files: never through a symlink, never into
+    an inode another path shares (a hard link planted in ``.catalyst/`` pointing outside)."""
+    line = orjson.dumps(record, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS) + b"\n"
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                 0o644)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
+            raise CatalystError(f"{path}: not a private regular file ({st.st_nlink} links); the janitor "
+                                "writes nothing through it")
+        if os.write(fd, line) != len(line):  # pragma: no cover - only on a full disk
+            raise OSError(f"{path}: short append")
+    finally:
+        os.close(fd)
 
 
 def read(paths: JanitorPaths) -> tuple[list[dict[str, Any]], list[ParseError]]:

@@ -14,9 +14,7 @@ from catalyst_tui.core.agents import AgentPaths
 from catalyst_tui.core.janitor import journal
 from catalyst_tui.core.janitor.cards import plan_card_archive
 from catalyst_tui.core.janitor.dispatch import DispatchState, agent_running, scan
-from catalyst_tui.core.janitor.owner import judge, open_for_writing
-from catalyst_tui.core.janitor.rules import JANITOR_DIR, agent_of
-from catalyst_tui.core.janitor.walk import Candidate, WalkResult, open_dir_chain
+from catalyst_tui.core.janitor.walk import WalkResult, open_dir_chain
 from catalyst_tui.core.workspace import Workspace
 
 NEEDS_REVIEW = "needs-review"
@@ -84,59 +82,6 @@ def keep(plan: Plan, relpath: str, agent: str | None, reason: str) -> None:
     plan.kept.append({"path": relpath, "agent": agent, "reason": reason})
 
 
-def decide(plan: Plan, root_fd: int, proc: str = "/proc") -> None:
-    """Re-stat every candidate and judge its owner; fill ``plan.items`` and ``plan.kept``."""
-    walk = plan.walk
-    for fut in walk.future:
-        keep(plan, fut.relpath, fut.agent, "modification time in the future (clock skew?)")
-    for relpath, kind in walk.special:
-        keep(plan, relpath, agent_of(relpath), f"not a regular file ({kind}): never touched")
-    fresh: list[tuple[Candidate, os.stat_result, int]] = []
-    for cand in walk.candidates:
-        if is_internal(cand.relpath):
-            continue  # the janitor's own journal, reports and run lock
-        try:
-            dfd = open_dir_chain(root_fd, cand.dir_rel, walk.dirs)
-        except OSError as exc:
-            keep(plan, cand.relpath, cand.agent, f"directory changed during the walk: {exc}")
-            continue
-        try:
-            st = os.stat(cand.name, dir_fd=dfd, follow_symlinks=False)
-        except OSError:
-            os.close(dfd)
-            continue  # gone already
-        if not stat.S_ISREG(st.st_mode) or st.st_ino != cand.ino:
-            os.close(dfd)
-            keep(plan, cand.relpath, cand.agent, "replaced during the walk")
-            continue
-        age = plan.now - st.st_mtime
-        if st.st_mtime > plan.now:
-            os.close(dfd)
-            keep(plan, cand.relpath, cand.agent, "modification time in the future (clock skew?)")
-            continue
-        if age <= cand.rule.ttl_s:
-            os.close(dfd)
-            continue  # written since the previous walk: young again
-        fresh.append((cand, st, dfd))
-    try:
-        writers = open_for_writing(((st.st_dev, st.st_ino) for _, st, _ in fresh), proc)
-        for cand, st, dfd in fresh:
-            verdict = judge(dfd, cand.name, cand.relpath, st, writers)
-            if verdict.alive:
-                keep(plan, cand.relpath, cand.agent, f"live owner: {verdict.reason}")
-                continue
-            rule = cand.rule
-            item = Item(rule.action, cand.relpath, cand.dir_rel, cand.name, cand.agent, rule.name,
-                        f"older than {rule.ttl_s:g} s; {verdict.reason}", st.st_ino, st.st_size, st.st_mtime_ns,
-                        compress=rule.compress)
-            if rule.action == "archive":
-                item.dest = f"archive/{plan.run_id}/{cand.relpath}" + (".gz" if rule.compress else "")
-            plan.items.append(item)
-    finally:
-        for _, _, dfd in fresh:
-            os.close(dfd)
-
-
 def plan_chat_rotation(plan: Plan, ws: Workspace, rotate_bytes: int) -> None:
     """``agents/<n>/chat.jsonl`` past ``rotate_bytes`` is renamed ``chat-<ts>.jsonl`` (appenders
     that still hold the old descriptor keep writing into the rotated file: nothing is lost)."""
@@ -146,6 +91,10 @@ def plan_chat_rotation(plan: Plan, ws: Workspace, rotate_bytes: int) -> None:
         try:
             st = os.stat(ws.root / rel_dir / "chat.jsonl", follow_symlinks=False)
         except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and st.st_size > rotate_bytes and st.st_nlink > 1:
+            keep(plan, rel_dir + "chat.jsonl", name, f"{st.st_nlink} hard links: shared with another path; "
+                 "never moved")
             continue
         if stat.S_ISREG(st.st_mode) and st.st_size > rotate_bytes and rel_dir in plan.walk.dirs:
             plan.items.append(Item("rotate", rel_dir + "chat.jsonl", rel_dir, "chat.jsonl", name, "chat-rotate",
@@ -251,7 +200,3 @@ def _regular_file(root: Path, ref: str) -> bool:
         return False
     finally:
         os.close(root_fd)
-
-
-def is_internal(relpath: str) -> bool:
-    return relpath.startswith(JANITOR_DIR + "/")

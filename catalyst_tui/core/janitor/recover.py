@@ -146,6 +146,8 @@ def _move_back(root_fd: int, stored: str, original: str, gz: bool) -> None:
     dst_dir, dst_name = split(original)
     sfd = open_rel_dir(root_fd, src_dir)
     try:
+        if os.stat(src_name, dir_fd=sfd, follow_symlinks=False).st_nlink > 1:
+            raise OSError(f"{stored}: has other hard links (shared with another path); not moved")
         dfd = open_rel_dir(root_fd, dst_dir, create=True)
         try:
             if gz:

@@ -20,22 +20,24 @@ from catalyst_tui.core import outcomes, storage
 from catalyst_tui.core.errors import CatalystError, LockTimeout, os_reason
 from catalyst_tui.core.janitor import journal
 from catalyst_tui.core.janitor.cards import archive_cards
+from catalyst_tui.core.janitor.decide import decide, shared_inode
 from catalyst_tui.core.janitor.dispatch import encode_state as encode_dispatch_state
 from catalyst_tui.core.janitor.dispatch import load_state as load_dispatch_state
 from catalyst_tui.core.janitor.fs import append_jsonl_nofollow, gzip_into, open_rel_dir, open_root, same_file, split
 from catalyst_tui.core.janitor.journal import JanitorPaths
+from catalyst_tui.core.janitor.mounts import mount_id, mount_points_under
 from catalyst_tui.core.janitor.owner import flock_held, open_for_writing
 from catalyst_tui.core.janitor.plan import (
     NEEDS_REVIEW,
     Item,
     Plan,
-    decide,
     fail,
     keep,
     plan_chat_rotation,
     plan_dispatch,
     plan_reconcile,
 )
+from catalyst_tui.core.janitor.protect import Protected, rule_conflicts
 from catalyst_tui.core.janitor.recover import recover, restore
 from catalyst_tui.core.janitor.report import build_report
 from catalyst_tui.core.janitor.rules import RuleSet
@@ -43,6 +45,9 @@ from catalyst_tui.core.janitor.walk import WalkCache, Walker, decode_cache, enco
 from catalyst_tui.core.workspace import Workspace
 
 Progress = Callable[[int], None]
+
+
+FLAG_BATCH = 10_000  # cards flagged per index write: bounds the time the index lock is held
 
 
 class JanitorBusy(CatalystError):
@@ -59,6 +64,11 @@ class Janitor:
         # operation goes through descriptors below this directory and never follows a link
         self.root = Path(os.path.realpath(ws.root))
         self.paths = JanitorPaths(self.root)
+        self.protected = Protected(ws.config.ports.file)
+        # a user rule that would match shared state is reported with every run (never applied there)
+        self.rule_problems = ([] if self.cfg.rules is None else
+                              rule_conflicts(self.rules, self.protected, ws.config.agent_names,
+                                             str(ws.root / "catalyst.toml")))
         self.clock = clock
         self.monotonic = monotonic
         self.proc = proc
@@ -82,19 +92,32 @@ class Janitor:
         root_fd = open_root(self.root)
         try:
             walker = Walker(root_fd, self.rules, now, cache=None if full else cache, deadline=deadline,
-                            monotonic=self.monotonic, progress=progress)
+                            monotonic=self.monotonic, progress=progress,
+                            mounts=mount_points_under(str(self.root)))
             result = walker.run()
             plan = Plan(run_id or journal.new_run_id(now), now, result)
-            decide(plan, root_fd, self.proc)
+            plan.problems.extend(self.rule_problems)
+            decide(plan, root_fd, self.proc, protected=self.protected, deadline=deadline, monotonic=self.monotonic)
         finally:
             os.close(root_fd)
-        plan_chat_rotation(plan, self.ws, self.cfg.chat_rotate_bytes)
-        plan.dispatch_state = plan_dispatch(plan, self.ws, self.cfg.dispatch_ttl_s,
-                                            load_dispatch_state(self.paths.dispatch_state))
-        plan_reconcile(plan, self.ws)
+        # every phase within the cap: what is not planned in time waits for the next run
+        if not self._over(plan, deadline):
+            plan_chat_rotation(plan, self.ws, self.cfg.chat_rotate_bytes)
+        if not self._over(plan, deadline):
+            plan.dispatch_state = plan_dispatch(plan, self.ws, self.cfg.dispatch_ttl_s,
+                                                load_dispatch_state(self.paths.dispatch_state))
+        if not self._over(plan, deadline):
+            plan_reconcile(plan, self.ws)
         new = walker.new
         new.runs = 0 if full else (cache.runs + 1 if cache is not None else 0)
         return plan, new
+
+    def _over(self, plan: Plan, deadline: float) -> bool:
+        """Past the run's cap (``max_runtime_s``): the run is marked capped and the phase skipped."""
+        if self.monotonic() > deadline:
+            plan.walk.capped = True
+            return True
+        return False
 
     # ------------------------------------------------------------------ running
     def run(self, *, dry_run: bool = False, full: bool | None = None, progress: Progress | None = None,
@@ -127,6 +150,11 @@ class Janitor:
         root_fd = open_root(self.root)
         try:
             recovered = recover(self.paths, root_fd, self.clock)
+            try:  # a killed run (or any writer) may have left a temp of the index or its backup
+                self.ws.board.sweep_stray_temps()
+            except CatalystError as exc:
+                recovered.append({"path": "board/", "agent": None, "action": "sweep", "outcome": "failed",
+                                  "note": str(exc)})
             plan, cache = self.plan(full=full, progress=progress, deadline=deadline)
             journal.write(self.paths, ts=self.clock(), run=plan.run_id, action="run-start", full=plan.walk.full)
             if before_execute is not None:
@@ -141,23 +169,26 @@ class Janitor:
             storage.atomic_write_bytes(self.paths.dispatch_state, encode_dispatch_state(plan.dispatch_state))
         report = build_report(plan, started, started + self.monotonic() - t0, dry_run=False,
                               recovered=recovered, done=done, cards_archived=cards)
-        report["history_pruned"] = self.prune_history(plan.now)
+        report["history_pruned"] = self.prune_history(plan.now, deadline)
         journal.save_report(self.paths, report)
         for agent, figures in sorted(report["agents"].items()):
-            storage.append_jsonl(self.paths.footprint, {"ts": plan.now, "run": plan.run_id, "agent": agent,
+            journal.append_private(self.paths.footprint, {"ts": plan.now, "run": plan.run_id, "agent": agent,
                                                         "bytes": figures["footprint_bytes"],
                                                         "files": figures["scanned"]})
         journal.write(self.paths, ts=self.clock(), run=plan.run_id, action="run-end",
                       duration_s=report["duration_s"], capped=report["capped"])
         return report
 
-    def prune_history(self, now: float) -> dict[str, int]:
-        """Each agent's history minutes older than ``[history] keep_days``: lines dropped, by agent."""
+    def prune_history(self, now: float, deadline: float | None = None) -> dict[str, int]:
+        """Each agent's history minutes older than ``[history] keep_days``: lines dropped, by agent
+        (within the run's cap: agents not reached wait for the next run)."""
         from catalyst_tui.core.health.history import path_of, prune
 
         cutoff = now - self.ws.config.history.keep_days * 86400.0
         dropped: dict[str, int] = {}
         for name in self.ws.config.agent_names:
+            if deadline is not None and self.monotonic() > deadline:
+                break
             try:
                 n = prune(path_of(self.root / "agents" / name), cutoff)
             except (CatalystError, OSError) as exc:  # one tenant's file never stops the run
@@ -188,6 +219,8 @@ class Janitor:
             else:
                 keep(plan, item.relpath, item.agent, outcome)
         for ab in plan.abandon:
+            if self._over(plan, deadline):
+                break
             marker = {"ts": self.clock(), "id": ab.dispatch_id, "event": "abandoned", "agent": ab.agent,
                       "card": ab.card, "by": "janitor"}
             try:
@@ -198,19 +231,30 @@ class Janitor:
                 continue
             journal.write(self.paths, ts=self.clock(), run=plan.run_id, agent=ab.agent, action="abandon",
                           path=f"agents/{ab.agent}/dispatch.jsonl", dispatch=ab.dispatch_id, reason=ab.reason)
-        for fc in plan.flag_cards:
-            try:
-                changed = self.ws.board.set_flag(fc["card"], NEEDS_REVIEW, on=True, by="janitor")
-            except CatalystError as exc:
-                fail(plan, None, fc["agent"], f"flag {fc['card']}: {exc}")
-                continue
-            if changed:
-                journal.write(self.paths, ts=self.clock(), run=plan.run_id, agent=fc["agent"], action="flag-card",
-                              card=fc["card"], flag=NEEDS_REVIEW, reason=fc["reason"])
+        self._flag_cards(plan, deadline)
         for rep in plan.reported:
+            if self._over(plan, deadline):
+                break
             journal.write(self.paths, ts=self.clock(), run=plan.run_id, agent=rep["agent"], action="report",
                           kind=rep["kind"], detail=rep["detail"])
         return done
+
+    def _flag_cards(self, plan: Plan, deadline: float) -> None:
+        """Flag the cards with missing files in batches: one index write per batch, not per card."""
+        by_id = {fc["card"]: fc for fc in plan.flag_cards}
+        ids = list(by_id)
+        for start in range(0, len(ids), FLAG_BATCH):
+            if self._over(plan, deadline):
+                return
+            try:
+                changed = self.ws.board.set_flags(ids[start:start + FLAG_BATCH], NEEDS_REVIEW, on=True, by="janitor")
+            except CatalystError as exc:
+                fail(plan, None, None, f"flag {len(ids) - start} card(s): {exc}")
+                return
+            for card in changed:
+                fc = by_id[card]
+                journal.write(self.paths, ts=self.clock(), run=plan.run_id, agent=fc["agent"], action="flag-card",
+                              card=card, flag=NEEDS_REVIEW, reason=fc["reason"])
 
     def _act(self, plan: Plan, root_fd: int, item: Item, writers: dict[tuple[int, int], int]) -> str | None:
         """Do one action; ``None`` when done, else why the file was kept."""
@@ -225,6 +269,13 @@ class Janitor:
                 return "gone before the action"
             if not same_file(st, item.ino, item.size, item.mtime_ns):
                 return "modified or replaced since the walk"
+            if (shared := shared_inode(st)) is not None:
+                return shared
+            if (why := self.protected.why(item.relpath)) is not None:
+                return f"protected ({why}): never touched by a rule"
+            root_mnt = mount_id(root_fd)
+            if root_mnt is not None and mount_id(dfd) not in (None, root_mnt):
+                return "inside a mount point: never entered"
             if item.action == "rotate":
                 return self._rotate(plan, dfd, item)
             if (st.st_dev, st.st_ino) in writers:

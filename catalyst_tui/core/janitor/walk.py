@@ -2,7 +2,8 @@
 
 The walk starts from a descriptor on the workspace root and descends with
 ``openat(O_DIRECTORY | O_NOFOLLOW)``, so a directory swapped for a symlink mid-walk fails to
-open instead of leading elsewhere; a directory on another device (``st_dev``) is not entered.
+open instead of leading elsewhere; a mount point (from the mount table, :mod:`.mounts`: bind
+mounts keep the device) or a directory on another device (``st_dev``) is not entered.
 Entry types come from ``d_type`` (no open, no stat): FIFOs, sockets, devices and symlinks are
 counted and reported when a rule matches them, never opened or acted on.
 
@@ -93,8 +94,9 @@ class Walker:
 
     def __init__(self, root_fd: int, rules: RuleSet, now: float, *, cache: WalkCache | None = None,
                  deadline: float | None = None, monotonic: Callable[[], float] = time.monotonic,
-                 progress: Callable[[int], None] | None = None) -> None:
+                 progress: Callable[[int], None] | None = None, mounts: set[str] | None = None) -> None:
         self.root_fd = root_fd
+        self.mount_points = mounts or set()  # "a/b": mount points inside the root (bind mounts too)
         self.rules = rules
         self.now = now
         self.deadline = deadline
@@ -142,7 +144,8 @@ class Walker:
                 res.cache_dirty = True
                 continue
             try:
-                if os.fstat(child).st_dev != self.dev:
+                # a bind mount keeps st_dev: the mount table says what the device check cannot
+                if rel + name in self.mount_points or os.fstat(child).st_dev != self.dev:
                     res.mounts.append(rel + name)
                     continue
                 self._dir(rel + name + "/", child)
