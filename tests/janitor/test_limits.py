@@ -290,7 +290,7 @@ def test_no_stray_temp_of_the_index_after_kill_9(ws: Workspace) -> None:
         time.sleep(rng.uniform(0.05, 0.6))
         p.send_signal(signal.SIGKILL)
         p.wait(10)
-    janitor(ws).run(full=True)
+    final = janitor(ws).run(full=True)
     board = ws.board.index_path.parent
-    assert [n for n in os.listdir(board) if n.startswith(".index.json.bak.tmp-")] == []
+    assert [n for n in os.listdir(board) if n.startswith(".index.json.bak.tmp-")] == [], final["recovered"]
     assert len(ws.board.load().cards) == 2000  # and the index is whole
