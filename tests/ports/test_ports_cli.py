@@ -194,16 +194,17 @@ def test_add_goes_into_the_table_of_its_band(ws: Workspace) -> None:
     """The repo's PORTS.md has one table per band: a dashboard port lands in the dashboards table."""
     repo_ports = Path(__file__).resolve().parents[2] / "PORTS.md"
     ws.ports_path.write_bytes(repo_ports.read_bytes())
-    added = add_port(ws.ports_path, 19101, "grafana", "dashboard", "slash", agents=ws.config.agent_names)
+    documented = len(parse_ports_md(ws.ports_path.read_text(), agents=ws.config.agent_names, ephemeral=None).entries)
+    added = add_port(ws.ports_path, 19150, "grafana", "dashboard", "slash", agents=ws.config.agent_names)
     lines = ws.ports_path.read_text().splitlines()
-    assert added.line == len(lines)  # the last table, after 19100
-    assert lines[added.line - 1].startswith("| 19101 ") and lines[added.line - 2].startswith("| 19100 ")
+    assert added.line == len(lines)  # the last table, after the documented dashboards
+    assert lines[added.line - 1].startswith("| 19150 ") and lines[added.line - 2].startswith("| 191")
     added2 = add_port(ws.ports_path, 3100, "hub-admin", "hub", "hub", agents=ws.config.agent_names)
     lines = ws.ports_path.read_text().splitlines()
     assert lines[added2.line - 1].startswith("| 3100 ") and lines[added2.line].startswith("| 3131 ")
     assert lines[added2.line - 2].startswith("|---")  # first row of the hub table, after the separator
     doc = parse_ports_md("\n".join(lines), agents=ws.config.agent_names, ephemeral=None)
-    assert doc.problems == [] and len(doc.entries) == 5
+    assert doc.problems == [] and len(doc.entries) == documented + 2
 
 
 def test_check_a_file_outside_any_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

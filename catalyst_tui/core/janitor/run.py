@@ -271,7 +271,7 @@ class Janitor:
                 return "modified or replaced since the walk"
             if (shared := shared_inode(st)) is not None:
                 return shared
-            if (why := self.protected.why(item.relpath)) is not None:
+            if item.action != "rotate" and (why := self.protected.why(item.relpath)) is not None:
                 return f"protected ({why}): never touched by a rule"
             root_mnt = mount_id(root_fd)
             if root_mnt is not None and mount_id(dfd) not in (None, root_mnt):
