@@ -25,7 +25,7 @@ import contextlib
 import errno
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
@@ -289,11 +289,14 @@ def relative_parts(rel: str | os.PathLike[str], what: object = None) -> list[str
     return parts
 
 
-def _descend(fd: int, parts: list[str], rel: str, *, create: bool) -> int:
-    """Open each directory of ``parts`` below ``fd`` without following a symbolic link.
+def descend(fd: int, parts: list[str], rel: str, *, create: bool = False,
+            check: Callable[[str, int], None] | None = None) -> int:
+    """Open each directory of ``parts`` below ``fd`` without following a symbolic link: the one
+    descriptor walk of a relative path (safe reads and writes here, the janitor's moves).
 
     Takes ownership of ``fd``: on success it returns the last directory's descriptor (``fd``
-    itself when ``parts`` is empty); on error the one descriptor it holds is closed.
+    itself when ``parts`` is empty); on error the one descriptor it holds is closed. ``check``
+    is called with each directory reached (``"a/b/"``) and its descriptor, and may raise.
     """
     try:
         for i, part in enumerate(parts):
@@ -311,6 +314,8 @@ def _descend(fd: int, parts: list[str], rel: str, *, create: bool) -> int:
                 raise
             os.close(fd)
             fd = child
+            if check is not None:
+                check("/".join(parts[: i + 1]) + "/", fd)
     except BaseException:
         os.close(fd)
         raise
@@ -342,7 +347,7 @@ def dir_under(root: Path, rel_dir: str | os.PathLike[str], *, create: bool = Fal
               label: str | None = None) -> Iterator[int]:
     """A descriptor of the directory ``rel_dir`` under ``root`` (``""`` = the root itself)."""
     parts = relative_parts(rel_dir) if os.fspath(rel_dir) not in ("", ".") else []
-    fd = _descend(os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC), parts,
+    fd = descend(os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC), parts,
                   label or os.fspath(rel_dir), create=create)
     try:
         yield fd
@@ -367,7 +372,7 @@ def write_under(root: Path, rel: str | os.PathLike[str], data: bytes, *, create_
         with contextlib.suppress(FileNotFoundError):
             if stat.S_ISLNK(os.lstat(name, dir_fd=dfd).st_mode):
                 raise FileRefused(os.fspath(rel), "a symbolic link; not replaced", errno.ELOOP)
-        tmp = f".{name}{TMP_MARKER}{os.getpid()}-{os.urandom(4).hex()}"
+        tmp = tmp_name_for(name)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644, dir_fd=dfd)
         try:
             try:

@@ -18,7 +18,6 @@ every ``full_walk_every`` runs, which re-stats every file.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 import time
@@ -27,6 +26,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from catalyst_tui.core import storage
 from catalyst_tui.core.errors import os_reason
 from catalyst_tui.core.janitor.rules import EXCLUDED_TOP, Rule, RuleSet, agent_of
 
@@ -234,24 +234,14 @@ def open_dir_chain(root_fd: int, dir_rel: str, expected: dict[str, tuple[int, in
     the way must be the very one the walk saw; one swapped for another fails the identity check.
     With ``create``, missing directories are made. Returns a new descriptor; raises ``OSError``.
     """
-    fd = os.dup(root_fd)
-    rel = ""
-    try:
-        for part in [p for p in dir_rel.split("/") if p]:
-            if part in (".", ".."):
-                raise OSError(f"refusing path component {part!r} in {dir_rel!r}")
-            if create:
-                with contextlib.suppress(FileExistsError):
-                    os.mkdir(part, 0o755, dir_fd=fd)
-            child = os.open(part, DIR_FLAGS, dir_fd=fd)
-            os.close(fd)
-            fd = child
-            rel += part + "/"
-            if expected is not None:
-                st = os.fstat(fd)
-                if expected.get(rel) != (st.st_dev, st.st_ino):
-                    raise OSError(f"{rel} is no longer the directory the walk saw")
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+    parts = [p for p in dir_rel.split("/") if p]
+    if "." in parts or ".." in parts:
+        raise OSError(f"refusing path component '.' or '..' in {dir_rel!r}")
+
+    def same_as_walked(rel: str, fd: int) -> None:
+        st = os.fstat(fd)
+        if expected is not None and expected.get(rel) != (st.st_dev, st.st_ino):
+            raise OSError(f"{rel} is no longer the directory the walk saw")
+
+    return storage.descend(os.dup(root_fd), parts, dir_rel, create=create,
+                           check=same_as_walked if expected is not None else None)
