@@ -2,7 +2,9 @@
 
 Each sub-command lives in its own module exposing ``register(subparsers)``; the module's
 parser sets ``func`` to a ``run(args) -> int``. Errors are one line on stderr and a non-zero
-exit, never a traceback. Exit codes: 0 ok, 1 failure / unhealthy, 2 usage error.
+exit, never a traceback. Exit codes: 0 ok, 1 failure / unhealthy, 2 usage error: a bad argument
+(argparse, the argument types in ``cli/common.py``, :class:`UsageError`) or no usable workspace
+(no such directory, ``catalyst.toml`` missing or invalid).
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ import sys
 from collections.abc import Sequence
 
 from catalyst_tui import __version__
-from catalyst_tui.cli.common import UsageError, add_workspace_arg
-from catalyst_tui.core.errors import CatalystError, os_error_text
+from catalyst_tui.cli.common import UsageError, add_workspace_arg, text
+from catalyst_tui.core.errors import CatalystError, ConfigError, NoWorkspace, os_error_text
 from catalyst_tui.core.text import one_line
 
 COMMAND_MODULES = ["init", "cards", "status", "demo", "simulate", "ports", "snapshot", "janitor", "metrics", "notify",
@@ -24,8 +26,8 @@ PROG = "catalyst-tui"
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
+        # one line, like every other error (the usage is one `--help` away)
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,8 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     add_workspace_arg(parser)
     parser.add_argument("--read-only", action="store_true", help="open the dashboard without any writes")
-    parser.add_argument("--theme", help="theme name for this run (default: the last one chosen)")
-    parser.add_argument("--from-mirror", metavar="URL", help="open read-only on a mirror's current snapshot")
+    parser.add_argument("--theme", type=text, help="theme name for this run (default: the last one chosen)")
+    parser.add_argument("--from-mirror", type=text, metavar="URL", help="open read-only on a mirror's current snapshot")
     parser.add_argument("--accept-rollback", action="store_true",
                         help="with --from-mirror: accept a mirror whose pointer went back")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -53,10 +55,13 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help and --version (0), a usage error (2): already printed
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
     try:
         return int(args.func(args) or 0)
-    except UsageError as exc:
+    except (UsageError, NoWorkspace, ConfigError) as exc:
         _error(exc)
         return 2
     except CatalystError as exc:

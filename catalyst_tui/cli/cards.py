@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json
+from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json, text
 from catalyst_tui.core.board import OPERATOR, describe
 from catalyst_tui.core.cardview import list_cards, show_card
 from catalyst_tui.core.humanize import age
@@ -20,47 +20,48 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     add = csub.add_parser("add", help="add a card to an agent's lane (prints the id)")
     add_workspace_arg(add)
-    add.add_argument("agent", metavar="AGENT")
-    add.add_argument("title", metavar="TITLE")
-    add.add_argument("--column", "-c", help="column (default: the first column)")
-    add.add_argument("--by", default=OPERATOR, help="who adds it (agent name or 'operator')")
+    add.add_argument("agent", type=text, metavar="AGENT")
+    add.add_argument("title", type=text, metavar="TITLE")
+    add.add_argument("--column", "-c", type=text, help="column (default: the first column)")
+    add.add_argument("--by", type=text, default=OPERATOR, help="who adds it (agent name or 'operator')")
     add.set_defaults(func=run_add)
 
     move = csub.add_parser("move", help="move a card to a column and/or another agent's lane")
     add_workspace_arg(move)
-    move.add_argument("card_id", metavar="ID")
-    move.add_argument("column", metavar="COLUMN")
-    move.add_argument("--agent", "-a", help="reassign to this agent's lane")
-    move.add_argument("--by", default=OPERATOR, help="who moves it (agent name or 'operator')")
+    move.add_argument("card_id", type=text, metavar="ID")
+    move.add_argument("column", type=text, metavar="COLUMN")
+    move.add_argument("--agent", "-a", type=text, help="reassign to this agent's lane")
+    move.add_argument("--by", type=text, default=OPERATOR, help="who moves it (agent name or 'operator')")
     move.set_defaults(func=run_move)
 
     ls = csub.add_parser("list", help="list cards")
     add_workspace_arg(ls)
-    ls.add_argument("--agent", "-a", help="only this agent's lane")
-    ls.add_argument("--column", "-c", help="only this column")
+    ls.add_argument("--agent", "-a", type=text, help="only this agent's lane")
+    ls.add_argument("--column", "-c", type=text, help="only this column")
     ls.add_argument("--all", action="store_true", help="archived cards too (read from the lanes' archives)")
     add_json_flag(ls)
     ls.set_defaults(func=run_list)
 
     show = csub.add_parser("show", help="one card: fields, body and history")
     add_workspace_arg(show)
-    show.add_argument("card_id", metavar="ID")
+    show.add_argument("card_id", type=text, metavar="ID")
     add_json_flag(show)
     show.set_defaults(func=run_show)
 
     restore = csub.add_parser("restore", help="bring an archived card back to the board")
     add_workspace_arg(restore)
-    restore.add_argument("card_id", metavar="ID")
-    restore.add_argument("--agent", "-a", help="to this agent's lane (default: the lane it left)")
-    restore.add_argument("--column", "-c", help="to this column (default: the column it left)")
-    restore.add_argument("--by", default=OPERATOR, help="who restores it (agent name or 'operator')")
+    restore.add_argument("card_id", type=text, metavar="ID")
+    restore.add_argument("--agent", "-a", type=text, help="to this agent's lane (default: the lane it left)")
+    restore.add_argument("--column", "-c", type=text, help="to this column (default: the column it left)")
+    restore.add_argument("--by", type=text, default=OPERATOR, help="who restores it (agent name or 'operator')")
     restore.set_defaults(func=run_restore)
 
     for verb, what in (("undo", "undo the last move, edit, archive or restore of an actor"),
                        ("redo", "redo the last action an actor undid")):
         step = csub.add_parser(verb, help=what)
         add_workspace_arg(step)
-        step.add_argument("--by", default=OPERATOR, help="whose action (agent name or 'operator', the default)")
+        step.add_argument("--by", type=text, default=OPERATOR,
+                          help="whose action (agent name or 'operator', the default)")
         step.set_defaults(func=run_step, verb=verb)
 
 

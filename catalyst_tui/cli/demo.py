@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from catalyst_tui.cli.common import number, path
 from catalyst_tui.core.demo import default_demo_path, seed
 
 HUB_STAND_INS = (("catalyst-hub", 3131), ("inference-router", 18800))
@@ -19,11 +20,11 @@ HUB_STAND_INS = (("catalyst-hub", 3131), ("inference-router", 18800))
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="seed a demo workspace, simulate agents and open the dashboard")
-    p.add_argument("path", metavar="PATH", nargs="?", help=f"where (default: {default_demo_path()})")
+    p.add_argument("path", type=path, metavar="PATH", nargs="?", help=f"where (default: {default_demo_path()})")
     p.add_argument("--no-ui", action="store_true", help="seed and simulate without the dashboard")
     p.add_argument("--no-hub", action="store_true", help="do not play the hub's services on their ports")
-    p.add_argument("--duration", type=float, default=None, help="with --no-ui: seconds to simulate")
-    p.add_argument("--rate", type=float, default=20.0, help="simulated dispatches per second")
+    p.add_argument("--duration", type=number(0, 10_000_000), default=None, help="with --no-ui: seconds to simulate")
+    p.add_argument("--rate", type=number(0, 10_000), default=20.0, help="simulated dispatches per second")
     p.set_defaults(func=run)
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from catalyst_tui.cli.common import path
 from catalyst_tui.core.workspace import Workspace
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("init", help="create a new workspace with nine default agents")
-    p.add_argument("path", metavar="PATH")
+    p.add_argument("path", type=path, metavar="PATH")
     p.set_defaults(func=run)
 
 

@@ -7,7 +7,7 @@ import argparse
 import time
 from typing import Any
 
-from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json
+from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, number, open_workspace, path, print_json, text
 from catalyst_tui.core.humanize import size
 from catalyst_tui.core.janitor import Janitor, flagged_items, load_footprint
 from catalyst_tui.core.text import visible
@@ -26,14 +26,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     restore = jsub.add_parser("restore", help="move files archived by a run back where they were")
     add_workspace_arg(restore)
-    restore.add_argument("run_id", metavar="RUN-ID")
-    restore.add_argument("path", metavar="PATH", nargs="?", help="only this file or directory (workspace-relative)")
+    restore.add_argument("run_id", type=text, metavar="RUN-ID")
+    restore.add_argument("path", type=path, metavar="PATH", nargs="?",
+                         help="only this file or directory (workspace-relative)")
     add_json_flag(restore)
     restore.set_defaults(func=run_restore)
 
     report = jsub.add_parser("report", help="the last runs: per-agent figures, flagged items, disk footprint")
     add_workspace_arg(report)
-    report.add_argument("--limit", type=int, default=10, help="how many runs (default 10)")
+    report.add_argument("--limit", type=number(1, 100_000, integer=True), default=10, help="how many runs (default 10)")
     add_json_flag(report)
     report.set_defaults(func=run_report)
 

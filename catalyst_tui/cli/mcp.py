@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from catalyst_tui.cli.common import add_workspace_arg, open_workspace
+from catalyst_tui.cli.common import add_workspace_arg, open_workspace, text
 from catalyst_tui.core.board import OPERATOR
 from catalyst_tui.core.errors import CatalystError
 
@@ -13,7 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("mcp", help="serve the board and health as MCP tools over stdio (docs/mcp.md)")
     add_workspace_arg(p)
     who = p.add_mutually_exclusive_group(required=True)
-    who.add_argument("--agent", metavar="NAME",
+    who.add_argument("--agent", type=text, metavar="NAME",
                      help="act as this agent: read everything, change only its own lane's cards")
     who.add_argument("--operator", action="store_true", help="act as the operator: may change any card")
     p.set_defaults(func=run)

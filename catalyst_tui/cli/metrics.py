@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from catalyst_tui.cli.common import add_workspace_arg, open_workspace
+from catalyst_tui.cli.common import add_workspace_arg, number, open_workspace, text
 from catalyst_tui.core.errors import CatalystError, os_reason
 
 
@@ -14,8 +14,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     msub = p.add_subparsers(dest="metrics_command", metavar="ACTION", required=True)
     serve = msub.add_parser("serve", help="serve /metrics (Prometheus text format, `agent` label)")
     add_workspace_arg(serve)
-    serve.add_argument("--port", type=int, default=None, help="TCP port (default: [metrics] port, 19100)")
-    serve.add_argument("--bind", default=None, help="address to bind (default: [metrics] bind, 127.0.0.1)")
+    serve.add_argument("--port", type=number(1, 65535, integer=True), default=None,
+                       help="TCP port (default: [metrics] port, 19100)")
+    serve.add_argument("--bind", type=text, default=None, help="address to bind (default: [metrics] bind, 127.0.0.1)")
     serve.set_defaults(func=run_serve)
 
 

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json
+from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, number, open_workspace, path, print_json, text
 from catalyst_tui.core.errors import CatalystError
 from catalyst_tui.core.ports import PortsFileError, PortsReport, add_port, check, load_ports_md, scan_listeners, suggest
 from catalyst_tui.core.text import visible
@@ -25,23 +25,23 @@ def register(sub: argparse._SubParsersAction) -> None:
                           "2 PORTS.md unparsable)")
     add_workspace_arg(chk)
     add_json_flag(chk)
-    chk.add_argument("--file", metavar="PATH", help="check this PORTS.md instead of the workspace's")
+    chk.add_argument("--file", type=path, metavar="PATH", help="check this PORTS.md instead of the workspace's")
     chk.add_argument("--all", action="store_true", help="also list ports that are up")
     chk.set_defaults(func=run_check)
 
     sug = psub.add_parser("suggest", help="the next port of CLASS's band neither documented nor listening")
     add_workspace_arg(sug)
-    sug.add_argument("cls", metavar="CLASS")
-    sug.add_argument("--file", metavar="PATH", help="use this PORTS.md instead of the workspace's")
+    sug.add_argument("cls", type=text, metavar="CLASS")
+    sug.add_argument("--file", type=path, metavar="PATH", help="use this PORTS.md instead of the workspace's")
     sug.set_defaults(func=run_suggest)
 
     add = psub.add_parser("add", help="document a port in PORTS.md (validated, under its lock, atomically)")
     add_workspace_arg(add)
-    add.add_argument("port", metavar="PORT", type=int)
-    add.add_argument("service", metavar="SERVICE")
-    add.add_argument("--class", dest="cls", metavar="CLASS", required=True, help="the service class (band)")
-    add.add_argument("--owner", metavar="OWNER", required=True, help="'hub' or an agent name")
-    add.add_argument("--protocol", default="tcp", help="tcp (default), udp or tcp/udp")
+    add.add_argument("port", type=number(1, 65535, integer=True), metavar="PORT")
+    add.add_argument("service", type=text, metavar="SERVICE")
+    add.add_argument("--class", type=text, dest="cls", metavar="CLASS", required=True, help="the service class (band)")
+    add.add_argument("--owner", type=text, metavar="OWNER", required=True, help="'hub' or an agent name")
+    add.add_argument("--protocol", type=text, default="tcp", help="tcp (default), udp or tcp/udp")
     add.add_argument("--process", default="", help="a word expected in the listening process's command line")
     add.add_argument("--notes", default="", help="free text for the notes column")
     add.set_defaults(func=run_add)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from catalyst_tui.cli.common import UsageError, add_workspace_arg, open_workspace
+from catalyst_tui.cli.common import UsageError, add_workspace_arg, number, open_workspace
 from catalyst_tui.core.demo import Simulator
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("simulate", help="realistic agent activity (dispatches, heartbeats, chat, card moves)")
     add_workspace_arg(p)
-    p.add_argument("--rate", type=float, default=20.0, help="dispatches per second across all agents (default 20)")
-    p.add_argument("--duration", type=float, default=None, help="seconds to run (default: until interrupted)")
+    p.add_argument("--rate", type=number(0, 10_000), default=20.0,
+                   help="dispatches per second across all agents (default 20)")
+    p.add_argument("--duration", type=number(0, 10_000_000), default=None,
+                   help="seconds to run (default: until interrupted)")
     p.add_argument("--slow-agent", default="bjork", help="the misbehaving agent ('' for none)")
     p.add_argument("--seed", type=int, default=None)
     p.set_defaults(func=run)

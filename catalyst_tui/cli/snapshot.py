@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json
+from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, path, print_json, text
 from catalyst_tui.core.humanize import age
 from catalyst_tui.core.snapshot import Mirror, Seen, open_target, push, restore_into
 from catalyst_tui.core.text import visible
@@ -19,27 +19,27 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = ssub.add_parser("push", help="take a snapshot and push it (a no-op when nothing changed)")
     add_workspace_arg(p)
-    p.add_argument("--to", metavar="URL", help="target URL (default: [snapshot] target in catalyst.toml)")
+    p.add_argument("--to", type=text, metavar="URL", help="target URL (default: [snapshot] target in catalyst.toml)")
     p.add_argument("--adopt", action="store_true", help="let the mirror switch to this hub's generation")
     add_json_flag(p)
     p.set_defaults(func=run_push)
 
     v = ssub.add_parser("verify", help="re-hash every object of the mirror's current snapshot")
-    v.add_argument("url", metavar="URL")
-    v.add_argument("--id", help="verify this snapshot instead of the current one")
+    v.add_argument("url", type=text, metavar="URL")
+    v.add_argument("--id", type=text, help="verify this snapshot instead of the current one")
     _accept_rollback_flag(v)
     add_json_flag(v)
     v.set_defaults(func=run_verify)
 
     ls = ssub.add_parser("list", help="the snapshots kept by a mirror (newest last)")
-    ls.add_argument("url", metavar="URL")
+    ls.add_argument("url", type=text, metavar="URL")
     add_json_flag(ls)
     ls.set_defaults(func=run_list)
 
     r = ssub.add_parser("restore", help="write a snapshot's files (default: the current one) into PATH")
-    r.add_argument("url", metavar="URL")
-    r.add_argument("id", metavar="ID", nargs="?", help="snapshot id or unique prefix")
-    r.add_argument("--into", metavar="PATH", required=True)
+    r.add_argument("url", type=text, metavar="URL")
+    r.add_argument("id", type=text, metavar="ID", nargs="?", help="snapshot id or unique prefix")
+    r.add_argument("--into", type=path, metavar="PATH", required=True)
     r.add_argument("--force", action="store_true",
                    help="restore into a non-empty directory (the files it replaces are kept aside first)")
     _accept_rollback_flag(r)

@@ -12,7 +12,7 @@ import os
 import secrets
 import sys
 
-from catalyst_tui.cli.common import UsageError, add_workspace_arg, open_workspace
+from catalyst_tui.cli.common import UsageError, add_workspace_arg, open_workspace, text
 from catalyst_tui.core.errors import CatalystError, os_reason
 
 DEFAULT_PORT = 19101  # the dashboards band (191xx) of PORTS.md; 19100 is the metrics exporter
@@ -23,7 +23,7 @@ GENERATE = "generate"
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("web", help="serve the dashboard to a browser (textual-serve; docs/web.md)")
     add_workspace_arg(p)
-    p.add_argument("--host", default="127.0.0.1",
+    p.add_argument("--host", type=text, default="127.0.0.1",
                    help="address to bind (default 127.0.0.1; anything but loopback needs a token)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT})")
     p.add_argument("--token", nargs="?", const=GENERATE, default=None, metavar="TOKEN",

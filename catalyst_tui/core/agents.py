@@ -29,7 +29,6 @@ from catalyst_tui.core.models import AgentState
 from catalyst_tui.core.names import validate_agent_name
 from catalyst_tui.core.procs import hostname, process_start_time
 
-MAX_STATE_BYTES = 1 << 20
 _SESSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
@@ -84,15 +83,12 @@ class StateRead:
 def read_state(paths: AgentPaths) -> StateRead:
     """Read ``state.json``; never raises on bad data (the reason is returned instead)."""
     path = paths.state
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_STATE_BYTES + 1)
+    try:  # never blocks (a FIFO here must not stall the other tenants), capped, no symlink followed
+        raw = storage.read_bytes(path, "state", follow=False)
     except FileNotFoundError:
         return StateRead(None, None, missing=True)
     except OSError as exc:
         return StateRead(None, f"{path}: unreadable: {os_reason(exc)}")
-    if len(raw) > MAX_STATE_BYTES:
-        return StateRead(None, f"{path}: larger than {MAX_STATE_BYTES} bytes")
     if not raw.strip():
         return StateRead(None, f"{path}: empty (truncated write?)")
     try:

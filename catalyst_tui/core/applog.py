@@ -18,10 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from catalyst_tui.core import storage
 from catalyst_tui.core.errors import os_reason
+from catalyst_tui.core.text import json_bytes
 
 LOG_NAME = "catalyst-tui.log"
 ENV_LOG = "CATALYST_LOG"
@@ -45,7 +44,8 @@ class AppLog:
         self.recent.append(obj)
         if self.path is None:
             return
-        line = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS, default=str) + b"\n"
+        # controls escaped: `tail -f` of the log obeys nothing an agent wrote
+        line = json_bytes(obj, default=str) + b"\n"
         try:
             with self._lock:
                 try:

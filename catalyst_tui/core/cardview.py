@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from catalyst_tui.core import storage
 from catalyst_tui.core.board import board_order
 from catalyst_tui.core.errors import CardError
 from catalyst_tui.core.models import Card
@@ -50,8 +51,8 @@ def show_card(ws: Workspace, card_id: str) -> dict[str, Any]:
     card, archived = ws.board.find(card_id)
     body = None
     if card.refs.body:
-        try:
-            body = (ws.root / card.refs.body).read_text(encoding="utf-8", errors="replace")
+        try:  # a path from data: under the root, no symlink, no '..', capped, never a FIFO
+            body = storage.read_under(ws.root, card.refs.body, "body").decode("utf-8", errors="replace")
         except FileNotFoundError:
             body = None
     history = ws.board.history(card.id)

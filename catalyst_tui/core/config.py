@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from catalyst_tui.core import globs, schema
+from catalyst_tui.core import globs, schema, storage
 from catalyst_tui.core.errors import ConfigError
 from catalyst_tui.core.names import validate_agent_name
 
@@ -282,7 +282,7 @@ def parse_config(text: str, source: str = CONFIG_NAME, env: Mapping[str, str] | 
 def load_config(root: Path, env: Mapping[str, str] | None = None) -> WorkspaceConfig:
     path = Path(root) / CONFIG_NAME
     try:
-        text = path.read_text(encoding="utf-8")
+        text = storage.read_bytes(path, "config").decode("utf-8")  # a FIFO or /dev/zero here: refused
     except FileNotFoundError:
         raise ConfigError(f"{path}: not found (is this a workspace? try `catalyst-tui init`)") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -21,6 +21,10 @@ class WorkspaceError(CatalystError):
     pass
 
 
+class NoWorkspace(WorkspaceError):
+    """The directory named as the workspace does not exist (the CLI exits 2: a usage error)."""
+
+
 class CardError(CatalystError):
     pass
 

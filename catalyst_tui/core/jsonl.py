@@ -9,6 +9,7 @@ never fatal: each one is reported as a :class:`ParseError` with file and line nu
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import time
@@ -19,6 +20,7 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 
+from catalyst_tui.core import storage
 from catalyst_tui.core.errors import os_reason
 
 T = TypeVar("T")
@@ -60,6 +62,7 @@ class JsonlTail(Generic[T]):
     partial_bytes: int = 0  # bytes of an unterminated last line, waiting for its newline
     partial_since: float | None = None  # monotonic time that partial line was first seen
     unreadable: str | None = None  # why the file cannot be read right now (a directory, EACCES...)
+    max_file_bytes: int | None = None  # a longer file is reported unreadable, not read (read_all)
     _skipping: bool = field(default=False, repr=False)  # inside an over-long line
 
     def __post_init__(self) -> None:
@@ -74,38 +77,47 @@ class JsonlTail(Generic[T]):
         reported as ``~N`` offsets by byte position instead.
         """
         try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            return
-        self.inode = st.st_ino
-        if st.st_size <= max_bytes:
-            return
-        start = st.st_size - max_bytes
-        with open(self.path, "rb") as fh:
-            fh.seek(start - 1)
+            fd, st = storage.open_regular(self.path, follow=False)
+        except OSError:
+            return  # missing, a FIFO, a symlink...: read_new reports it
+        try:
+            self.inode = st.st_ino
+            if st.st_size <= max_bytes:
+                return
+            start = st.st_size - max_bytes
             # skip to the first complete line
-            prev = fh.read(1)
-            if prev != b"\n":
-                fh.readline()
-            self.offset = fh.tell()
+            window = os.pread(fd, min(MAX_LINE_BYTES, max_bytes) + 1, start - 1)
+        finally:
+            os.close(fd)
+        nl = window.find(b"\n")
+        if nl >= 0:
+            self.offset = start + nl
+        else:  # inside a line longer than the window: the rest of it is skipped
+            self.offset, self._skipping = start - 1 + len(window), True
         self.line_no = -1  # unknown: errors are reported by byte offset
 
     def read_new(self, max_bytes: int | None = None) -> tuple[list[T], list[ParseError]]:
         records: list[T] = []
         errors: list[ParseError] = []
         try:
-            # O_NONBLOCK: a FIFO planted under this name must not hang the reader
-            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+            # O_NONBLOCK: a FIFO planted under this name must not hang the reader; a symlink is not
+            # followed (a log is its agent's own file, never one elsewhere)
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
         except FileNotFoundError:
             self.unreadable = None
             return records, errors
         except OSError as exc:
-            self.unreadable = f"{self.label}: unreadable: {os_reason(exc)}"
+            why = "a symbolic link (not followed)" if exc.errno == errno.ELOOP else os_reason(exc)
+            self.unreadable = f"{self.label}: unreadable: {why}"
             return records, errors
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
-                self.unreadable = f"{self.label}: not a regular file"
+                self.unreadable = f"{self.label}: {storage.file_kind(st.st_mode)}, not a regular file"
+                return records, errors
+            if self.max_file_bytes is not None and st.st_size > self.max_file_bytes:
+                self.unreadable = (f"{self.label}: {st.st_size} bytes, larger than the "
+                                   f"{self.max_file_bytes}-byte limit")
                 return records, errors
             self.unreadable = None
             if self.inode is not None and st.st_ino != self.inode:
@@ -198,6 +210,12 @@ def _reason(exc: Exception) -> str:
     return f"malformed record: {text[:160]}"
 
 
-def read_all(path: Path, decode: Callable[[bytes], T] | None = None) -> tuple[list[T], list[ParseError]]:
+def read_all(path: Path, decode: Callable[[bytes], T] | None = None,
+             max_file_bytes: int | None = None) -> tuple[list[T], list[ParseError]]:
+    """Every record of a JSONL file; a file that cannot be read is one error (line 0), never a hang."""
     tail: JsonlTail[Any] = JsonlTail(Path(path)) if decode is None else JsonlTail(Path(path), decode)
-    return tail.read_new()
+    tail.max_file_bytes = max_file_bytes
+    records, errors = tail.read_new()
+    if tail.unreadable:
+        errors.append(ParseError(tail.label, 0, tail.unreadable.removeprefix(f"{tail.label}: ")))
+    return records, errors

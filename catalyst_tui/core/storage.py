@@ -175,8 +175,21 @@ def append_line(path: Path, line: bytes) -> None:
         line += b"\n"
     if b"\n" in line[:-1]:
         raise ValueError("append_line: a record must be a single line")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    # O_NONBLOCK: opening a FIFO for writing would wait for a reader (under the index lock, every
+    # writer with it); O_NOFOLLOW: a journal is never appended through a symbolic link.
     try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise FileRefused(path, "a symbolic link (not appended through)", errno.ELOOP) from None
+        if exc.errno == errno.ENXIO:  # a FIFO with no reader
+            raise FileRefused(path, "a FIFO, not a regular file") from None
+        raise
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise FileRefused(path, f"{file_kind(mode)}, not a regular file")
         written = os.write(fd, line)
         if written != len(line):  # pragma: no cover - only on a full disk
             raise OSError(f"{path}: short append ({written} of {len(line)} bytes)")
@@ -351,6 +364,19 @@ def dir_under(root: Path, rel_dir: str | os.PathLike[str], *, create: bool = Fal
                   label or os.fspath(rel_dir), create=create)
     try:
         yield fd
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def open_under(root: Path, rel: str | os.PathLike[str]) -> Iterator[tuple[int, os.stat_result]]:
+    """A regular file named by data, opened for reading under ``root`` (no symlink, never blocking)."""
+    parts = relative_parts(rel)
+    text = os.fspath(rel)
+    with dir_under(root, "/".join(parts[:-1]), label=text) as dfd:
+        fd, st = open_regular(parts[-1], follow=False, dir_fd=dfd, label=text)
+    try:
+        yield fd, st
     finally:
         os.close(fd)
 

@@ -12,7 +12,7 @@ from catalyst_tui.core import storage
 from catalyst_tui.core.agents import AgentPaths
 from catalyst_tui.core.board import Board
 from catalyst_tui.core.config import CONFIG_NAME, WorkspaceConfig, default_config_toml, load_config
-from catalyst_tui.core.errors import CatalystError, WorkspaceError
+from catalyst_tui.core.errors import CatalystError, ConfigError, NoWorkspace, WorkspaceError
 from catalyst_tui.core.names import validate_agent_name
 
 if TYPE_CHECKING:
@@ -65,8 +65,18 @@ class Workspace:
     def open(cls, path: str | os.PathLike[str] | None = None) -> Workspace:
         root = resolve_root(path)
         if not root.is_dir():
-            raise WorkspaceError(f"{root}: no such workspace directory")
-        return cls(root, load_config(root))
+            raise NoWorkspace(f"{root}: no such workspace directory")
+        config = load_config(root)
+        try:  # a path from the config: inside the workspace, never through a symlinked directory
+            storage.path_under(root, config.ports.file)
+            with storage.dir_under(root, os.path.dirname(config.ports.file)):
+                pass
+        except FileNotFoundError:
+            pass  # a directory still to be created is inside by construction
+        except OSError as exc:
+            raise ConfigError(f"{root / CONFIG_NAME}: [ports] file {config.ports.file!r}: "
+                              f"{exc.strerror or exc}") from None
+        return cls(root, config)
 
     @classmethod
     def create(cls, path: str | os.PathLike[str], agents: list[tuple[str, str]] | None = None,

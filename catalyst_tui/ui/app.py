@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
@@ -25,7 +26,7 @@ from catalyst_tui.core.board import Board, IndexView, describe
 from catalyst_tui.core.errors import CatalystError
 from catalyst_tui.core.models import AuditEvent
 from catalyst_tui.core.storage import FileSignature
-from catalyst_tui.core.text import visible
+from catalyst_tui.core.text import visible, visible_block
 from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui import themes
 from catalyst_tui.ui.commands import CatalystCommands
@@ -216,6 +217,13 @@ class CatalystApp(FastStartApp):
                     yield screen
 
     # ------------------------------------------------------------------ read-only
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every notification is shown literally: its text carries file names, log lines, titles
+        (untrusted), so markup is never parsed and control characters are shown, not obeyed."""
+        super().notify(visible_block(str(message)), title=visible(title), severity=severity, timeout=timeout,
+                       markup=False)
+
     def guard_write(self, what: str) -> bool:
         """Call before any write: False (and a notification) when the app is read-only."""
         if self.read_only:

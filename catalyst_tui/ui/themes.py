@@ -129,7 +129,8 @@ def validate_theme(data: Any, source: str) -> ThemeSpec:
 def parse_theme(path: Path) -> Theme:
     """Read and validate one theme file; raises ValueError with a one-line message naming it."""
     try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+        # never blocks, capped: a FIFO named *.toml must not hang the start-up
+        data = tomllib.loads(storage.read_bytes(path, "theme").decode("utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
@@ -188,7 +189,7 @@ def load_all(user_dir: Path | None = None, shipped: Path | None = None) -> Loade
 def read_settings(directory: Path) -> tuple[dict[str, Any], str | None]:
     path = directory / "settings.json"
     try:
-        data = orjson.loads(path.read_bytes())
+        data = orjson.loads(storage.read_bytes(path, "config"))
     except FileNotFoundError:
         return {}, None
     except (OSError, orjson.JSONDecodeError) as exc:

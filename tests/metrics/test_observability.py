@@ -74,7 +74,7 @@ def test_cli_metrics_serve_subprocess(ws: Workspace) -> None:
         proc.wait(10)
     busy = subprocess.run([sys.executable, "-m", "catalyst_tui", "metrics", "serve", "--port", "70000",
                            "-w", str(ws.root)], capture_output=True, text=True, timeout=60)
-    assert busy.returncode == 1 and busy.stderr.count("\n") == 1 and "--port 70000" in busy.stderr
+    assert busy.returncode == 2 and busy.stderr.count("\n") == 1 and "--port: '70000'" in busy.stderr
 
 
 def test_applog_lines_are_json_with_agent(tmp_path: Path) -> None:

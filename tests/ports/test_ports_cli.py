@@ -136,15 +136,27 @@ def test_add_inserts_in_order_and_keeps_every_other_byte(ws: Workspace, capsys: 
     (["18950", "x", "--class", "inference", "--owner", "hub"], "outside the inference band 18800-18899"),
     (["3140", "x", "--class", "nope", "--owner", "hub"], "unknown class 'nope'"),
     (["3140", "x", "--class", "hub", "--owner", "mallory"], "owner 'mallory' is neither 'hub' nor a known agent"),
-    (["70000", "x", "--class", "hub", "--owner", "hub"], "out of range"),
     (["3140", "x\ny", "--class", "hub", "--owner", "hub"], "line breaks are not allowed"),
-    (["3140", "", "--class", "hub", "--owner", "hub"], "must not be empty"),
     (["3140", "x", "--class", "hub", "--owner", "hub", "--protocol", "sctp"], "not tcp, udp"),
 ])
 def test_add_refuses_invalid_rows(ws: Workspace, capsys: pytest.CaptureFixture[str], argv: list[str],
                                   message: str) -> None:
     before = ws.ports_path.read_bytes()
     assert cli(ws, "ports", "add", *argv) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert ws.ports_path.read_bytes() == before
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["70000", "x", "--class", "hub", "--owner", "hub"], "argument PORT: '70000' is outside 1-65535"),
+    (["3140", "", "--class", "hub", "--owner", "hub"], "argument SERVICE: must not be empty"),
+    (["3140", "x", "--class", "", "--owner", "hub"], "argument --class: must not be empty"),
+])
+def test_add_usage_errors_exit_2(ws: Workspace, capsys: pytest.CaptureFixture[str], argv: list[str],
+                                 message: str) -> None:
+    before = ws.ports_path.read_bytes()
+    assert cli(ws, "ports", "add", *argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert ws.ports_path.read_bytes() == before
@@ -216,7 +228,7 @@ def test_check_a_file_outside_any_workspace(tmp_path: Path, monkeypatch: pytest.
     assert main(["ports", "check", "--file", str(f), "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert [(p["line"], p["kind"]) for p in out["parse_problems"]] == [(8, "duplicate")]  # any agent name is fine
-    assert main(["ports", "check"]) == 1  # no --file and no workspace: a one-line error
+    assert main(["ports", "check"]) == 2  # no --file and no workspace: a one-line usage error
     assert "catalyst.toml: not found" in capsys.readouterr().err
 
 

@@ -232,7 +232,7 @@ def test_the_server_refuses_to_start_on_bad_arguments(ws: Workspace, tmp_path: P
     bad = start("-w", str(ws.root), "--agent", "Zed!")
     assert bad.returncode == 1 and "invalid agent name 'Zed!'" in bad.stderr and "Traceback" not in bad.stderr
     assert start("-w", str(ws.root), "--agent", "zed").returncode == 1
-    assert start("-w", str(tmp_path / "none"), "--operator").returncode == 1
+    assert start("-w", str(tmp_path / "none"), "--operator").returncode == 2  # no workspace: usage
     assert start("-w", str(ws.root)).returncode == 2  # --agent or --operator is required
     assert start("-w", str(ws.root), "--agent", "bjork", "--operator").returncode == 2
     assert bad.stdout == ""  # stdout is the protocol: nothing else is ever written there

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import msgspec
 
+from catalyst_tui.core import storage
 from catalyst_tui.core.errors import CardError, os_reason
 from catalyst_tui.core.jsonl import ParseError, read_all
 from catalyst_tui.core.models import AuditEvent, decode_audit
@@ -36,13 +37,13 @@ class AuditJournal:
     # ------------------------------------------------------------------ reading
     def read(self) -> tuple[list[AuditEvent], list[ParseError]]:
         """Every committed event, oldest first (events voided by an ``abort`` left out)."""
-        events, errors = read_all(self.path, decode_audit)
+        events, errors = read_all(self.path, decode_audit, storage.LIMITS["journal"])
         return without_aborted(events), errors
 
     def last_event(self) -> AuditEvent | None:
         """The last whole, decodable event of the file (reads its tail only)."""
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -84,7 +85,8 @@ class AuditJournal:
         if not data:
             return
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC,
+                         0o644)
         except OSError as exc:
             raise CardError(f"{self.path}: cannot append to the audit journal: {os_reason(exc)}; "
                             "nothing changed") from None

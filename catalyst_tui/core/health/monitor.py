@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 
+from catalyst_tui.core import storage
 from catalyst_tui.core.agents import AgentPaths, read_state
 from catalyst_tui.core.config import CONFIG_NAME, HealthConfig, WorkspaceConfig
 from catalyst_tui.core.errors import os_reason
@@ -112,11 +113,15 @@ def seek_since(tail: JsonlTail[Any], cutoff: float, max_bytes: int = MAX_SCAN_BY
     while pos > 0 and size - pos < max_bytes:
         start = max(0, pos - SCAN_CHUNK)
         try:
-            with open(tail.path, "rb") as fh:
-                fh.seek(start)
-                chunk = fh.read(pos - start + 1)
+            fd, _ = storage.open_regular(tail.path, follow=False)
         except OSError:
             return
+        try:
+            chunk = os.pread(fd, pos - start + 1, start)
+        except OSError:
+            return
+        finally:
+            os.close(fd)
         if start == 0:
             return  # reached the beginning: read everything
         found = _first_ts(chunk)

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from catalyst_tui.core import storage
 from catalyst_tui.core.errors import CatalystError, os_reason
 from catalyst_tui.core.names import is_valid_agent_name
 
@@ -407,7 +408,8 @@ def parse_ports_md(text: str, source: str = "PORTS.md", agents: list[str] | None
 def read_ports_text(path: Path) -> str:
     """The file's text exactly (line endings and a BOM kept: ``ports add`` writes them back)."""
     try:
-        return Path(path).read_bytes().decode("utf-8")
+        # never blocks, capped; a symlink is not followed (the file is the workspace's own)
+        return storage.read_bytes(path, "ports", follow=False).decode("utf-8")
     except FileNotFoundError:
         raise PortsFileError(f"{path}: not found") from None
     except UnicodeDecodeError as exc:

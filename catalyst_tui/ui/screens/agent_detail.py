@@ -20,6 +20,7 @@ from catalyst_tui.core.board import board_order
 from catalyst_tui.core.health import AgentStatus
 from catalyst_tui.core.humanize import age, duration_ms, size
 from catalyst_tui.core.models import DispatchRecord, WorkRecord
+from catalyst_tui.core.text import visible
 from catalyst_tui.ui.screens.base import CatalystScreen
 
 TAIL_SHOWN = 200
@@ -49,11 +50,11 @@ def dispatch_line(r: DispatchRecord) -> str:
         bits.append(r.card)
     if r.error:
         bits.append(r.error)
-    return "  ".join(bits)
+    return visible("  ".join(bits))
 
 
 def work_line(r: WorkRecord) -> str:
-    return "  ".join(b for b in (_hms(r.ts), r.kind, r.card or "", r.text) if b)
+    return visible("  ".join(b for b in (_hms(r.ts), r.kind, r.card or "", r.text) if b))
 
 
 def summary_text(st: AgentStatus, now: float) -> Text:
@@ -80,7 +81,7 @@ def summary_text(st: AgentStatus, now: float) -> Text:
             proc += f"  files {p.open_files}"
     disk = size(st.disk_bytes) if st.disk_bytes is not None else "-"
     lines.append(f"heartbeat {hb} ago  card {card}  {proc}  disk {disk}")
-    return Text("\n".join(lines), no_wrap=True, overflow="ellipsis")
+    return Text("\n".join(visible(line) for line in lines), no_wrap=True, overflow="ellipsis")
 
 
 class AgentDetailScreen(CatalystScreen):
@@ -161,7 +162,7 @@ class AgentDetailScreen(CatalystScreen):
         needle = self.needle
         cards = sorted((c for c in self.catalyst.index.cards.values() if c.agent == self.agent and not c.archived),
                        key=board_order(self.catalyst.ws.config.board.columns))
-        lines = [f"{c.column:<8} {c.id}  {c.title}" for c in cards]
+        lines = [visible(f"{c.column:<8} {c.id}  {c.title}") for c in cards]
         self._write("cards", [line for line in lines if needle in line.lower()])
 
     def agents_refreshed(self, statuses: dict[str, AgentStatus]) -> None:

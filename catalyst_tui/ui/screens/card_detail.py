@@ -14,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
+from catalyst_tui.core import storage
 from catalyst_tui.core.board import Board
 from catalyst_tui.core.errors import os_reason
 from catalyst_tui.core.humanize import age
@@ -34,12 +35,11 @@ class Details:
     problems: list[str] = field(default_factory=list)
 
 
-def _tail_records(path: Path, card_id: str) -> tuple[list[WorkRecord], int]:
-    try:
-        with open(path, "rb") as fh:
-            size = fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, size - TAIL_BYTES))
-            data = fh.read()
+def _tail_records(root: Path, rel: str, card_id: str) -> tuple[list[WorkRecord], int]:
+    try:  # a path from data: under the root, no symlink followed, never blocking on a FIFO
+        with storage.open_under(root, rel) as (fd, st):
+            size = st.st_size
+            data = os.pread(fd, TAIL_BYTES, max(0, size - TAIL_BYTES))
     except FileNotFoundError:
         return [], 0
     lines = data.split(b"\n")
@@ -62,15 +62,20 @@ def _tail_records(path: Path, card_id: str) -> tuple[list[WorkRecord], int]:
 def load_details(board: Board, card: Card) -> Details:
     det = Details()
     if card.refs.body:
-        path = board.root / card.refs.body
         try:
-            with open(path, "rb") as fh:
-                det.body = fh.read(BODY_BYTES).decode("utf-8", errors="replace")
+            with storage.open_under(board.root, card.refs.body) as (fd, _):
+                det.body = os.pread(fd, BODY_BYTES, 0).decode("utf-8", errors="replace")
+        except FileNotFoundError:
+            det.problems.append(f"{card.refs.body}: missing")
         except OSError as exc:
             det.problems.append(f"{card.refs.body}: {os_reason(exc)}")
     det.history = board.history(card.id)
     if card.refs.log:
-        det.worklog, bad = _tail_records(board.root / card.refs.log, card.id)
+        try:
+            det.worklog, bad = _tail_records(board.root, card.refs.log, card.id)
+        except OSError as exc:
+            det.problems.append(f"{card.refs.log}: {exc.strerror or exc}")
+            bad = 0
         if bad:
             det.problems.append(f"{card.refs.log}: {bad} unreadable line(s) in the tail")
     return det

@@ -20,10 +20,11 @@ class FileTarget(Target):
         return self.root / check_key(key)
 
     def read(self, key: str) -> bytes:
-        return self._path(key).read_bytes()
+        return storage.read_bytes(self._path(key), "object", follow=False)
 
     def iter_read(self, key: str) -> Iterator[bytes]:
-        with self._path(key).open("rb") as fh:
+        fd, _ = storage.open_regular(self._path(key), follow=False)  # a FIFO object must not hang a restore
+        with os.fdopen(fd, "rb") as fh:
             while chunk := fh.read(CHUNK):
                 yield chunk
 
