@@ -1,0 +1,114 @@
+"""Class 5: untrusted text never reaches a terminal raw, on any face: CLI human output, --json,
+error messages, the dashboard's agent detail and notifications, the application log."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hostile_files import cli, one_line_error
+from textual.widgets import RichLog, TabbedContent
+
+from catalyst_tui.core.agents import record_dispatch, record_work
+from catalyst_tui.core.applog import AppLog
+from catalyst_tui.core.workspace import Workspace
+from catalyst_tui.ui.screens.agent_detail import AgentDetailScreen
+from catalyst_tui.ui.testing import FROZEN_NOW, make_app, seed_workspace, wait_for_data
+
+OSC_TITLE = "\x1b]0;pwned\x07"  # renames a terminal window / tmux pane
+HOSTILE = f"{OSC_TITLE}a\x1b[2J\x9b31mb\x85c\u202ed\x7fe\u2066f"
+RAW = ("\x1b", "\x07", "\x9b", "\x85", "\u202e", "\x7f", "\u2066")
+
+
+def _no_raw(text: str) -> None:
+    for ch in RAW:
+        assert ch not in text, (repr(ch), text)
+
+
+def test_card_list_and_show_human_output(ws: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    card = ws.board.add("bjork", HOSTILE, body=f"# title\n{HOSTILE}\nsecond line\n")
+    code, out, _ = cli(capsys, "card", "list", "-w", str(ws.root))
+    assert code == 0
+    _no_raw(out)
+    # (the board made the title one line: NEL, a line break for Python, became a space)
+    assert "\\x1b]0;pwned\\x07a\\x1b[2J\\x9b31mb c\\u202ed\\x7fe\\u2066f" in out
+    code, out, _ = cli(capsys, "card", "show", card.id, "-w", str(ws.root))
+    assert code == 0
+    _no_raw(out)
+    assert "\nsecond line\n" in out  # a body keeps its lines
+
+
+@pytest.mark.parametrize("argv", [["card", "list", "--json"], ["card", "show", "{id}", "--json"]])
+def test_json_escapes_c1_and_round_trips(ws: Workspace, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    card = ws.board.add("bjork", HOSTILE)
+    code, out, _ = cli(capsys, *[a.format(id=card.id) for a in argv], "-w", str(ws.root))
+    assert code == 0
+    _no_raw(out)
+    assert "\\u009b" in out and "\\u202e" in out
+    doc = json.loads(out)
+    title = doc["cards"][0]["title"] if "cards" in doc else doc["card"]["title"]
+    assert title == " ".join(HOSTILE.split()) == card.title  # escaped, not altered
+
+
+@pytest.mark.parametrize("key", ["a\x1b]0;x\x07b", "line\nbreak", "bell\x07", "c1\x9bkey"])
+def test_an_error_from_a_hostile_config_key_is_one_visible_line(ws: Workspace, capsys: pytest.CaptureFixture[str],
+                                                                 key: str) -> None:
+    toml = ws.root / "catalyst.toml"
+    toml.write_text(toml.read_text() + f"\n[evil]\n{json.dumps(key)} = 1\n")
+    code, out, err = cli(capsys, "status", "-w", str(ws.root))
+    assert code == 2 and out == ""
+    one_line_error(err, "catalyst.toml")
+    _no_raw(err)
+
+
+def test_the_application_log_is_escaped(tmp_path: Path) -> None:
+    log = AppLog(tmp_path / "app.log")
+    log.event("watch", HOSTILE)
+    line = (tmp_path / "app.log").read_bytes()
+    _no_raw(line.decode())
+    assert orjson.loads(line)["msg"] == HOSTILE
+
+
+async def _until(pilot: Any, cond: Any, timeout: float = 5.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        await pilot.pause(0.02)
+        if cond():
+            return
+    raise AssertionError("condition not met in time")
+
+
+def _rendered(log: RichLog) -> str:
+    return "\n".join("".join(seg.text for seg in strip) for strip in log.lines)
+
+
+async def test_agent_detail_shows_an_osc_in_a_log_line_without_obeying_it(tmp_path: Path) -> None:
+    ws = seed_workspace(tmp_path / "ws", {"bjork": [("todo", HOSTILE)]})
+    record_work(ws.agent("bjork"), f"working {HOSTILE}")
+    record_dispatch(ws.agent("bjork"), id="j1", event="finished", status="error", latency_ms=5.0,
+                    ts=FROZEN_NOW - 10, error=HOSTILE)
+    app = make_app(ws)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for_data(pilot)
+        app.push_screen(AgentDetailScreen("bjork"))
+        await _until(pilot, lambda: isinstance(app.screen, AgentDetailScreen))
+        detail = app.screen
+        assert isinstance(detail, AgentDetailScreen)
+        await _until(pilot, lambda: len(detail.work) == 1 and len(detail.dispatch) == 1)
+        tabs = detail.query_one("#detail-tabs", TabbedContent)
+        for tab, key in (("tab-cards", "cards"), ("tab-dispatch", "dispatch"), ("tab-work", "work")):
+            tabs.active = tab
+            log = detail.query_one(f"#detail-{key}", RichLog)
+            await _until(pilot, lambda log=log: len(log.lines) == 1)
+            shown = _rendered(log)
+            _no_raw(shown)
+            assert "\\x1b]0;pwned\\x07" in shown, shown
+        app.notify(f"[b]bold?[/b] {HOSTILE}", title=HOSTILE)
+        await pilot.pause()
+        note = list(app._notifications)[-1]  # the message as Textual keeps it for the toast
+        _no_raw(note.message + note.title)
+        assert note.message.startswith("[b]bold?[/b]") and not note.markup
