@@ -38,7 +38,7 @@ def _path(root: Path, job: str) -> Path:
 
 def _load(path: Path) -> dict[str, object]:
     try:
-        data = orjson.loads(path.read_bytes())
+        data = orjson.loads(storage.read_bytes(path, "record", follow=False))
     except (OSError, orjson.JSONDecodeError):
         return {}  # missing or torn: as if the job never ran (the next run rewrites it)
     return data if isinstance(data, dict) else {}

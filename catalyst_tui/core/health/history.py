@@ -96,10 +96,11 @@ def append(path: Path, minutes: list[Minute]) -> None:
 def last_ts(path: Path) -> float | None:
     """The newest minute in the file (reading only its end), None when empty or unreadable."""
     try:
-        with open(path, "rb") as fh:
-            size = fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, size - 4096))
-            lines = fh.read().split(b"\n")
+        fd, st = storage.open_regular(path, follow=False)  # never blocks on a FIFO
+        try:
+            lines = os.pread(fd, 4096, max(0, st.st_size - 4096)).split(b"\n")
+        finally:
+            os.close(fd)
     except OSError:
         return None
     for raw in reversed(lines):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import msgspec
 
+from catalyst_tui.core import storage
 from catalyst_tui.core.agents import AgentPaths, read_state
 from catalyst_tui.core.jsonl import JsonlTail
 from catalyst_tui.core.models import decode_dispatch
@@ -38,7 +39,7 @@ _DECODER = msgspec.json.Decoder(DispatchState)
 
 def load_state(path: Path) -> DispatchState:
     try:
-        return _DECODER.decode(path.read_bytes())
+        return _DECODER.decode(storage.read_bytes(path, "record", follow=False))
     except (OSError, msgspec.DecodeError, msgspec.ValidationError):
         return DispatchState()  # start over: the logs are simply read again from the start
 

@@ -145,7 +145,7 @@ def load_reports(paths: JanitorPaths, limit: int = 20) -> tuple[list[dict[str, A
     problems: list[str] = []
     for path in names[:limit]:
         try:
-            data = orjson.loads(path.read_bytes())
+            data = orjson.loads(storage.read_bytes(path, "record", follow=False))
         except (OSError, orjson.JSONDecodeError) as exc:
             problems.append(f"{path}: unreadable report: {str(exc)[:120]}")
             continue

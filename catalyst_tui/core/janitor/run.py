@@ -76,7 +76,7 @@ class Janitor:
     # ------------------------------------------------------------------ planning
     def _load_cache(self) -> WalkCache | None:
         try:
-            return decode_cache(self.paths.cache.read_bytes())
+            return decode_cache(storage.read_bytes(self.paths.cache, "record", follow=False))
         except OSError:
             return None
 

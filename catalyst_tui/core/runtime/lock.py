@@ -16,6 +16,7 @@ from pathlib import Path
 import msgspec
 
 from catalyst_tui import __version__
+from catalyst_tui.core import storage
 from catalyst_tui.core.procs import hostname, owner_liveness, process_start_time
 
 LOCK_NAME = "runtime.lock"
@@ -98,7 +99,7 @@ class RuntimeLock:
             return self.holder_info
         for _ in range(3):
             try:
-                data = self.path.read_bytes()
+                data = storage.read_bytes(self.path, "record", follow=False)
             except OSError:
                 return None
             if not data.strip():

@@ -137,7 +137,7 @@ def publish(internal_dir: Path, state: RuntimeState) -> None:
 def read(internal_dir: Path) -> RuntimeState | None:
     """The published state, or None when there is none (or it is not ours to read)."""
     try:
-        return _DECODER.decode(state_path(internal_dir).read_bytes())
+        return _DECODER.decode(storage.read_bytes(state_path(internal_dir), "record", follow=False))
     except (OSError, msgspec.DecodeError):
         return None
 

@@ -61,7 +61,7 @@ def state_path(ws: Workspace) -> Path:
 def load_state(ws: Workspace) -> HubState | None:
     path = state_path(ws)
     try:
-        obj = orjson.loads(path.read_bytes())
+        obj = orjson.loads(storage.read_bytes(path, "record", follow=False))
         return HubState(str(obj["generation"]), int(obj.get("seq", 0)), int(obj.get("reserved", 0)),
                         list(obj.get("history", [])), int(obj.get("takes", 0)))
     except FileNotFoundError:

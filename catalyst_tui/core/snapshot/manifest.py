@@ -103,7 +103,7 @@ class HashCache:
     @classmethod
     def load(cls, path: Path) -> HashCache:
         try:
-            data = orjson.loads(path.read_bytes())
+            data = orjson.loads(storage.read_bytes(path, "record", follow=False))
             entries = {k: v for k, v in data.get("files", {}).items()
                        if isinstance(v, list) and len(v) == 4 and isinstance(v[3], str) and HEX64.fullmatch(v[3])}
         except (OSError, orjson.JSONDecodeError, AttributeError):

@@ -110,7 +110,7 @@ class Seen:
 
     def _load(self) -> dict[str, dict[str, list[object]]]:
         with contextlib.suppress(OSError, orjson.JSONDecodeError):
-            data = orjson.loads(self.path.read_bytes())
+            data = orjson.loads(storage.read_bytes(self.path, "record", follow=False))
             if isinstance(data, dict):
                 return {k: v for k, v in data.items() if isinstance(v, dict)}
         return {}

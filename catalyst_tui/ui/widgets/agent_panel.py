@@ -16,6 +16,7 @@ from textual.widgets import Sparkline, Static
 from catalyst_tui.core.health import AgentStatus
 from catalyst_tui.core.humanize import duration_ms, size
 from catalyst_tui.core.models import Health
+from catalyst_tui.core.text import visible
 
 HEALTH_CLASSES = {h: f"-{h.value}" for h in Health}
 SPARK_EVERY_S = 1.0
@@ -31,7 +32,7 @@ def figures_text(status: AgentStatus) -> Text:
 def detail_text(status: AgentStatus) -> Text:
     """The first reason when there is one, else ``12/min cpu 3% 41.0 MiB``."""
     if status.reasons:
-        return Text(status.reasons[0], no_wrap=True, overflow="ellipsis")
+        return Text(visible(status.reasons[0]), no_wrap=True, overflow="ellipsis")
     bits = [f"{status.view.throughput_per_s * 60:.0f}/min"]
     p = status.proc
     if p is not None and p.alive:
@@ -39,7 +40,7 @@ def detail_text(status: AgentStatus) -> Text:
             bits.append(f"cpu {p.cpu_percent:.0f}%")
         if p.rss_bytes is not None:
             bits.append(size(p.rss_bytes))
-    return Text(" ".join(bits), no_wrap=True, overflow="ellipsis")
+    return Text(visible(" ".join(bits)), no_wrap=True, overflow="ellipsis")
 
 
 class AgentPanel(Vertical, can_focus=True):

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from catalyst_tui.core.humanize import size
+from catalyst_tui.core.text import visible
 
 COLUMNS = ("run", "UTC", "files", "archived", "removed", "flagged", "freed", "took")
 
@@ -38,5 +39,5 @@ class JanitorRuns(DataTable[Text]):
             cells = (str(r.get("run", "?")), when, str(r.get("scanned", 0)), str(t.get("archived", 0)),
                      str(t.get("removed", 0)), str(t.get("flagged", 0)), size(t.get("bytes_reclaimed", 0)),
                      f"{float(r.get('duration_s', 0)):.1f}s")
-            self.add_row(*(Text(c) for c in cells), key=str(r.get("run")))
+            self.add_row(*(Text(visible(c)) for c in cells), key=str(r.get("run")))
         self.shown = ids

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from catalyst_tui.core.humanize import age, size
+from catalyst_tui.core.text import visible
 
 COLUMNS = (("age", "age"), ("id", "id"), ("seq", "seq"), ("size", "size"), ("files", "files"), ("sent", "objects sent"))
 
@@ -42,4 +43,4 @@ class SnapshotHistory(DataTable[Text]):
         self.shown = rows
         self.clear()
         for i, row in enumerate(rows):
-            self.add_row(*(Text(cell) for cell in row), key=f"push-{i}")
+            self.add_row(*(Text(visible(cell)) for cell in row), key=f"push-{i}")

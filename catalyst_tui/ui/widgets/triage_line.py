@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 WAITING_FOR_DATA = "triage: waiting for data…"
 
+from catalyst_tui.core.text import visible
+
 
 def glyph(triage: Triage) -> str:
     """The worst health's glyph: ``▲`` degraded, ``■`` quarantined, ``○`` offline, ``●`` healthy."""
@@ -56,4 +58,4 @@ class TriageLine(Widget):
         return mark + triage.fit(max(1, width - cell_len(mark)), cell_len)
 
     def render(self) -> Text:
-        return Text(self.line(self.content_size.width), no_wrap=True, overflow="ellipsis")
+        return Text(visible(self.line(self.content_size.width)), no_wrap=True, overflow="ellipsis")
