@@ -16,13 +16,13 @@ from rich.text import Text
 from textual.widget import Widget
 
 from catalyst_tui.core.models import Health
+from catalyst_tui.core.text import visible
 
 if TYPE_CHECKING:
     from catalyst_tui.core.health import Triage
 
 WAITING_FOR_DATA = "triage: waiting for data…"
 
-from catalyst_tui.core.text import visible
 
 
 def glyph(triage: Triage) -> str:
