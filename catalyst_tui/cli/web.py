@@ -8,6 +8,7 @@ it is read-only unless ``--allow-writes``.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import secrets
 import sys
@@ -29,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--token", nargs="?", const=GENERATE, default=None, metavar="TOKEN",
                    help=f"require this token (bare --token: generate one and print it once; "
                         f"default: ${TOKEN_ENV} if set)")
+    p.add_argument("--max-sessions", type=int, default=8, metavar="N",
+                   help="at most N browser tabs at once, each one dashboard process (default 8)")
     p.add_argument("--allow-writes", action="store_true",
                    help="let web sessions move and add cards (default: read-only)")
     p.set_defaults(func=run)
@@ -38,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     if not 0 < args.port <= 65535:
         raise UsageError(f"--port {args.port}: not a TCP port")
+    if args.max_sessions < 1:
+        raise UsageError(f"--max-sessions {args.max_sessions}: at least 1")
     from_env = os.environ.pop(TOKEN_ENV, None)  # popped: the sessions never inherit it
     token = args.token or from_env or None
     generated = token == GENERATE
@@ -52,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     if not is_loopback(args.host) and not token:
         raise UsageError(f"--host {args.host} is not loopback: a token is required "
                          f"(--token TOKEN, ${TOKEN_ENV}, or a bare --token to generate one)")
-    dash = WebDashboard(ws.root, host=args.host, port=args.port, token=token, allow_writes=args.allow_writes)
+    dash = WebDashboard(ws.root, host=args.host, port=args.port, token=token, allow_writes=args.allow_writes,
+                        max_sessions=args.max_sessions)
     shown = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{shown}:{args.port}/"
     mode = "writes allowed" if args.allow_writes else "read-only"
@@ -64,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"serving the dashboard on {url} ({mode}{'; token required' if token else ''}; "
                   f"workspace {ws.root})", flush=True)
 
+    # one line a record on stderr; the server's own requests are not logged (a URL may carry the token)
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING,
+                        format="catalyst-tui web: %(levelname)s %(name)s: %(message)s")
     try:
         dash.serve(announce)
     except OSError as exc:

@@ -68,6 +68,7 @@ class WebDashboard:
     token: str | None = None
     allow_writes: bool = False
     title: str = "catalyst-tui"
+    max_sessions: int = 8  # each open tab is one dashboard process (~40 MB): a bound on what tabs cost
 
     def __post_init__(self) -> None:
         self.loopback = is_loopback(self.host)
@@ -78,6 +79,7 @@ class WebDashboard:
             command.append("--allow-writes")
         # textual-serve starts the command through a shell: every word is quoted.
         self.bridge = Server(shlex.join(command), host=self.host, port=self.port, title=self.title)
+        self.sessions = 0
 
     @property
     def command(self) -> str:
@@ -87,7 +89,7 @@ class WebDashboard:
         app = web.Application(middlewares=[self._guard])
         app.add_routes([
             web.get("/", self._index),
-            web.get("/ws", self.bridge.handle_websocket),
+            web.get("/ws", self._session),
             web.get("/download/{key}", self.bridge.handle_download),
             web.static("/static", self.bridge.statics_path, show_index=False),
         ])
@@ -123,6 +125,17 @@ class WebDashboard:
         if origin is None:  # not a browser (browsers always send Origin on a websocket)
             return True
         return origin in (f"http://{request.host}", f"https://{request.host}")
+
+    async def _session(self, request: web.Request) -> web.StreamResponse:
+        """One browser tab's dashboard process, while fewer than ``max_sessions`` are open."""
+        if self.sessions >= self.max_sessions:
+            return web.Response(status=503, text=f"503: {self.sessions} sessions open already "
+                                                 f"(--max-sessions {self.max_sessions}); close a tab\n")
+        self.sessions += 1
+        try:
+            return await self.bridge.handle_websocket(request)
+        finally:
+            self.sessions -= 1
 
     # ------------------------------------------------------------------ the page
     async def _index(self, request: web.Request) -> web.Response:

@@ -62,7 +62,7 @@ def test_the_dashboard_in_chromium_read_only_and_offline(ws: Workspace, web_serv
 
 @pytest.mark.browser
 def test_a_token_guards_every_request_and_is_printed_once(ws: Workspace, web_server, chromium) -> None:
-    server = web_server("--host", "0.0.0.0", "--token")
+    server = web_server("--host", "0.0.0.0", "--token", "--max-sessions", "1")
     token = re.search(r"\?token=([\w-]+)", server.banner)
     assert token, server.banner
     token = token.group(1)
@@ -78,11 +78,12 @@ def test_a_token_guards_every_request_and_is_printed_once(ws: Workspace, web_ser
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
     assert _get(port, "/", Cookie=cookie.split(";")[0]).status == 200
     assert _get(port, "/", Authorization=f"Bearer {token}").status == 200
-    assert _upgrade(port, Authorization=f"Bearer {token}") == 101
 
     page = chromium(f"{server.url}?token={token}")  # the cookie carries the websocket too
     page.wait_for("READ-ONLY", "F1 Board")
     assert token not in page.driver.current_url
+    # past the token (else 401), and one tab is open already: --max-sessions 1
+    assert _upgrade(port, Authorization=f"Bearer {token}") == 503
     server.stop()
     assert token not in server.stderr.read_text()  # never logged
 
