@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import msgspec
 import orjson
 import pytest
 from snaphelpers import write
@@ -150,6 +151,9 @@ def test_a_foreign_pointer_without_a_commit_is_healed_without_adopt(three) -> No
 @pytest.mark.parametrize("damage", ["bit flip", "deleted object", "deleted manifest", "high-water changed"])
 def test_an_unchanged_hub_heals_a_tampered_mirror(three, damage: str) -> None:  # type: ignore[no-untyped-def]
     ws, m, recs = three
+    if damage == "bit flip":  # a same-size change is seen by the pushes that re-read everything
+        ws.config = msgspec.structs.replace(ws.config, snapshot=msgspec.structs.replace(
+            ws.config.snapshot, full_rehash_every=1))
     target = FileTarget(m)
     cur = recs[2]
     (sha,) = {e.sha256 for e in Mirror(target).manifest(cur.id) if e.size == 2}  # data/a ("v3")
@@ -168,9 +172,21 @@ def test_an_unchanged_hub_heals_a_tampered_mirror(three, damage: str) -> None:  
     assert push(ws, f"file://{m}").noop  # healed: the next push is a no-op again
 
 
+def test_a_same_size_bit_flip_is_healed_by_the_next_full_rehash_push(make_ws: Make, tmp_path: Path) -> None:
+    ws = make_ws({"data/a": b"v1"}, full_rehash_every=3)
+    url = f"file://{tmp_path / 'm'}"
+    push(ws, url)
+    target = FileTarget(tmp_path / "m")
+    (sha,) = {e.sha256 for e in Mirror(target).manifest(push(ws, url).record.id) if e.size == 2}
+    target.write_bytes(object_key(sha), b"v9")  # same size: only a re-read sees it
+    assert push(ws, url).noop  # the cheap check (records, manifest, sizes) passes
+    healed = push(ws, url)  # every 3rd push re-reads everything
+    assert not healed.noop and healed.healed and Mirror(target).verify() == []
+
+
 def test_an_intact_mirror_is_a_noop_and_the_cli_prints_healing_on_stderr(three) -> None:  # type: ignore[no-untyped-def]
     ws, m, recs = three
     assert push(ws, f"file://{m}").noop
-    FileTarget(m).write_bytes(object_key(next(iter(Mirror(FileTarget(m)).manifest(recs[2].id))).sha256), b"x")
+    FileTarget(m).write_bytes(object_key(next(iter(Mirror(FileTarget(m)).manifest(recs[2].id))).sha256), b"")
     out = cli("snapshot", "push", "-w", str(ws.root), "--to", f"file://{m}")
     assert out.returncode == 0 and out.stderr.startswith("warning:") and "repair" in out.stderr

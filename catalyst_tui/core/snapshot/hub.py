@@ -135,16 +135,26 @@ def _upload(target: Target, snap: Snapshot, progress: Progress | None) -> tuple[
     return sent, sent_bytes
 
 
-def _tampered(mirror: Mirror, cur: Record, state: HubState, snap: Snapshot) -> str | None:
+def _tampered(mirror: Mirror, cur: Record, state: HubState, snap: Snapshot, *, deep: bool) -> str | None:
     """Why the mirror, whose pointer names this hub's current snapshot, is not what the hub left
-    there (a forged sequence, a rollback, a bad object); None when a push would be a no-op.
-    Every object is re-read: an unchanged hub is what heals a tampered mirror."""
+    there (a forged sequence, a rollback, a missing or damaged object); None when a push would
+    be a no-op. An unchanged hub is what heals a tampered mirror. Every no-op checks the records,
+    the manifest and each object's size; ``deep`` (the hub's periodic full re-hash) re-reads
+    every object too (a same-size bit flip), which costs one read of the snapshot."""
     if cur.seq > max(state.seq, state.reserved) + 1:
         return f"{mirror.target.url}: CURRENT claims seq {cur.seq}, which this hub never issued"
     high = read_high(mirror)
     if high is not None and high != cur:
         return f"{mirror.target.url}: HIGH ({high.generation[:12]} seq {high.seq}) is not CURRENT (seq {cur.seq})"
-    problems = mirror.verify(cur.id)
+    if deep:
+        problems = mirror.verify(cur.id)
+    else:
+        try:
+            mirror.manifest(cur.id)
+        except SnapshotError as exc:
+            return str(exc)
+        problems = [f"{object_key(sha)}: missing or wrong size" for sha, size in snap.objects.items()
+                    if mirror.target.size(object_key(sha)) != size]
     if problems:
         for sha, size in snap.objects.items():
             if mirror.check_object(sha, size):
@@ -176,7 +186,8 @@ def _push_locked(ws: Workspace, url: str, adopt: bool, progress: Progress | None
     state = load_state(ws) or HubState(secrets.token_hex(16))
     if progress:
         progress("snapshot", 0, 1)
-    snap = take_snapshot(ws, full=state.takes % ws.config.snapshot.full_rehash_every == 0)
+    deep = state.takes % ws.config.snapshot.full_rehash_every == 0
+    snap = take_snapshot(ws, full=deep)
     state.takes += 1
     hub_max = max(state.seq, state.reserved)
     notes: list[str] = []
@@ -185,7 +196,7 @@ def _push_locked(ws: Workspace, url: str, adopt: bool, progress: Progress | None
         cur = mirror.current()
         objects_total = len(snap.objects)
         if cur is not None and cur.id == snap.id and cur.generation == state.generation:
-            problem = _tampered(mirror, cur, state, snap)
+            problem = _tampered(mirror, cur, state, snap, deep=deep)
             if problem is None:
                 state.seq = max(state.seq, cur.seq)
                 save_state(ws, state)

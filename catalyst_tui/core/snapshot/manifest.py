@@ -224,7 +224,7 @@ def take_snapshot(ws: Workspace, lock_timeout: float = storage.DEFAULT_LOCK_TIME
                     got: Staged | None = stage_log(path, rel, st, objects_dir, cache, full=full, buf=buf,
                                                    staged=staged)
                 else:
-                    got = stage_whole(path, rel, st, objects_dir, cache, full=full, buf=buf)
+                    got = stage_whole(path, rel, st, objects_dir, cache, full=full, buf=buf, staged=staged)
             except OSError as exc:
                 raise SnapshotError(str(exc) if isinstance(exc, StageError) else
                                     f"{path}: cannot snapshot: {os_reason(exc)}") from None

@@ -96,14 +96,14 @@ def _link_now(path: str, tmp: str) -> bool:
 
 
 def stage_whole(path: str, rel: str, st: os.stat_result, objects_dir: str, cache: Cache, *, full: bool,
-                buf: bytearray) -> Staged | None:
+                buf: bytearray, staged: set[str] | frozenset[str] = frozenset()) -> Staged | None:
     """Stage the version of ``path`` in place now as ``objects_dir/<sha256>``; None if it is gone."""
     if not full:
         sha = cache.lookup(rel, st)
-        if sha is not None:
-            with contextlib.suppress(OSError):
-                if os.stat(os.path.join(objects_dir, sha), follow_symlinks=False).st_ino == st.st_ino:
-                    return Staged(sha, st.st_size, 0)  # that very inode is staged already
+        if sha is not None and sha in staged:
+            # the path is still the inode that was hashed whole, and a copy of that content
+            # (named by its hash) is staged: nothing to read
+            return Staged(sha, st.st_size, 0)
     for _ in range(ATTEMPTS):
         tmp = _tmp(objects_dir)
         try:
