@@ -146,3 +146,20 @@ async def test_the_dashboard_rings_the_bell_when_a_tenant_turns_worse(tmp_path: 
             if rings:
                 break
         assert app.statuses["bjork"].health.value == "degraded" and len(rings) == 1
+
+
+def test_a_first_heartbeat_after_start_up_is_no_news(tmp_path: Path, server: HTTPServer,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from catalyst_tui.core.runtime import HealthChanged
+
+    ws = _workspace(tmp_path / "ws", monkeypatch, server.url_for("/hook"))
+    rt = Runtime(ws, kind="daemon", role="holder").start(watch=False)
+    try:
+        rt.emit(HealthChanged(agent="joni", health="ok", was="waiting", reason="", worse=False, ts=time.time()))
+        rt.emit(HealthChanged(agent="joni", health="offline", was="waiting", reason="stopped", worse=True,
+                              ts=time.time()))
+        until(lambda: len(server.log) >= 1, what="the offline message")
+        time.sleep(0.3)
+        assert [(b["from"], b["to"]) for b in bodies(server)] == [("waiting", "offline")]
+    finally:
+        rt.stop()

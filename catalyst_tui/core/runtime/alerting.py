@@ -53,8 +53,10 @@ class Alerting:
 
         name = self.rt.ws.config.name
         if isinstance(event, HealthChanged):
+            if event.was == "waiting" and not event.worse:
+                return  # a tenant's first heartbeat after start-up is no news
             st = self.rt.statuses.get(event.agent)
-            reasons = tuple(st.reasons) if st is not None else ((event.reason,) if event.reason else ())
+            reasons = tuple(str(r) for r in st.reasons) if st is not None else ((event.reason,) if event.reason else ())
             self._submit(Notice("tenant", event.agent, event.was, event.health, reasons, event.ts, name, event.worse))
             self._most_tenants(name)
         elif isinstance(event, SharedProblemsChanged) and event.source != "notify":
