@@ -118,6 +118,12 @@ def run_show(args: argparse.Namespace) -> int:
         to = f"{e['to']['agent']}/{e['to']['column']}" if e["to"] else ""
         print(f"  {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(e['ts']))}  "
               + visible(f"{e['by']:<10} {e['action']:<7} {where}{to}"))
+    if doc["worklog"]:
+        print("work log:")
+    for r in doc["worklog"]:
+        print(f"  {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(r['ts']))}  {visible(r['text'])}")
+    for problem in doc["problems"]:
+        print(visible(f"problem: {problem}"), file=sys.stderr)
     return 0
 
 

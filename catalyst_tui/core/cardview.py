@@ -1,16 +1,82 @@
-"""Cards as the machine-readable faces show them: ``card list --json``, ``card show --json`` and the
-MCP server's ``list_cards`` / ``show_card`` return these same documents (docs/cli.md)."""
+"""Cards as every face shows them: ``card list`` / ``card show`` (and their ``--json``), the MCP
+server's ``list_cards`` / ``show_card`` and the dashboard's card details read them here (docs/cli.md).
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from catalyst_tui.core import storage
-from catalyst_tui.core.board import board_order
-from catalyst_tui.core.errors import CardError
-from catalyst_tui.core.models import Card
+from catalyst_tui.core.board import Board, board_order
+from catalyst_tui.core.errors import CardError, os_error_text
+from catalyst_tui.core.models import AuditEvent, Card, WorkRecord, decode_work
 from catalyst_tui.core.workspace import Workspace
+
+WORKLOG_TAIL_BYTES = 64 * 1024  # the card's lines are looked for in the work log's last 64 KiB
+WORKLOG_TAIL_LINES = 15
+
+
+@dataclass
+class CardDetails:
+    """One card with what its files say: the body, its moves, its agent's latest work-log lines."""
+
+    card: Card
+    archived: bool = False  # in its agent's archive, not in the index
+    body: str | None = None  # None: the card has no body file, or it is missing
+    history: list[AuditEvent] = field(default_factory=list)
+    worklog: list[WorkRecord] = field(default_factory=list)  # oldest first
+    problems: list[str] = field(default_factory=list)  # one line each: unreadable body, bad log lines
+
+
+def card_details(board: Board, card: Card, archived: bool = False) -> CardDetails:
+    """Read a card's body, history and work-log tail (never raises for a bad file: a problem)."""
+    det = CardDetails(card, archived)
+    if card.refs.body:
+        try:
+            det.body = storage.read_under(board.root, card.refs.body, "body").decode("utf-8", errors="replace")
+        except FileNotFoundError:
+            det.body = None
+        except OSError as exc:
+            det.problems.append(os_error_text(exc) if exc.filename else f"{card.refs.body}: {exc}")
+    det.history = board.history(card.id)
+    if card.refs.log:
+        try:
+            records, bad = _worklog_tail(board.root, card.refs.log)
+        except FileNotFoundError:
+            records, bad = [], 0
+        except OSError as exc:
+            records, bad = [], 0
+            det.problems.append(os_error_text(exc) if exc.filename else f"{card.refs.log}: {exc}")
+        det.worklog = [r for r in records if r.card == card.id][-WORKLOG_TAIL_LINES:]
+        if bad:
+            det.problems.append(f"{card.refs.log}: {bad} unreadable line(s) in the tail")
+    return det
+
+
+def _worklog_tail(root: Path, rel: str) -> tuple[list[WorkRecord], int]:
+    """The whole lines of the log's last :data:`WORKLOG_TAIL_BYTES` and how many did not decode.
+
+    The path comes from data: opened under the root (no symlink, never blocking on a FIFO)."""
+    with storage.open_under(root, rel) as (fd, st):
+        data = os.pread(fd, WORKLOG_TAIL_BYTES, max(0, st.st_size - WORKLOG_TAIL_BYTES))
+    lines = data.split(b"\n")
+    if st.st_size > WORKLOG_TAIL_BYTES:
+        lines = lines[1:]  # the first line is probably cut
+    records, bad = [], 0
+    for raw in lines:
+        if not raw.strip():
+            continue
+        try:
+            records.append(decode_work(raw))
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            bad += 1
+    return records, bad
 
 
 def card_json(card: Card, archived: bool = False) -> dict[str, Any]:
@@ -47,14 +113,11 @@ def list_cards(ws: Workspace, agent: str | None = None, column: str | None = Non
 
 
 def show_card(ws: Workspace, card_id: str) -> dict[str, Any]:
-    """One card, its body (``None`` when the file is missing) and its history from the journal."""
+    """One card, its body (``None`` when the file is missing), its history from the journal and
+    its latest work-log lines (:func:`card_details`, as the dashboard shows them)."""
     card, archived = ws.board.find(card_id)
-    body = None
-    if card.refs.body:
-        try:  # a path from data: under the root, no symlink, no '..', capped, never a FIFO
-            body = storage.read_under(ws.root, card.refs.body, "body").decode("utf-8", errors="replace")
-        except FileNotFoundError:
-            body = None
-    history = ws.board.history(card.id)
-    return {"card": card_json(card, archived), "body": body,
-            "history": [{"ts": e.ts, "by": e.by, "action": e.action, "from": e.src, "to": e.dst} for e in history]}
+    det = card_details(ws.board, card, archived)
+    return {"card": card_json(card, archived), "body": det.body,
+            "history": [{"ts": e.ts, "by": e.by, "action": e.action, "from": e.src, "to": e.dst} for e in det.history],
+            "worklog": [{"ts": r.ts, "text": r.text, "kind": r.kind} for r in det.worklog],
+            "problems": det.problems}

@@ -153,3 +153,25 @@ def test_card_order_has_one_owner_that_every_reader_shares(ws: Workspace) -> Non
         ws.board.add("bjork", title, column)
     listed = [c["title"] for c in list_cards(ws, "bjork")["cards"]]
     assert listed == [c.title for c in ws.board.cards_for("bjork")] == ["two", "one", "three"]
+
+
+def test_card_details_read_body_history_and_worklog_tail_with_problems_not_errors(ws: Workspace) -> None:
+    from catalyst_tui.core.agents import record_work
+    from catalyst_tui.core.cardview import WORKLOG_TAIL_LINES, card_details, show_card
+
+    card = ws.board.add("bjork", "t", body="details\n")
+    other = ws.board.add("bjork", "u")
+    for i in range(WORKLOG_TAIL_LINES + 3):
+        record_work(ws.agent("bjork"), f"step {i}", card=card.id)
+    record_work(ws.agent("bjork"), "not this card", card=other.id)
+    with open(ws.root / card.refs.log, "ab") as fh:  # type: ignore[operator]
+        fh.write(b"{torn\n")
+    det = card_details(ws.board, ws.board.get(card.id))
+    assert det.body == "details\n" and [e.action for e in det.history] == ["add"]
+    assert [r.text for r in det.worklog] == [f"step {i}" for i in range(3, WORKLOG_TAIL_LINES + 3)]
+    assert det.problems == [f"{card.refs.log}: 1 unreadable line(s) in the tail"]
+    (ws.root / card.refs.body).unlink()  # type: ignore[operator]
+    (ws.root / card.refs.body).mkdir()  # type: ignore[operator]
+    shown = show_card(ws, card.id)
+    assert shown["body"] is None and any("not a regular file" in p or "directory" in p for p in shown["problems"])
+    assert [r["text"] for r in shown["worklog"]][-1] == f"step {WORKLOG_TAIL_LINES + 2}"

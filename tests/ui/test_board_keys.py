@@ -188,6 +188,10 @@ async def test_enter_shows_details(seeded: Workspace) -> None:
         assert det.body.startswith("# Fix the router")
         assert [e.action for e in det.history] == ["add", "move"]
         assert [r.text for r in det.worklog] == ["rerouted 3 upstreams"]
+        from catalyst_tui.core.cardview import show_card
+
+        shown = show_card(seeded, card.id)  # `card show`: the same one core call
+        assert [r["text"] for r in shown["worklog"]] == ["rerouted 3 upstreams"] and shown["body"] == det.body
         await pilot.press("escape")
         assert app.current_mode == "board" and not isinstance(app.screen, CardDetailScreen)
 
