@@ -34,8 +34,10 @@ class CardDetails:
     problems: list[str] = field(default_factory=list)  # one line each: unreadable body, bad log lines
 
 
-def card_details(board: Board, card: Card, archived: bool = False) -> CardDetails:
-    """Read a card's body, history and work-log tail (never raises for a bad file: a problem)."""
+def card_details(board: Board, card: Card, archived: bool = False, *, strict: bool = False) -> CardDetails:
+    """Read a card's body, history and work-log tail. A file that cannot be read (refused: outside
+    the workspace, a link, a FIFO) is a problem line, or, with ``strict`` (``card show``: exit 1),
+    the error itself."""
     det = CardDetails(card, archived)
     if card.refs.body:
         try:
@@ -43,6 +45,8 @@ def card_details(board: Board, card: Card, archived: bool = False) -> CardDetail
         except FileNotFoundError:
             det.body = None
         except OSError as exc:
+            if strict:
+                raise
             det.problems.append(os_error_text(exc) if exc.filename else f"{card.refs.body}: {exc}")
     det.history = board.history(card.id)
     if card.refs.log:
@@ -51,6 +55,8 @@ def card_details(board: Board, card: Card, archived: bool = False) -> CardDetail
         except FileNotFoundError:
             records, bad = [], 0
         except OSError as exc:
+            if strict:
+                raise
             records, bad = [], 0
             det.problems.append(os_error_text(exc) if exc.filename else f"{card.refs.log}: {exc}")
         det.worklog = [r for r in records if r.card == card.id][-WORKLOG_TAIL_LINES:]
@@ -116,7 +122,7 @@ def show_card(ws: Workspace, card_id: str) -> dict[str, Any]:
     """One card, its body (``None`` when the file is missing), its history from the journal and
     its latest work-log lines (:func:`card_details`, as the dashboard shows them)."""
     card, archived = ws.board.find(card_id)
-    det = card_details(ws.board, card, archived)
+    det = card_details(ws.board, card, archived, strict=True)
     return {"card": card_json(card, archived), "body": det.body,
             "history": [{"ts": e.ts, "by": e.by, "action": e.action, "from": e.src, "to": e.dst} for e in det.history],
             "worklog": [{"ts": r.ts, "text": r.text, "kind": r.kind} for r in det.worklog],

@@ -172,6 +172,11 @@ def test_card_details_read_body_history_and_worklog_tail_with_problems_not_error
     assert det.problems == [f"{card.refs.log}: 1 unreadable line(s) in the tail"]
     (ws.root / card.refs.body).unlink()  # type: ignore[operator]
     (ws.root / card.refs.body).mkdir()  # type: ignore[operator]
+    det = card_details(ws.board, ws.board.get(card.id))  # the screen: a problem line
+    assert det.body is None and any("directory" in p for p in det.problems)
+    with pytest.raises(OSError):  # card show: the error (exit 1)
+        show_card(ws, card.id)
+    (ws.root / card.refs.body).rmdir()  # type: ignore[operator]
     shown = show_card(ws, card.id)
-    assert shown["body"] is None and any("not a regular file" in p or "directory" in p for p in shown["problems"])
+    assert shown["body"] is None and shown["problems"] == [f"{card.refs.log}: 1 unreadable line(s) in the tail"]
     assert [r["text"] for r in shown["worklog"]][-1] == f"step {WORKLOG_TAIL_LINES + 2}"

@@ -11,9 +11,9 @@ from hostile_files import cli, one_line_error
 
 from catalyst_tui.core import storage
 from catalyst_tui.core.board import IndexFile
+from catalyst_tui.core.cardview import card_details
 from catalyst_tui.core.models import CardRefs
 from catalyst_tui.core.workspace import Workspace
-from catalyst_tui.ui.screens.card_detail import load_details
 
 SECRET = "top secret outside the workspace\n"
 
@@ -56,8 +56,8 @@ def test_card_detail_screen_refuses_a_body_or_log_outside(ws: Workspace) -> None
     card = ws.board.add("bjork", "innocent")
     for rel in _hostile_refs(ws):
         _set_refs(ws, card.id, body=rel, log=rel)
-        det = load_details(ws.board, ws.board.get(card.id))
-        assert "secret" not in det.body and det.worklog == []
+        det = card_details(ws.board, ws.board.get(card.id))  # the card screen and `card show` both
+        assert "secret" not in (det.body or "") and det.worklog == []
         assert len(det.problems) == 2, det.problems
         assert all(p.startswith(rel) and ("workspace" in p or "symbolic link" in p) for p in det.problems)
 
