@@ -29,10 +29,13 @@ class CatalystScreen(Screen[Any]):
     CatalystScreen { layout: vertical; }
     """
 
+    if TYPE_CHECKING:
+        app: CatalystApp  # the one app these screens run in (the annotation only types it)
+
     @property
     def catalyst(self) -> CatalystApp:
-        """The app, typed (``self.app`` is typed as a plain ``App``)."""
-        return self.app  # type: ignore[return-value]
+        """The app (an older spelling of ``self.app``, kept for the screens that use it)."""
+        return self.app
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="◆")

@@ -12,6 +12,7 @@ screen being shown.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.timer import Timer
@@ -20,11 +21,17 @@ from textual.widgets import Static
 from catalyst_tui.core.humanize import age
 from catalyst_tui.ui.registry import SCREENS
 
+if TYPE_CHECKING:
+    from catalyst_tui.ui.app import CatalystApp
+
 
 class StatusBar(Static):
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
     """
+
+    if TYPE_CHECKING:
+        app: CatalystApp
 
     _timer: Timer | None = None
     _shown: Text | None = None
@@ -56,21 +63,20 @@ class StatusBar(Static):
             self._timer = self.set_timer(delay, self._changed)  # re-armed: never overlapping
 
     def _age(self) -> float | None:
-        last = getattr(self.app, "last_updated", 0.0)
-        clock = getattr(self.app, "clock", None)
-        return max(0.0, clock() - last) if last and clock is not None else None
+        last = self.app.last_updated
+        return max(0.0, self.app.clock() - last) if last else None
 
     def _next_change(self) -> float | None:
         """Seconds until the age text changes: at the next whole minute of age (never while live)."""
         elapsed = self._age()
-        if elapsed is None or getattr(self.app, "live", False):
+        if elapsed is None or self.app.live:
             return None
         return 60.0 - (elapsed % 60.0) + 0.05
 
     def render_text(self) -> Text:
         app = self.app
         text = Text(no_wrap=True, overflow="ellipsis")
-        if getattr(app, "read_only", False):
+        if app.read_only:
             text.append(" READ-ONLY ", style="reverse bold")
             text.append(" ")
         current = app.current_mode
@@ -82,13 +88,12 @@ class StatusBar(Static):
         if elapsed is None:
             text.append("loading…")
         else:
-            stamp = time.strftime("%H:%M:%S", time.localtime(app.last_updated))  # type: ignore[attr-defined]
-            if getattr(app, "live", False):
+            stamp = time.strftime("%H:%M:%S", time.localtime(app.last_updated))
+            if app.live:
                 text.append("live", style="bold")
                 text.append(f" {stamp}")  # short: it must fit beside the five tabs at 80 columns
             else:
                 text.append(f"updated {stamp}" + (f", {age(elapsed // 60 * 60)} ago" if elapsed >= 60 else ""))
-        fallback = getattr(app, "index_fallback", None)
-        if fallback:
+        if app.index_fallback:
             text.append("  index: last good copy", style="bold")
         return text

@@ -20,6 +20,7 @@ from catalyst_tui.core.text import visible
 
 if TYPE_CHECKING:
     from catalyst_tui.core.health import Triage
+    from catalyst_tui.ui.app import CatalystApp
 
 WAITING_FOR_DATA = "triage: waiting for data…"
 
@@ -33,6 +34,9 @@ def glyph(triage: Triage) -> str:
 
 
 class TriageLine(Widget):
+    if TYPE_CHECKING:
+        app: CatalystApp
+
     DEFAULT_CSS = """
     TriageLine { height: 1; padding: 0 1; background: $boost; color: $text; }
     TriageLine.-affected { background: $error; color: auto 95%; text-style: bold; }
@@ -47,7 +51,7 @@ class TriageLine(Widget):
 
     @property
     def triage(self) -> Triage | None:
-        return getattr(self.app, "triage", None)
+        return self.app.triage
 
     def line(self, width: int) -> str:
         """What the line says at ``width`` cells (its glyph included)."""
