@@ -1,4 +1,4 @@
-"""Dashboard benchmark (issue 3): 9 lanes x 500 cards.
+"""Dashboard benchmark: 9 lanes x 500 cards.
 
 1. Key press -> move persisted (index.json on disk) and the lane redrawn: median / p95 over N
    moves (target: median < 20 ms); asserts a move never rebuilds the board (no widget mounted,

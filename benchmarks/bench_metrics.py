@@ -1,4 +1,4 @@
-"""Issue 4: the metrics engine's hot path and start-up, measured.
+"""The metrics engine's hot path and start-up, measured.
 
     python benchmarks/bench_metrics.py            # full: 1,000,000 lines; 9 x 1,000,000 records
     python benchmarks/bench_metrics.py --quick    # smoke run: 100,000 lines; 9 x 100,000 records

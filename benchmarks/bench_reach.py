@@ -1,4 +1,4 @@
-"""The agent's call through MCP against shelling out to the CLI (issue 18), on 9 lanes x 50 cards.
+"""The agent's call through MCP against shelling out to the CLI, on 9 lanes x 50 cards.
 
 What an agent pays to ask the workspace something:
 

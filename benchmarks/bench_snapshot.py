@@ -1,4 +1,4 @@
-"""Snapshot benchmarks (issue 7). Figures go to docs/performance.md, "Issue 7".
+"""Snapshot benchmarks. Figures go to docs/performance.md ("Snapshots").
 
 1. First snapshot of a 200 MB workspace (nine agents' logs + ~640 card bodies) vs the floor
    measured in the same run: reading and sha256-hashing the same files with

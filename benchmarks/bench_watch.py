@@ -1,4 +1,4 @@
-"""Issue 4: live watching, measured on the real dashboard in a real tmux (and over real ssh).
+"""Live watching, measured on the real dashboard in a real tmux (and over real ssh).
 
     python benchmarks/bench_watch.py            # full: 100 writes, 60 s load / idle / ssh phases
     python benchmarks/bench_watch.py --quick    # smoke run < 20 s (add --only ...,ssh for ssh)

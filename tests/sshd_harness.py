@@ -1,4 +1,4 @@
-"""A real, non-root OpenSSH ``sshd`` on 127.0.0.1 for tests (issue 7; reused by issue 4).
+"""A real, non-root OpenSSH ``sshd`` on 127.0.0.1 for tests (snapshots over sftp, live watching over ssh).
 
 Usage as a pytest fixture (import the fixture into your ``conftest.py``)::
 

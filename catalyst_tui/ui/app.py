@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("catalyst_tui.ui")
 
-INDEX_POLL_S = 0.5  # cheap stat of index.json until the watcher (issue 4) takes over
+INDEX_POLL_S = 0.5  # cheap stat of index.json until the watcher takes over
 AGENTS_POLL_S = 2.0
 NOTIFIED_OPS = frozenset({"undo", "redo", "archive", "restore"})  # their notification says what they did
 ARCHIVE_PICK = 50  # the restore picker shows a lane's most recently archived cards

@@ -9,7 +9,7 @@ def launch(workspace: str | None, read_only: bool = False, theme: str | None = N
            from_mirror: str | None = None, accept_rollback: bool = False) -> int:
     from catalyst_tui.ui.app import CatalystApp
 
-    if from_mirror:  # issue 7: read-only on the mirror's current snapshot, restored to a temp dir
+    if from_mirror:  # read-only on the mirror's current snapshot, restored to a temp dir
         from catalyst_tui.core.snapshot import mirror_workspace
 
         with mirror_workspace(from_mirror, accept_rollback=accept_rollback) as mirror_ws:

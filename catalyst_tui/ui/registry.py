@@ -32,10 +32,10 @@ SCREENS: dict[str, ScreenEntry] = {
 #   "mode:NAME"        the screen registered as NAME is mounted in the background (not shown),
 #                      so the schedules it arms in on_mount run from the start.
 SERVICES: list[str] = [
-    "catalyst_tui.ui.screens.agents:start_live",  # issue 4: live watching (idempotent)
-    "mode:ports",  # issue 5: listener scans feed the triage line (a hub port down affects all)
-    "mode:janitor",  # issue 6: the scheduled janitor run
-    "mode:snapshots",  # issue 7: the scheduled snapshot push
+    "catalyst_tui.ui.screens.agents:start_live",  # live watching (idempotent)
+    "mode:ports",  # listener scans feed the triage line (a hub port down affects all)
+    "mode:janitor",  # the scheduled janitor run
+    "mode:snapshots",  # the scheduled snapshot push
 ]
 
 

@@ -38,8 +38,6 @@ OPEN_KEEP = 50_000  # bound on tracked in-flight dispatch ids
 DONE_KEEP = 16_384  # dedupe horizon: recently finished ids (as hashes)
 SKEW_REPORT_S = 5.0  # a lead smaller than this is normal jitter (a finished ts is start + latency)
 BASELINE_MIN_SAMPLES = 20
-# back-compat for issue 2 callers
-LATENCY_KEEP = DONE_KEEP
 # The exporter's latency histogram: cumulative counts at these upper bounds (seconds), since the
 # monitor started reading. Fixed bounds (not the engine's log bins) so that Prometheus can sum
 # buckets across agents and restarts.

@@ -22,8 +22,8 @@ from enum import StrEnum
 from pathlib import Path
 
 from catalyst_tui.core.health import SharedProblem
-from catalyst_tui.core.ports.registry import HUB_OWNER, Band, PortEntry, PortsDoc, Problem, load_ports_md
-from catalyst_tui.core.ports.scan import OWNER_UNKNOWN, Listener, ScanResult, process_roots, scan_listeners
+from catalyst_tui.core.ports.registry import HUB_OWNER, Band, PortEntry, PortsDoc, Problem
+from catalyst_tui.core.ports.scan import OWNER_UNKNOWN, Listener, ScanResult, process_roots
 
 SOURCE = "ports"
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -279,9 +279,3 @@ def sort_key(row: PortRow) -> tuple[int, int, int, str]:
     """Problems first (worst first), then by port."""
     return (row.status.rank, row.port, 0 if row.protocol == "tcp" else 1, row.service)
 
-
-def check_file(path: Path, agents: list[str] | None = None, scan: ScanResult | None = None,
-               ephemeral: tuple[int, int] | bool | None = True) -> PortsReport:
-    """Parse ``path`` (raises PortsFileError when missing/unreadable), scan (unless given) and check."""
-    doc = load_ports_md(path, agents, ephemeral)
-    return check(doc, scan if scan is not None else scan_listeners(), agents)

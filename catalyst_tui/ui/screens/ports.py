@@ -5,7 +5,7 @@
   touches the disk or psutil on the event loop.
 * Listeners are rescanned every ``[ports] scan_interval_s``: the timer is re-armed after each
   scan finishes (never overlapping). PORTS.md edits are noticed by a cheap ``os.stat`` every
-  ``[ports] file_poll_s``; the watcher (issue 4) may call :meth:`PortsScreen.ports_changed`
+  ``[ports] file_poll_s``; the watcher may call :meth:`PortsScreen.ports_changed`
   instead.
 * Problems go to the triage line through ``app.report_shared("ports", ...)``.
 """
