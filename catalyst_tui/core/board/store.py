@@ -54,6 +54,7 @@ log = logging.getLogger("catalyst_tui.board")
 OPERATOR = "operator"
 MIGRATOR = "catalyst-tui"  # the actor of the archive events of a 0.1 index's conversion
 DEFAULT_DONE_TTL_S = 7 * 86400.0
+SESSION_LOG_MAX = 10_000  # events a session remembers for its undo (older ones cannot be undone by it)
 
 _BAD_INDEX = (msgspec.DecodeError, msgspec.ValidationError)
 
@@ -299,6 +300,8 @@ class BoardStore:
         st = os.stat(self.index_path)
         self._cache = ((self.index_path.name, storage.signature_of(st)), idx)
         self._session_log.extend(self._pending)
+        if len(self._session_log) > SESSION_LOG_MAX:  # a long-lived session (a dashboard's janitor) stays bounded
+            del self._session_log[:-SESSION_LOG_MAX]
 
     def _migrate(self, idx: IndexFile) -> None:
         """A 0.1 index: its archived cards go to their agents' archives in this write."""
