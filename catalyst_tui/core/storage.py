@@ -170,7 +170,7 @@ def locked_write_json(path: Path, obj: Any, timeout: float = DEFAULT_LOCK_TIMEOU
 
 
 def append_line(path: Path, line: bytes) -> None:
-    """Append one whole line with a single ``write`` on an ``O_APPEND`` descriptor."""
+    """Append one whole line with a single ``write`` on an ``O_APPEND`` descriptor, never onto a torn line."""
     if not line.endswith(b"\n"):
         line += b"\n"
     if b"\n" in line[:-1]:
@@ -178,7 +178,7 @@ def append_line(path: Path, line: bytes) -> None:
     # O_NONBLOCK: opening a FIFO for writing would wait for a reader (under the index lock, every
     # writer with it); O_NOFOLLOW: a journal is never appended through a symbolic link.
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC,
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC,
                      0o644)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
@@ -187,9 +187,14 @@ def append_line(path: Path, line: bytes) -> None:
             raise FileRefused(path, "a FIFO, not a regular file") from None
         raise
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise FileRefused(path, f"{file_kind(mode)}, not a regular file")
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise FileRefused(path, f"{file_kind(st.st_mode)}, not a regular file")
+        # Never onto a torn line (a writer killed mid-append, a truncated copy): the record starts
+        # on a fresh line, so the torn bytes stay one bad line and this record is whole. (Racing
+        # appenders can at worst add an empty line, which readers skip.)
+        if st.st_size and os.pread(fd, 1, st.st_size - 1) != b"\n":
+            line = b"\n" + line
         written = os.write(fd, line)
         if written != len(line):  # pragma: no cover - only on a full disk
             raise OSError(f"{path}: short append ({written} of {len(line)} bytes)")

@@ -146,3 +146,19 @@ def test_tmp_names_have_one_owner_that_builds_and_parses_them(name: str, parsed:
     built = storage.tmp_name_for("state.json")
     assert storage.parse_tmp_name(built) == ("state.json", os.getpid()) and storage.is_tmp_of(built, "state.json")
     assert storage.tmp_name(Path("/d/state.json")).parent == Path("/d")
+
+
+def test_an_append_never_lands_on_a_torn_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from catalyst_tui.core.jsonl import read_all
+    from catalyst_tui.core.storage import append_jsonl
+
+    path = tmp_path / "journal.jsonl"
+    append_jsonl(path, {"n": 1})
+    with open(path, "ab") as fh:
+        fh.write(b'{"n": 2, "tor')  # a writer killed mid-append
+    append_jsonl(path, {"n": 3})
+    append_jsonl(path, {"n": 4})
+    records, errors = read_all(path)
+    assert [r["n"] for r in records] == [1, 3, 4]
+    assert len(errors) == 1 and errors[0].line == 2
+    assert path.read_bytes().count(b"\n") == 4
