@@ -1,9 +1,12 @@
 """The dashboard's own log: JSON lines, one object per line, ``agent`` on every tenant line.
 
-Lines go to ``<workspace>/.catalyst/catalyst-tui.log`` (or ``$CATALYST_LOG``), each with one
-``O_APPEND`` write (``storage.append_line``), so concurrent writers never interleave. The file
-is rotated to ``.1`` past ``max_bytes``. ``tenant()`` requires the agent; ``event()`` is for
-lines about the dashboard or the shared layer. A read-only dashboard passes ``path=None``
+One path: every line is a stdlib ``logging`` record, turned into one JSON object by
+:class:`JsonLinesFormatter` and written by :class:`JsonLinesFile`, the one writer, with a single
+``O_APPEND`` write (``storage.append_line``), so concurrent writers never interleave. Lines go to
+``<workspace>/.catalyst/catalyst-tui.log`` (or ``$CATALYST_LOG``); the file is rotated to ``.1``
+past ``max_bytes``. :class:`AppLog` is the product's own events (``tenant()`` requires the agent,
+``event()`` is for the dashboard or the shared layer); :class:`JsonLinesHandler` routes the
+package's ``logging`` records into the same writer. A read-only dashboard passes ``path=None``
 and keeps the lines in memory only.
 """
 
@@ -11,8 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -32,34 +33,91 @@ def default_path(internal_dir: Path) -> Path:
     return Path(os.environ.get(ENV_LOG) or internal_dir / LOG_NAME)
 
 
-class AppLog:
+class JsonLinesFormatter(logging.Formatter):
+    """A record as one JSON object: ts, level, event, msg, then agent, logger, error and fields.
+
+    ``event`` and ``fields`` come from :class:`AppLog`; a plain ``logging`` call gets its
+    logger's last name as the event and ``logger`` set; ``extra={"agent": ...}`` carries a tenant.
+    """
+
+    def to_dict(self, record: logging.LogRecord) -> dict[str, Any]:
+        event = getattr(record, "event", None)
+        obj: dict[str, Any] = {"ts": round(record.created, 3), "level": record.levelname.lower(),
+                               "event": event or record.name.rsplit(".", 1)[-1], "msg": record.getMessage()}
+        if event is None:
+            obj["logger"] = record.name
+        agent = getattr(record, "agent", None)
+        if agent:
+            obj["agent"] = agent
+        if record.exc_info and record.exc_info[1] is not None:
+            obj["error"] = f"{type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
+        obj.update(getattr(record, "fields", None) or {})
+        return obj
+
+    def format(self, record: logging.LogRecord) -> str:
+        # controls escaped: `tail -f` of the log obeys nothing an agent wrote
+        return json_bytes(self.to_dict(record), default=str).decode()
+
+
+class JsonLinesFile(logging.Handler):
+    """The one writer: each record one line, one ``O_APPEND`` write; the last lines kept in memory.
+
+    A failed write (a full disk) never takes the dashboard down: it is kept in ``failed`` and shown.
+    """
+
     def __init__(self, path: Path | None, max_bytes: int = MAX_BYTES) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(JsonLinesFormatter())
         self.path = path
         self.max_bytes = max_bytes
         self.recent: deque[dict[str, Any]] = deque(maxlen=KEEP_IN_MEMORY)
-        self._lock = threading.Lock()  # rotation only; appends are single writes
         self.failed: str | None = None
 
-    def _write(self, obj: dict[str, Any]) -> None:
+    def emit(self, record: logging.LogRecord) -> None:
+        formatter = self.formatter if isinstance(self.formatter, JsonLinesFormatter) else JsonLinesFormatter()
+        obj = formatter.to_dict(record)
         self.recent.append(obj)
         if self.path is None:
             return
-        # controls escaped: `tail -f` of the log obeys nothing an agent wrote
         line = json_bytes(obj, default=str) + b"\n"
-        try:
-            with self._lock:
-                try:
-                    if os.stat(self.path).st_size + len(line) > self.max_bytes:
-                        os.replace(self.path, self.path.with_name(self.path.name + ".1"))
-                except FileNotFoundError:
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # logging's handler lock is held: one rotation at a time in this process
+            try:
+                if os.stat(self.path).st_size + len(line) > self.max_bytes:
+                    os.replace(self.path, self.path.with_name(self.path.name + ".1"))
+            except FileNotFoundError:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
             storage.append_line(self.path, line)
             self.failed = None
-        except OSError as exc:  # a full disk must not take the dashboard down; it is shown instead
+        except OSError as exc:
             self.failed = f"{self.path}: {os_reason(exc)}"
 
+
+class AppLog:
+    """The product's events, as ``logging`` records into a :class:`JsonLinesFile`."""
+
+    def __init__(self, path: Path | None, max_bytes: int = MAX_BYTES) -> None:
+        self.handler = JsonLinesFile(path, max_bytes)
+        # a logger of its own (outside logging's tree): two logs in one process never mix
+        self._logger = logging.Logger("catalyst_tui.events", logging.DEBUG)
+        self._logger.propagate = False
+        self._logger.addHandler(self.handler)
+
+    @property
+    def path(self) -> Path | None:
+        return self.handler.path
+
+    @property
+    def recent(self) -> deque[dict[str, Any]]:
+        return self.handler.recent
+
+    @property
+    def failed(self) -> str | None:
+        return self.handler.failed
+
     def event(self, event: str, msg: str, level: str = "info", **fields: Any) -> None:
-        self._write({"ts": round(time.time(), 3), "level": level, "event": event, "msg": msg, **fields})
+        agent = fields.pop("agent", None)
+        self._logger.log(logging.getLevelNamesMapping().get(level.upper(), logging.INFO), "%s", msg,
+                         extra={"event": event, "agent": agent, "fields": fields})
 
     def tenant(self, agent: str, event: str, msg: str, level: str = "info", **fields: Any) -> None:
         """A line about one tenant: it always carries ``agent``."""
@@ -67,7 +125,7 @@ class AppLog:
 
 
 class JsonLinesHandler(logging.Handler):
-    """Routes ``logging`` records (e.g. the ``catalyst_tui`` logger) into an :class:`AppLog`.
+    """Routes ``logging`` records (e.g. the ``catalyst_tui`` logger) into an :class:`AppLog`'s writer.
 
     ``log.warning("...", extra={"agent": "bjork"})`` carries the agent through; the target is a
     callable so a read-only dashboard can switch it to memory-only at any time.
@@ -79,13 +137,6 @@ class JsonLinesHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            fields: dict[str, Any] = {"logger": record.name}
-            agent = getattr(record, "agent", None)
-            if agent:
-                fields["agent"] = agent
-            if record.exc_info and record.exc_info[1] is not None:
-                fields["error"] = f"{type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
-            self.target().event(record.name.rsplit(".", 1)[-1], record.getMessage(),
-                                level=record.levelname.lower(), **fields)
+            self.target().handler.handle(record)
         except Exception:  # noqa: BLE001 - logging must never raise into the app
             self.handleError(record)

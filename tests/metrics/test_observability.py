@@ -114,3 +114,37 @@ def test_logging_records_become_json_lines_with_agent(tmp_path: Path) -> None:
     assert lines[0]["agent"] == "bjork" and lines[0]["level"] == "warning" and lines[0]["msg"] == "bjork refresh slow"
     assert "agent" not in lines[1] and lines[1]["msg"] == "worker run_refresh_agents failed"
     assert lines[1]["error"] == "OSError: disk full" and lines[1]["logger"] == "catalyst_tui.test_applog"
+
+
+def test_one_logging_path_whole_lines_from_many_threads(tmp_path: Path) -> None:
+    """AppLog events and package logging records meet in one writer; concurrent lines never interleave."""
+    import logging
+    import threading
+
+    from catalyst_tui.core.applog import JsonLinesFile, JsonLinesHandler
+
+    log = AppLog(tmp_path / "dash.log")
+    assert isinstance(log.handler, JsonLinesFile) and isinstance(log.handler, logging.Handler)
+    other = AppLog(tmp_path / "dash.log")  # a second writer (another process, in effect)
+    logger = logging.getLogger("catalyst_tui.test_threads")
+    handler = JsonLinesHandler(lambda: other)
+    logger.addHandler(handler)
+
+    def write(n: int) -> None:
+        for i in range(200):
+            if n % 2:
+                log.tenant(f"a{n}", "t", "x" * 300 + f" {i}")
+            else:
+                logger.warning("y" * 300 + " %d", i, extra={"agent": f"a{n}"})
+
+    try:
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        logger.removeHandler(handler)
+    lines = [orjson.loads(x) for x in (tmp_path / "dash.log").read_bytes().splitlines()]
+    assert len(lines) == 800 and {line["agent"] for line in lines} == {"a0", "a1", "a2", "a3"}
+    assert {line["level"] for line in lines} == {"info", "warning"}
