@@ -57,6 +57,8 @@ class CatalystApp(FastStartApp):
     COMMANDS = App.COMMANDS | {CatalystCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("t", "show_triage", "Why", id="app.triage", tooltip="triage list: every reason of every tenant"),
+        Binding("question_mark", "help", "Help", show=False, id="app.help"),
         *[Binding(e.key, f"go('{name}')", e.title, id=f"app.screen.{name}", show=False)
           for name, e in SCREENS.items()],
     ]
@@ -234,6 +236,19 @@ class CatalystApp(FastStartApp):
     def can_toggle_read_only(self) -> bool:
         """Whether this session may turn writes on and off (a read-only web session may not)."""
         return True
+
+    def action_show_triage(self) -> None:
+        """The triage list: what the one-line triage could not fit (every reason, strongest first)."""
+        from catalyst_tui.ui.screens.triage_list import TriageScreen
+
+        if not isinstance(self.screen, TriageScreen):
+            self.push_screen(TriageScreen())
+
+    def action_help(self) -> None:
+        """``?`` on any screen: its keys, the app's, and what only the palette offers."""
+        from catalyst_tui.ui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen.for_screen(self, self.screen))
 
     def action_toggle_read_only(self) -> None:
         self.read_only = not self.read_only

@@ -59,7 +59,7 @@ def test_failing_tenant_named_in_tmux_within_2s(tmp_path: Path, tmux: Tmux,
     took, line = healthy_then_fail(tmux, ws, agents, "slash")
     print(f"local tmux: slash named after {took:.2f} s: {line.strip()}")
     assert took < 2.0, f"slash named after {took:.2f} s"
-    assert line.strip().startswith("1 of 9 affected: slash pid")
+    assert line.strip().startswith("○ 1 of 9 affected: slash pid")
 
 
 def test_failing_tenant_named_over_ssh_in_tmux(sshd_tty: SshServer, tmux: Tmux,
@@ -75,4 +75,4 @@ def test_failing_tenant_named_over_ssh_in_tmux(sshd_tty: SshServer, tmux: Tmux,
     took, line = healthy_then_fail(tmux, ws, agents, "bjork")
     print(f"over ssh: bjork named after {took:.2f} s: {line.strip()}")
     assert took < 2.0, f"bjork named after {took:.2f} s over ssh"
-    assert line.strip().startswith("1 of 9 affected: bjork pid")
+    assert line.strip().startswith("○ 1 of 9 affected: bjork pid")

@@ -9,15 +9,14 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-import msgspec
 import pytest
+from triage_helpers import write_history
 
-from catalyst_tui.core.agents import own_state, write_state
 from catalyst_tui.core.health import Kind, Peers, Reason, bin_of, bin_value, fleet, ranked, triage
 from catalyst_tui.core.health import monitor as monitor_mod
 from catalyst_tui.core.health.reasons import figure_reasons
 from catalyst_tui.core.humanize import duration_ms
-from catalyst_tui.core.models import DispatchRecord, Health
+from catalyst_tui.core.models import Health
 from catalyst_tui.core.workspace import Workspace
 
 NOW = time.time()
@@ -30,20 +29,7 @@ def p95(ms: float) -> float:
 
 
 def history(ws: Workspace, name: str, spans: list[tuple[float, float, float]], torn: bool = False) -> None:
-    """``spans``: (from seconds ago, to seconds ago, latency ms), one finished dispatch every 10 s."""
-    paths = ws.agent(name)
-    write_state(paths, own_state(paths))
-    lines = []
-    for start, end, ms in spans:
-        ago = start
-        while ago > end:
-            rec = DispatchRecord(ts=NOW - ago, id=f"{name}-{ago:.0f}", event="finished", status="ok", latency_ms=ms)
-            lines.append(msgspec.json.encode(rec))
-            ago -= 10
-    data = b"\n".join(lines) + b"\n"
-    if torn:
-        data += b'{"ts": 1, "id": "half'  # a write cut short: no newline, never finished
-    paths.dispatch.write_bytes(data)
+    write_history(ws, name, spans, NOW, torn)
 
 
 def judge(ws: Workspace) -> dict[str, monitor_mod.AgentStatus]:

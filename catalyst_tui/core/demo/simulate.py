@@ -57,10 +57,11 @@ class Simulator:
         lat = self.latency_ms(agent)
         err_p = 0.15 if agent == self.slow_agent else 0.02
         now = self.clock()
-        record_dispatch(paths, id=did, event="enqueued", ts=now)
-        record_dispatch(paths, id=did, event="started", ts=now)
+        started = now - lat / 1000  # the dispatch that finishes now began `lat` ago: no stamp in the future
+        record_dispatch(paths, id=did, event="enqueued", ts=started)
+        record_dispatch(paths, id=did, event="started", ts=started)
         status = "error" if self.rng.random() < err_p else "ok"
-        record_dispatch(paths, id=did, event="finished", ts=now + lat / 1000, status=status, latency_ms=lat,
+        record_dispatch(paths, id=did, event="finished", ts=now, status=status, latency_ms=lat,
                         **({"error": "upstream timeout"} if status == "error" else {}))
         if self.rng.random() < 0.2:
             record_work(paths, self.rng.choice(LINES))

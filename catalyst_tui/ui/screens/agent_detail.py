@@ -57,31 +57,47 @@ def work_line(r: WorkRecord) -> str:
     return visible("  ".join(b for b in (_hms(r.ts), r.kind, r.card or "", r.text) if b))
 
 
+def identity_line(st: AgentStatus, now: float) -> str:
+    """``heartbeat 2 s ago · pid 4242 alive · rss 41.0 MiB · …``: who and whether it runs, first."""
+    hb = "-" if st.heartbeat_age_s is None else age(max(0.0, now - st.checked + st.heartbeat_age_s))
+    bits = [f"heartbeat {hb} ago" if hb != "-" else "no heartbeat"]
+    p = st.proc
+    if p is None:
+        bits.append("no pid")
+    else:
+        bits.append(f"pid {p.pid} {'alive' if p.alive else 'dead'}")
+        if p.alive and p.rss_bytes is not None:
+            bits.append(f"rss {size(p.rss_bytes)}")
+        if p.alive and p.cpu_percent is not None:
+            bits.append(f"cpu {p.cpu_percent:.0f}%")
+    card = st.state.current_card if st.state and st.state.current_card else "-"
+    bits.append(f"card {card}")
+    if p is not None and p.open_files is not None:
+        bits.append(f"files {p.open_files}")
+    bits.append(f"disk {size(st.disk_bytes) if st.disk_bytes is not None else '-'}")
+    return " · ".join(bits)
+
+
 def summary_text(st: AgentStatus, now: float) -> Text:
-    f = st.figures
+    """Four lines, one each, never wrapped: the identity line first (whatever the width and
+    however long the reasons), then health and reasons (strongest first), then the figures."""
+    f = st.view
     ms = lambda v: duration_ms(v) if v is not None else "-"  # noqa: E731
+    why = "; ".join(st.reasons) or "all figures within thresholds"
     lines = [
-        f"{st.health.value}: {'; '.join(st.reasons) or 'all figures within thresholds'}",
+        identity_line(st, now),
+        f"{st.health.badge}: {why}",
         f"window {f.window}: p50 {ms(f.p50_ms)}  p95 {ms(f.p95_ms)}  p99 {ms(f.p99_ms)}  "
         f"1 h baseline p95 {ms(f.baseline_p95_ms)}",
         f"errors {f.error_rate:.1%} ({f.errors} of {f.finished})  {f.throughput_per_s * 60:.1f}/min  "
         f"queue {f.queue_depth}  bad lines {st.parse_errors}",
     ]
-    hb = "-" if st.heartbeat_age_s is None else age(max(0.0, now - st.checked + st.heartbeat_age_s))
-    card = st.state.current_card if st.state and st.state.current_card else "-"
-    proc = "no pid"
-    if st.proc is not None:
-        p = st.proc
-        proc = f"pid {p.pid} {'alive' if p.alive else 'dead'}"
-        if p.alive and p.cpu_percent is not None:
-            proc += f"  cpu {p.cpu_percent:.0f}%"
-        if p.alive and p.rss_bytes is not None:
-            proc += f"  rss {size(p.rss_bytes)}"
-        if p.open_files is not None:
-            proc += f"  files {p.open_files}"
-    disk = size(st.disk_bytes) if st.disk_bytes is not None else "-"
-    lines.append(f"heartbeat {hb} ago  card {card}  {proc}  disk {disk}")
-    return Text("\n".join(visible(line) for line in lines), no_wrap=True, overflow="ellipsis")
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for i, line in enumerate(lines):
+        text.append(visible(" ".join(line.splitlines())))  # a reason quoting a log line never adds a row
+        if i < len(lines) - 1:
+            text.append("\n")
+    return text
 
 
 class AgentDetailScreen(CatalystScreen):

@@ -288,5 +288,4 @@ class BoardScreen(CatalystScreen):
     def action_help(self) -> None:
         from catalyst_tui.ui.screens.help import HelpScreen
 
-        sections = [("Board", list(self.BINDINGS)), ("App", list(self.app.BINDINGS))]
-        self.app.push_screen(HelpScreen("catalyst-tui keys", sections))
+        self.app.push_screen(HelpScreen.for_screen(self.app, self))

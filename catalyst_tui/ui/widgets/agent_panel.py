@@ -98,7 +98,7 @@ class AgentPanel(Vertical, can_focus=True):
             if self._key is None or status.health is not self._key[0]:
                 for h, cls in HEALTH_CLASSES.items():
                     self.set_class(status.health is h, cls)
-                self.border_subtitle = status.health.value
+                self.border_subtitle = status.health.badge  # glyph and word: readable without colour
             self._key = key
             self.query_one(".figures", Static).update(figures_text(status), layout=False)
             self.query_one(".reason", Static).update(detail_text(status), layout=False)
