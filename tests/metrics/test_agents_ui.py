@@ -180,7 +180,7 @@ async def test_a_watcher_that_dies_is_never_shown_as_live(ws: Workspace, monkeyp
 
     def dies(self: watch_mod.WorkspaceWatcher) -> None:
         self._set_mode("watching")
-        time.sleep(0.3)
+        time.sleep(1.0)  # long enough to be seen as live on a loaded machine (the test polls every 20 ms)
         raise ValueError("a bug in a callback")
 
     monkeypatch.setattr(watch_mod.WorkspaceWatcher, "run", dies)
