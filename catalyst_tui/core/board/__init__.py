@@ -6,13 +6,14 @@ file format and its 0.1 predecessor), :mod:`.journal` (the audit journal, writte
 :mod:`.replay` (the fallback path), :mod:`.undo` (stacks and their words), :mod:`.store`
 (the locked transaction), :mod:`.ops` (the operations). docs/workspace.md describes the files.
 
-This face is lazy, as the other feature packages' faces are.
+A lazy face (core/faces.py).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from catalyst_tui.core.faces import lazy_getattr
 
 if TYPE_CHECKING:
     from catalyst_tui.core.board.archive import ArchivedCard, Archives
@@ -63,10 +64,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _WHERE)

@@ -1,14 +1,13 @@
 """Per-tenant health: the change feed (watch), the windowed figures (metrics), the monitor that
 reads each agent's files incrementally, the triage and the Prometheus exporter.
 
-This face is lazy (as Textual's ``widgets`` package): a name is imported from its module on
-first use, so importing one part does not load the others (the dashboard's first frame needs
-few of them)."""
+A lazy face (core/faces.py)."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from catalyst_tui.core.faces import lazy_getattr
 
 if TYPE_CHECKING:
     from catalyst_tui.core.health.exporter import CatalystCollector, MetricsServer, render
@@ -82,10 +81,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _WHERE)

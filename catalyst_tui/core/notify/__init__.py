@@ -6,8 +6,9 @@ face is lazy, as the other feature packages' are."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from catalyst_tui.core.faces import lazy_getattr
 
 if TYPE_CHECKING:
     from catalyst_tui.core.notify.notice import SHARED, Notice
@@ -25,10 +26,4 @@ _WHERE = {
 __all__ = ["SHARED", "Delivery", "Notice", "Notifier", "desktop", "post_webhook", "send_test"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _WHERE)

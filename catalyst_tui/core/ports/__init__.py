@@ -1,14 +1,13 @@
 """The port registry: PORTS.md parsed (registry), the live listeners (scan), the two compared
 (check) and rows added with the file's own formatting kept (edit).
 
-This face is lazy (as Textual's ``widgets`` package): a name is imported from its module on
-first use, so importing one part does not load the others (the dashboard's first frame needs
-few of them)."""
+A lazy face (core/faces.py)."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from catalyst_tui.core.faces import lazy_getattr
 
 if TYPE_CHECKING:
     from catalyst_tui.core.ports.compare import PortRow, PortsReport, PortStatus, check
@@ -80,10 +79,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _WHERE)

@@ -26,13 +26,14 @@ alerting hook), :class:`AgentsUpdated`, :class:`IndexChanged`, :class:`PortsScan
 :class:`JanitorSummary` / :class:`SnapshotSummary` of its last run), :class:`StateChanged`,
 :class:`ConfigReloaded`, :class:`WatchModeChanged`.
 
-This face is lazy: a name is imported from its module on first use.
+A lazy face (core/faces.py).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from catalyst_tui.core.faces import lazy_getattr
 
 if TYPE_CHECKING:
     from catalyst_tui.core.runtime.events import (
@@ -110,10 +111,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _WHERE)

@@ -1,14 +1,13 @@
 """Snapshots: the canonical manifest, the push from the hub, the mirror (spoke) that verifies and
 applies atomically, retention, and the targets (file://, sftp://) behind one interface.
 
-This face is lazy (as Textual's ``widgets`` package): a name is imported from its module on
-first use, so importing one part does not load the others (the dashboard's first frame needs
-few of them)."""
+A lazy face (core/faces.py)."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from catalyst_tui.core.faces import lazy_getattr
 
 if TYPE_CHECKING:
     from catalyst_tui.core.snapshot.hub import PushResult, hub_history, load_state, push, save_state, state_path
@@ -109,10 +108,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _WHERE)
