@@ -22,6 +22,7 @@ from pathlib import Path
 
 import msgspec
 
+from catalyst_tui.core import storage
 from catalyst_tui.core.errors import CardError, os_reason
 from catalyst_tui.core.jsonl import ParseError, read_all
 from catalyst_tui.core.models import Card
@@ -76,18 +77,10 @@ def append(root: Path, agent: str, records: Iterable[ArchivedCard]) -> Path:
         finally:
             os.close(fd)
         if created or st.st_size == 0:
-            _fsync_dir(path.parent)
+            storage.fsync_dir(path.parent)
     except OSError as exc:
         raise CardError(f"{path}: cannot archive: {os_reason(exc)}") from None
     return path
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @dataclass

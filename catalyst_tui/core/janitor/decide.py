@@ -48,6 +48,17 @@ def _by_dir(cands: list[Candidate]) -> Iterator[tuple[str, list[Candidate]]]:
     yield from groups.items()
 
 
+def _reopen(plan: Plan, root_fd: int, dir_rel: str, walked: dict[str, tuple[int, int]],
+            cands: list[Candidate]) -> int | None:
+    """The directory the walk saw, opened again; None (its candidates kept) when it changed."""
+    try:
+        return open_dir_chain(root_fd, dir_rel, walked)
+    except OSError as exc:
+        for cand in cands:
+            keep(plan, cand.relpath, cand.agent, f"directory changed during the walk: {exc}")
+        return None
+
+
 def decide(plan: Plan, root_fd: int, proc: str = "/proc", *, protected: Protected | None = None,
            deadline: float | None = None, monotonic: Callable[[], float] = time.monotonic) -> None:
     """Re-stat every candidate and judge its owner; fill ``plan.items`` and ``plan.kept``."""
@@ -63,11 +74,8 @@ def decide(plan: Plan, root_fd: int, proc: str = "/proc", *, protected: Protecte
         if deadline is not None and monotonic() > deadline:
             walk.capped = True  # the rest is decided by the next run
             break
-        try:
-            dfd = open_dir_chain(root_fd, dir_rel, walk.dirs)
-        except OSError as exc:
-            for cand in cands:
-                keep(plan, cand.relpath, cand.agent, f"directory changed during the walk: {exc}")
+        dfd = _reopen(plan, root_fd, dir_rel, walk.dirs, cands)
+        if dfd is None:
             continue
         try:
             if root_mnt is not None and mount_id(dfd) not in (None, root_mnt):
@@ -98,11 +106,8 @@ def decide(plan: Plan, root_fd: int, proc: str = "/proc", *, protected: Protecte
     writers = open_for_writing(((st.st_dev, st.st_ino) for _, st in fresh), proc)
     stats = {id(c): st for c, st in fresh}
     for dir_rel, cands in _by_dir([c for c, _ in fresh]):
-        try:
-            dfd = open_dir_chain(root_fd, dir_rel, walk.dirs)
-        except OSError as exc:
-            for cand in cands:
-                keep(plan, cand.relpath, cand.agent, f"directory changed during the walk: {exc}")
+        dfd = _reopen(plan, root_fd, dir_rel, walk.dirs, cands)
+        if dfd is None:
             continue
         try:
             for cand in cands:
