@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -117,3 +117,13 @@ async def wait_for_data(pilot: Any, timeout: float = 5.0) -> None:
             return
         await pilot.pause(0.02)
     raise AssertionError("the app did not load its data in time")
+
+
+async def until(pilot: Any, cond: Callable[[], object], timeout: float = 5.0) -> None:
+    """Let the app run until ``cond()`` is true (a Pilot test's wait for state, never a sleep)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        await pilot.pause(0.02)
+        if cond():
+            return
+    raise AssertionError("condition not met in time")

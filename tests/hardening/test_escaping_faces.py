@@ -4,9 +4,7 @@ error messages, the dashboard's agent detail and notifications, the application 
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
@@ -18,6 +16,7 @@ from catalyst_tui.core.applog import AppLog
 from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui.screens.agent_detail import AgentDetailScreen
 from catalyst_tui.ui.testing import FROZEN_NOW, make_app, seed_workspace, wait_for_data
+from catalyst_tui.ui.testing import until as _until
 
 OSC_TITLE = "\x1b]0;pwned\x07"  # renames a terminal window / tmux pane
 HOSTILE = f"{OSC_TITLE}a\x1b[2J\x9b31mb\x85c\u202ed\x7fe\u2066f"
@@ -72,14 +71,6 @@ def test_the_application_log_is_escaped(tmp_path: Path) -> None:
     _no_raw(line.decode())
     assert orjson.loads(line)["msg"] == HOSTILE
 
-
-async def _until(pilot: Any, cond: Any, timeout: float = 5.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        await pilot.pause(0.02)
-        if cond():
-            return
-    raise AssertionError("condition not met in time")
 
 
 def _rendered(log: RichLog) -> str:

@@ -16,7 +16,7 @@ from catalyst_tui.core.models import AgentState, Health
 from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui.screens.agent_detail import AgentDetailScreen
 from catalyst_tui.ui.screens.agents import AgentsScreen
-from catalyst_tui.ui.testing import FROZEN_NOW, FrozenClock, make_app, seed_workspace, wait_for_data
+from catalyst_tui.ui.testing import FROZEN_NOW, FrozenClock, make_app, seed_workspace, until, wait_for_data
 from catalyst_tui.ui.widgets.agent_panel import AgentPanel
 
 
@@ -24,14 +24,6 @@ from catalyst_tui.ui.widgets.agent_panel import AgentPanel
 def ws(tmp_path: Path) -> Workspace:
     return seed_workspace(tmp_path / "ws", {"bjork": [("todo", "Fix the [b]router[/b]")]})
 
-
-async def until(pilot: Any, cond: Any, timeout: float = 5.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        await pilot.pause(0.02)
-        if cond():
-            return
-    raise AssertionError("condition not met in time")
 
 
 async def open_agents(pilot: Any) -> AgentsScreen:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from textual.widgets import Static
@@ -14,7 +12,7 @@ from catalyst_tui.core.health import history as hist
 from catalyst_tui.core.health.metrics import Bucket, bin_of
 from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui.screens.agents import AgentsScreen
-from catalyst_tui.ui.testing import FROZEN_NOW, make_app, seed_workspace, wait_for_data
+from catalyst_tui.ui.testing import FROZEN_NOW, make_app, seed_workspace, until, wait_for_data
 from catalyst_tui.ui.widgets.agent_panel import AgentPanel
 
 
@@ -22,14 +20,6 @@ from catalyst_tui.ui.widgets.agent_panel import AgentPanel
 def ws(tmp_path: Path) -> Workspace:
     return seed_workspace(tmp_path / "ws", {})
 
-
-async def until(pilot: Any, cond: Any, timeout: float = 5.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        await pilot.pause(0.02)
-        if cond():
-            return
-    raise AssertionError("condition not met in time")
 
 
 def _bad_minute(ts: float) -> hist.Minute:

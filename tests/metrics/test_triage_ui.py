@@ -21,17 +21,8 @@ from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui.screens.agent_detail import AgentDetailScreen
 from catalyst_tui.ui.screens.help import HelpScreen
 from catalyst_tui.ui.screens.triage_list import TriageScreen
-from catalyst_tui.ui.testing import FROZEN_NOW, make_app, seed_workspace, wait_for_data
+from catalyst_tui.ui.testing import FROZEN_NOW, make_app, seed_workspace, until, wait_for_data
 from catalyst_tui.ui.widgets.triage_line import TriageLine
-
-
-async def until(pilot: Any, cond: Any, timeout: float = 5.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        await pilot.pause(0.02)
-        if cond():
-            return
-    raise AssertionError("condition not met in time")
 
 
 def slow_bjork(tmp_path: Path) -> Workspace:
