@@ -28,6 +28,7 @@ from catalyst_tui.core.snapshot.manifest import (
     canonical,
     prune_staged,
     take_snapshot,
+    unlink_log_objects,
 )
 from catalyst_tui.core.snapshot.mirror import Mirror, Record, manifest_key, object_key
 from catalyst_tui.core.snapshot.rollback import read_high
@@ -188,6 +189,14 @@ def _push_locked(ws: Workspace, url: str, adopt: bool, progress: Progress | None
         progress("snapshot", 0, 1)
     deep = state.takes % ws.config.snapshot.full_rehash_every == 0
     snap = take_snapshot(ws, full=deep)
+    try:
+        return _push_snapshot(ws, url, snap, state, adopt, progress, clock, started, deep)
+    finally:
+        unlink_log_objects(ws, snap.entries)  # whatever the outcome: never left as a second name
+
+
+def _push_snapshot(ws: Workspace, url: str, snap: Snapshot, state: HubState, adopt: bool, progress: Progress | None,
+                   clock: Callable[[], float], started: float, deep: bool) -> PushResult:
     state.takes += 1
     hub_max = max(state.seq, state.reserved)
     notes: list[str] = []

@@ -22,6 +22,7 @@ import hashlib
 import os
 import re
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -214,7 +215,7 @@ def take_snapshot(ws: Workspace, lock_timeout: float = storage.DEFAULT_LOCK_TIME
     buf = bytearray(BUF)
     index_rel = ws.board.index_path.relative_to(root).as_posix()
     index_seq: int | None = None
-    with storage.locked(ws.board.lock_path, lock_timeout):
+    with storage.locked(ws.board.lock_path, lock_timeout), _unlink_logs_on_error(ws, entries):
         staged = set(os.listdir(objects))
         base, objects_dir = str(root), str(objects)
         for rel, st in collect(root, include_patterns(ws)).items():
@@ -240,6 +241,32 @@ def take_snapshot(ws: Workspace, lock_timeout: float = storage.DEFAULT_LOCK_TIME
     cache.save({e.path for e in entries})
     manifest = manifest_bytes(entries, index_seq)
     return Snapshot(sha256_hex(manifest), manifest, entries, sources, hashed_bytes, hashed_files, index_seq)
+
+
+def unlink_log_objects(ws: Workspace, entries: list[FileEntry]) -> None:
+    """Drop the staged links that are the live logs' own inodes (once the push is over).
+
+    A log is staged as a link to the very file the agents append to. Kept until the next
+    push, that link gives the log a second name, and a file with two names is one the janitor
+    never moves: ``chat.jsonl`` would never be rotated again."""
+    objects = ws.internal_dir / OBJECTS_DIR
+    for e in entries:
+        if not is_append_only(e.path):
+            continue
+        with contextlib.suppress(OSError):
+            obj = objects / e.sha256
+            ost, lst = os.lstat(obj), os.lstat(ws.root / e.path)
+            if (ost.st_dev, ost.st_ino) == (lst.st_dev, lst.st_ino):
+                obj.unlink()
+
+
+@contextlib.contextmanager
+def _unlink_logs_on_error(ws: Workspace, entries: list[FileEntry]) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        unlink_log_objects(ws, entries)
+        raise
 
 
 def prune_staged(ws: Workspace, keep: set[str]) -> int:
