@@ -60,6 +60,13 @@ def _hostname(host_header: str) -> str:
     return host_header.rpartition(":")[0] if host_header.count(":") == 1 else host_header
 
 
+def _font_size(text: str) -> int:
+    """The page's ``?fontsize=``: ASCII digits within 6-72 (``str.isdigit`` also says yes to '²'), else 16."""
+    if text.isascii() and text.isdigit() and 6 <= int(text) <= 72:
+        return int(text)
+    return 16
+
+
 @dataclass
 class WebDashboard:
     workspace: Path
@@ -104,7 +111,9 @@ class WebDashboard:
             return web.Response(status=403, text="403: a session must come from this dashboard's own page\n")
         if self.token:
             supplied = self._supplied_token(request)
-            if supplied is None or not hmac.compare_digest(supplied.encode(), self.token.encode()):
+            # surrogateescape: a header byte that is not UTF-8 is a wrong token, not a 500
+            if supplied is None or not hmac.compare_digest(supplied.encode("utf-8", "surrogateescape"),
+                                                           self.token.encode()):
                 return web.Response(status=401, text="401: this dashboard needs its token (open /?token=...)\n",
                                     headers={"WWW-Authenticate": 'Bearer realm="catalyst-tui"'})
             if request.path == "/" and "token" in request.query:  # keep it out of the address bar and history
@@ -139,10 +148,9 @@ class WebDashboard:
 
     # ------------------------------------------------------------------ the page
     async def _index(self, request: web.Request) -> web.Response:
-        font_size = request.query.get("fontsize", "16")
         page = (PAGE.read_text(encoding="utf-8")
                 .replace("{{ title }}", html.escape(self.title))
-                .replace("{{ font_size }}", str(int(font_size)) if font_size.isdigit() else "16"))
+                .replace("{{ font_size }}", str(_font_size(request.query.get("fontsize", "")))))
         return web.Response(text=page, content_type="text/html",
                             headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 

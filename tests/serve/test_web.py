@@ -124,3 +124,16 @@ def test_bad_arguments_are_one_line(ws: Workspace) -> None:
     out = subprocess.run([sys.executable, "-m", "catalyst_tui", "web", "-w", str(ws.root), "--port", "70000"],
                          capture_output=True, text=True, check=False, timeout=30)
     assert out.returncode == 2 and "--port 70000: not a TCP port" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_undecodable_tokens_and_odd_font_sizes_are_answered_without_a_traceback(ws: Workspace, web_server) -> None:
+    server = web_server("--token", "s3cret")
+    port = server.port
+    assert _get(port, "/", Authorization="Bearer \xff").status == 401  # a byte that is not UTF-8
+    assert _get(port, "/?token=%ff").status == 401
+    assert _get(port, "/", Cookie="catalyst_web_token=\xff\xfe").status == 401
+    for size in ("%C2%B2", "%D9%A3", "0", "99999999999999999999"):  # '²' and '٣' are digits to str.isdigit
+        page = _get(port, f"/?fontsize={size}", Authorization="Bearer s3cret")
+        assert page.status == 200, size
+    server.stop()
+    assert "Traceback" not in server.stderr.read_text()
