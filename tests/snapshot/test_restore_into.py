@@ -100,3 +100,30 @@ def test_force_waits_for_the_index_lock_of_the_workspace(pushed) -> None:  # typ
         t.join()
     assert time.monotonic() - started >= 0.4  # it did not write while a card write held the lock
     assert done.record is not None
+
+
+def test_a_restored_index_never_gets_back_the_changes_it_went_back_past(make_ws: Make, tmp_path: Path) -> None:
+    """The journal's events newer than the restored index, and the last good copy (``.bak``)
+    of the index the restore replaced, belong to the timeline the restore abandoned: the
+    fallback path (last good copy + journal) must not bring them back, nor reuse their seqs."""
+    ws = make_ws()
+    a = ws.board.add("bjork", "card A")
+    b = ws.board.add("bjork", "card B")
+    push(ws, f"file://{tmp_path / 'm'}")
+    restored = {c.id: c.column for c in ws.board.load().cards.values()}
+    ws.board.move(a.id, "doing")
+    ws.board.move(b.id, "done")
+    ws.board.move(a.id, "review")
+    done = restore_into(Mirror(FileTarget(tmp_path / "m")), ws.root, force=True)
+    assert done.aside is not None and (done.aside / "board/index.json.bak").is_file()  # the old copy kept aside
+    assert {c.id: c.column for c in Workspace.open(ws.root).board.load().cards.values()} == restored
+    (ws.root / "board/index.json").write_bytes(b"{broken")  # the fallback path, before any write
+    view = Workspace.open(ws.root).board.load()
+    assert view.fallback and {c.id: c.column for c in view.cards.values()} == restored
+    storage.atomic_write_bytes(ws.root / "board/index.json", (ws.root / "board/index.json.bak").read_bytes())
+    board = Workspace.open(ws.root).board
+    board.move(a.id, "done")  # the next write takes the seq after the restored one
+    (ws.root / "board/index.json").write_bytes(b"{broken")
+    view = Workspace.open(ws.root).board.load()
+    assert {c.id: c.column for c in view.cards.values()} == {**restored, a.id: "done"}
+    assert [e.action for e in Workspace.open(ws.root).board.history(b.id)] == ["add"]

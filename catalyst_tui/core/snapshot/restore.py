@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from catalyst_tui.core import storage
-from catalyst_tui.core.snapshot.manifest import FileEntry, SnapshotError
+from catalyst_tui.core.snapshot.manifest import FileEntry, SnapshotError, _index_seq
 from catalyst_tui.core.snapshot.mirror import Mirror, Record
 from catalyst_tui.core.snapshot.rollback import Seen
 
@@ -60,8 +60,8 @@ class _Aside:
         self.dir = into / INTERNAL / f"{ASIDE_PREFIX}{stamp}-{os.urandom(3).hex()}"
         self.kept = 0
 
-    def __call__(self, entries: list[FileEntry]) -> None:
-        for e in entries:
+    def __call__(self, entries: list[FileEntry] | FileEntry) -> None:
+        for e in [entries] if isinstance(entries, FileEntry) else entries:
             src = self.into / e.path
             try:
                 st = os.lstat(src)
@@ -95,8 +95,33 @@ def restore_into(mirror: Mirror, into: Path, snapshot_id: str | None = None, *, 
     with storage.locked(lock) if (into / "board").is_dir() else contextlib.nullcontext():
         rec = mirror.restore(into, snapshot_id, seen=seen, accept_rollback=accept_rollback, before_write=aside,
                              warnings=warnings)
+        if aside is not None:
+            _rebase_board(into / "board", aside)
     kept = aside.kept if aside is not None else 0
     return Restored(rec, into, aside.dir if aside is not None and kept else None, kept, warnings)
+
+
+def _rebase_board(board: Path, aside: _Aside) -> None:
+    """After an index went back (index lock held): what was newer than it is not the board's any more.
+
+    The last good copy (``index.json.bak``) is the replaced index's: a reader falling back to it
+    would show the timeline the restore left. It is kept aside and becomes the restored index.
+    The journal's events above the restored seq are voided (``abort``), so no fallback replays
+    them and the next writes, which take those seqs again, are not mixed with them."""
+    from catalyst_tui.core.board.journal import AuditJournal, abort_event
+
+    index, bak = board / "index.json", board / "index.json.bak"
+    seq = _index_seq(str(index))
+    if seq is None:
+        return  # no index restored (or it does not parse): nothing went back
+    if bak.is_file() and not bak.is_symlink():
+        aside(FileEntry(bak.relative_to(aside.into).as_posix(), 0, ""))
+        # a copy, not a link: one inode for both would let one in-place write spoil the two
+        storage.atomic_write_bytes(bak, storage.read_bytes(index, "index", follow=False))
+    journal = AuditJournal(board / "audit.jsonl")
+    events, _ = journal.read()
+    newer = sorted({e.seq for e in events if e.seq is not None and e.seq > seq})
+    journal.append(abort_event(s, time.time()) for s in newer)
 
 
 @contextlib.contextmanager
