@@ -160,7 +160,7 @@ class App(CatalystApp):
         lanes = self.screen.query("LaneView")
         return bool(self.index.cards) and len(lanes) == 9 and any(any(lane.cards) for lane in lanes)
 
-App(Workspace.open(sys.argv[1]), poll=False).run()
+App(Workspace.open(sys.argv[1])).run()
 """
 
 CHILD_BARE = FRAME_HOOK + """

@@ -1,16 +1,19 @@
-"""The app shell: screens (one Textual mode each), shared data, workers and the triage line.
+"""The app shell: the screens (one Textual mode each), the runtime it owns, and the data it
+passes to the screens (docs/ui-shell.md).
 
-The contract for screens written by other issues is docs/ui-shell.md: read it before
-touching this file.
+The app owns one :class:`~catalyst_tui.core.runtime.Runtime`: embedded (it runs the jobs) when
+no process holds the workspace, a viewer when a daemon does, always a viewer when read-only or
+on a mirror. The runtime's events arrive on its threads and become typed messages
+(``ui/bridge.py``); the app keeps the latest data and publishes it to the screens through
+Textual signals (``cards_signal``, ``agents_signal``, ``ports_signal``, ``jobs_signal``).
+Screens only display.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,19 +22,28 @@ from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
-from textual.timer import Timer
+from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
+from catalyst_tui.core.applog import AppLog, JsonLinesHandler, default_path
 from catalyst_tui.core.board import Board, IndexView, describe
 from catalyst_tui.core.errors import CatalystError
 from catalyst_tui.core.models import AuditEvent
+from catalyst_tui.core.runtime import RoleError, Runtime
 from catalyst_tui.core.storage import FileSignature
 from catalyst_tui.core.text import visible, visible_block
 from catalyst_tui.core.workspace import Workspace
-from catalyst_tui.ui import themes
+from catalyst_tui.ui import bridge, themes
 from catalyst_tui.ui.commands import CatalystCommands
-from catalyst_tui.ui.messages import AgentsRefreshed, ArchivedListed, BoardOpFailed, CardsReloaded
-from catalyst_tui.ui.registry import SCREENS, SERVICES, load_screen_class, load_target
+from catalyst_tui.ui.messages import (
+    AgentsRefreshed,
+    ArchivedListed,
+    BoardOpFailed,
+    CardsReloaded,
+    IndexChangedOnDisk,
+    RuntimeNoticed,
+)
+from catalyst_tui.ui.registry import SCREENS, load_screen_class
 from catalyst_tui.ui.screens.base import CatalystScreen
 from catalyst_tui.ui.startup import FastStartApp
 
@@ -42,13 +54,15 @@ if TYPE_CHECKING:
         Triage,
         WorkspaceMonitor,
     )
+    from catalyst_tui.core.ports import PortsReport
+    from catalyst_tui.core.runtime import JobState
 
 log = logging.getLogger("catalyst_tui.ui")
 
-INDEX_POLL_S = 0.5  # cheap stat of index.json until the watcher takes over
-AGENTS_POLL_S = 2.0
+CardsUpdate = tuple[IndexView, "str | None", "str | None"]  # (view, focus, op)
 NOTIFIED_OPS = frozenset({"undo", "redo", "archive", "restore"})  # their notification says what they did
 ARCHIVE_PICK = 50  # the restore picker shows a lane's most recently archived cards
+JOB_WRITES = {"janitor": "janitor run", "snapshot": "snapshot push"}  # guard_write's names for the jobs
 
 
 class CatalystApp(FastStartApp):
@@ -63,21 +77,22 @@ class CatalystApp(FastStartApp):
           for name, e in SCREENS.items()],
     ]
 
-    runs_jobs = True  # False in a web session: a viewer never runs the janitor or a snapshot push
+    runs_jobs = True  # False: always a viewer of the workspace's runtime (web sessions)
     read_only: reactive[bool] = reactive(False)
     triage: reactive[Triage | None] = reactive(None)  # None until the first statuses are in
     last_updated: reactive[float] = reactive(0.0, repaint=False)  # the StatusBar redraws itself
-    live: reactive[bool] = reactive(False, repaint=False)  # the watcher is watching: the screen is current
+    live: reactive[bool] = reactive(False, repaint=False)  # the change feed is watching: the screen is current
 
     def __init__(self, ws: Workspace, read_only: bool = False, theme_name: str | None = None,
-                 clock: Callable[[], float] = time.time, poll: bool = True,
-                 cursor_blink: bool = True, config_dir: Path | None = None, services: bool = True) -> None:
+                 clock: Callable[[], float] = time.time, cursor_blink: bool = True,
+                 config_dir: Path | None = None, services: bool = True, viewer: bool = False) -> None:
+        """``services``: start the runtime after the first frame (tests drive the app without it).
+        ``viewer``: never run the jobs (web sessions, mirrors); read-only implies it."""
         super().__init__()
         self.ws = ws
         # this dashboard is one session of the board: `u` / ctrl+r step through its own actions only
         self.board: Board = ws.board.new_session()
         self.clock = clock
-        self.poll = poll
         self.cursor_blink = cursor_blink
         self.services = services
         self.config_dir = config_dir or themes.config_dir()
@@ -85,26 +100,47 @@ class CatalystApp(FastStartApp):
         self.index_fallback: str | None = None
         self.statuses: dict[str, AgentStatus] = {}
         self.shared_problems: dict[str, list[SharedProblem]] = {}
-        self.monitor_lock = threading.Lock()
+        self.ports_report: PortsReport | None = None
+        self.ports_error: str | None = None
+        self.jobs: dict[str, JobState] = {}
+        self.jobs_runner = "starting"  # "runs in this dashboard" / "runs in daemon pid 4242"
+        self.restart_needed: list[str] = []
+        self.watch_mode = "starting"  # the change feed: "watching" / "polling"
         self._index_sig: FileSignature | None = None
         self._agents_busy = False
         self._agents_pending: set[str] = set()
-        self._index_timer: Timer | None = None
-        self._agents_timer: Timer | None = None
         self._startup_problems: list[str] = []
         self._requested_theme = theme_name
+        self._file_log = AppLog(None if (read_only or viewer) else default_path(ws.internal_dir))
+        self._memory_log = AppLog(None)
         self.set_reactive(CatalystApp.read_only, read_only)
+        self.viewer = viewer or read_only or not self.runs_jobs
+        self.runtime = Runtime(ws, kind="dashboard", role="viewer" if self.viewer else "auto",
+                               clock=lambda: self.clock(), log=self.app_log)
+        self.runtime.paused = lambda: self.read_only
+        self.runtime.subscribe(lambda event: bridge.post(self, event))  # runtime threads -> messages
+        self.cards_signal: Signal[CardsUpdate] = Signal(self, "cards")
+        self.agents_signal: Signal[dict[str, AgentStatus]] = Signal(self, "agents")
+        self.ports_signal: Signal[PortsReport | None] = Signal(self, "ports")
+        self.jobs_signal: Signal[dict[str, JobState]] = Signal(self, "jobs")
         self.add_modes(list(SCREENS))
         self.sub_title = str(ws.root)
         self._load_themes()
         self._preload_index()
 
-    @cached_property
+    @property
+    def app_log(self) -> AppLog:
+        """The JSON-lines log; in memory only while the app is read-only (no writes at all)."""
+        return self._memory_log if self.read_only else self._file_log
+
+    @property
     def monitor(self) -> WorkspaceMonitor:
-        """Agents' health and metrics: created on first use, after the first frame."""
-        monitor = self.ws.monitor()
-        monitor.clock = self.clock
-        return monitor
+        """Agents' health and metrics (the runtime's), created on first use after the first frame."""
+        return self.runtime.monitor
+
+    @property
+    def monitor_lock(self) -> Any:
+        return self.runtime.monitor_lock
 
     def _preload_index(self) -> None:
         """Read the index once before the event loop starts, so the first frame is the full
@@ -151,42 +187,33 @@ class CatalystApp(FastStartApp):
             self.run_load_index()
         # Agents' logs can be large: read them right after the first frame, not before it.
         self.call_after_refresh(self._start_agents, set(self.ws.config.agent_names))
-        if self.poll:
-            self._index_timer = self.set_timer(INDEX_POLL_S, self._poll_index)
         if self.services:
-            self.call_after_refresh(self._start_services)  # after the first frame
+            self.call_after_refresh(self._start_runtime)  # after the first frame
 
-    def _start_services(self) -> None:
-        """Start the registered background services (ui/registry.py ``SERVICES``)."""
-        for target in SERVICES:
-            try:
-                if target.startswith("mode:"):
-                    self.mount_mode(target.removeprefix("mode:"))
-                    continue
-                start = load_target(target)
-                start(self)  # type: ignore[operator]
-            except Exception as exc:  # one broken service must not stop the app
-                log.exception("service %s failed to start", target)
-                self.notify(f"{target}: {type(exc).__name__}: {exc}", title="service failed", severity="error",
-                            markup=False)
+    def _start_runtime(self) -> None:
+        handler = JsonLinesHandler(lambda: self.app_log)  # the shell's own log lines join the runtime's
+        logging.getLogger("catalyst_tui").addHandler(handler)
+        self.call_on_exit(lambda: logging.getLogger("catalyst_tui").removeHandler(handler))
+        self.call_on_exit(self._stop_runtime)
+        self.run_worker(self.runtime.start, thread=True, name="runtime start", group="runtime", exit_on_error=False)
+
+    def _stop_runtime(self) -> None:
+        """On exit: the watcher, the jobs, the exporter; a run in progress ends first, whole."""
+        if not self.runtime.stop():
+            log.warning("the runtime's threads did not all end in time")
 
     def watch_theme(self, name: str) -> None:
         if getattr(self, "_theme_ready", False) and not self.read_only:  # read-only: no writes at all
             self.run_save_settings({"theme": name})
+
+    def watch_read_only(self, _on: bool) -> None:
+        self.runtime.log = self.app_log
 
     # ------------------------------------------------------------------ screens
     def action_go(self, name: str) -> None:
         """Switch to the registered screen ``name`` (a Textual mode)."""
         if name in SCREENS:
             self.switch_mode(name)
-
-    def mount_mode(self, name: str) -> None:
-        """Create and mount the screen registered as ``name`` without showing it.
-
-        Its on_mount (timers, workers) runs now; switching to it later shows this same screen.
-        """
-        if name in SCREENS and not self._screen_stacks.get(name):
-            self._init_mode(name)
 
     def action_jump_agent(self, agent: str) -> None:
         """Show the board with ``agent``'s lane focused."""
@@ -205,18 +232,6 @@ class CatalystApp(FastStartApp):
     def action_set_theme(self, name: str) -> None:
         """Switch theme (palette); the choice is saved to settings.json."""
         self.theme = name
-
-    def catalyst_screens(self) -> Iterable[CatalystScreen]:
-        """Every live screen of every mode (the data hooks go to each).
-
-        A screen not mounted yet takes the app's data in its own ``on_mount``; one being torn
-        down (the app exiting while a worker's message is in flight) gets nothing.
-        """
-        for stack in self._screen_stacks.values():
-            for screen in stack:
-                if isinstance(screen, CatalystScreen) and screen.is_mounted and not (
-                        screen._closing or screen._closed or screen._pruning):
-                    yield screen
 
     # ------------------------------------------------------------------ read-only
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
@@ -254,6 +269,30 @@ class CatalystApp(FastStartApp):
         self.read_only = not self.read_only
         self.notify("read-only on: no writes" if self.read_only else "read-only off: writes allowed")
 
+    # ------------------------------------------------------------------ jobs
+    def run_job_now(self, name: str) -> bool:
+        """``r`` on the Janitor screen, ``p`` on Snapshots: a run now, in the process that runs the jobs."""
+        if not self.guard_write(JOB_WRITES.get(name, f"{name} run")):
+            return False
+        job = self.jobs.get(name)
+        if job is not None and job.running:
+            self.notify(f"the {name} is already running", severity="warning")
+            return False
+        try:
+            self.runtime.kick(name)
+        except RoleError as exc:
+            self.notify(str(exc), title=name, severity="warning", markup=False)
+            return False
+        return True
+
+    def jobs_paused(self) -> bool:
+        """No scheduled runs at all: this dashboard would run them, and it is read-only."""
+        return self.read_only and (self.runtime.is_holder or not self.jobs_runner.startswith("runs in"))
+
+    def rescan_ports(self) -> None:
+        self.runtime.ports_job.forget_file()
+        self.runtime.feeds.kick("ports")
+
     # ------------------------------------------------------------------ triage
     def report_shared(self, source: str, problems: list[SharedProblem]) -> None:
         """Replace the shared-layer problems reported by ``source`` (main thread only)."""
@@ -276,7 +315,7 @@ class CatalystApp(FastStartApp):
 
     # ------------------------------------------------------------------ data: entry points
     def request_reload(self, index: bool = False, agents: Iterable[str] = ()) -> None:
-        """Re-read the index and/or some agents now (the watcher's entry point; main thread)."""
+        """Re-read the index and/or some agents now (main thread)."""
         if index:
             self.run_load_index()
         names = set(agents)
@@ -286,35 +325,10 @@ class CatalystApp(FastStartApp):
             else:
                 self._start_agents(names)
 
-    def set_polling(self, on: bool) -> None:
-        """The watcher turns polling off while it runs, and on again when it fails."""
-        was, self.poll = self.poll, on
-        self.live = not on
-        if not on:  # stop the pending polls: a later set_polling(True) starts exactly one chain each
-            for timer in (self._index_timer, self._agents_timer):
-                if timer is not None:
-                    timer.stop()
-            self._index_timer = self._agents_timer = None
-        if on and not was:
-            self._index_timer = self.set_timer(INDEX_POLL_S, self._poll_index)
-            self._agents_timer = self.set_timer(AGENTS_POLL_S, self._poll_agents)
-
     def _index_signature(self) -> FileSignature | None:
         return self.board.signature()
 
-    def _poll_index(self) -> None:
-        if not self.poll:
-            return
-        if self._index_signature() != self._index_sig:
-            self.run_load_index()
-        self._index_timer = self.set_timer(INDEX_POLL_S, self._poll_index)
-
-    def _poll_agents(self) -> None:
-        if self.poll and not self._agents_busy:
-            self._start_agents(set(self.ws.config.agent_names))
-
     def _start_agents(self, names: set[str]) -> None:
-        _ = self.monitor  # created here, on the main thread, before any worker can race to it
         self._agents_busy = True
         self.run_refresh_agents(names)
 
@@ -327,9 +341,7 @@ class CatalystApp(FastStartApp):
 
     @work(thread=True, group="agents", exit_on_error=False)
     def run_refresh_agents(self, names: set[str]) -> None:
-        with self.monitor_lock:  # read together, judged together: each tenant against its peers
-            statuses = self.monitor.refresh_many(names)
-        self.post_message(AgentsRefreshed(statuses))
+        self.runtime.refresh_agents(names)  # its AgentsUpdated event comes back as AgentsRefreshed
 
     @work(thread=True, group="board", exit_on_error=False)
     def run_board_op(self, op: str, fn: Callable[[Board], Any], focus: str | None = None) -> None:
@@ -369,8 +381,11 @@ class CatalystApp(FastStartApp):
         self.last_updated = self.clock()
         if msg.note:  # every undo / redo / archive / restore says what it did: card, title, lanes, from -> to
             self.notify(visible(msg.note), title=msg.op or "", markup=False)
-        for screen in self.catalyst_screens():
-            screen.cards_reloaded(msg.view, msg.focus, msg.op)
+        self.cards_signal.publish((msg.view, msg.focus, msg.op))
+
+    def on_index_changed_on_disk(self, _msg: IndexChangedOnDisk) -> None:
+        if self._index_signature() != self._index_sig:
+            self.run_load_index()
 
     def _board_op_running(self) -> bool:
         """A move is being written: a plain reload now would briefly undo its preview."""
@@ -380,8 +395,15 @@ class CatalystApp(FastStartApp):
         self.statuses.update(msg.statuses)
         self.last_updated = self.clock()
         self._update_triage()
-        for screen in self.catalyst_screens():
-            screen.agents_refreshed(msg.statuses)
+        self.agents_signal.publish(msg.statuses)
+
+    def on_archived_listed(self, msg: ArchivedListed) -> None:
+        show = getattr(self.screen, "archived_listed", None)  # the board, if it is still the screen shown
+        if show is not None:
+            show(msg.agent, msg.cards)
+
+    def on_runtime_noticed(self, msg: RuntimeNoticed) -> None:
+        bridge.handle(self, msg.event)
 
     def on_archived_listed(self, msg: ArchivedListed) -> None:
         show = getattr(self.screen, "archived_listed", None)  # the board, if it is still the screen shown
@@ -408,9 +430,3 @@ class CatalystApp(FastStartApp):
         if self._agents_pending:
             names, self._agents_pending = self._agents_pending, set()
             self._start_agents(names)
-        elif self.poll:
-            if self._agents_timer is not None:
-                self._agents_timer.stop()  # one chain only (set_polling may have started one)
-            self._agents_timer = self.set_timer(AGENTS_POLL_S, self._poll_agents)
-
-

@@ -55,3 +55,29 @@ class BoardOpFailed(Message):
         super().__init__()
         self.op = op
         self.error = error
+
+
+class IndexChangedOnDisk(Message):
+    """The runtime's change feed saw the index (or the audit journal) change: re-read it."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, IndexChangedOnDisk)
+
+
+class RuntimeNoticed(Message):
+    """Any other runtime event (``event`` is one of ``catalyst_tui.core.runtime``'s typed events).
+
+    Job progress lines replace the pending one of the same job (a burst is drawn once).
+    """
+
+    def __init__(self, event: object) -> None:
+        super().__init__()
+        self.event = event
+
+    def can_replace(self, message: Message) -> bool:
+        from catalyst_tui.core.runtime import JobChanged
+
+        mine, theirs = self.event, getattr(message, "event", None)
+        return (isinstance(message, RuntimeNoticed) and isinstance(mine, JobChanged)
+                and isinstance(theirs, JobChanged) and mine.job.name == theirs.job.name
+                and mine.job.running and theirs.job.running)

@@ -11,6 +11,10 @@ Each item was measured (docs/performance.md, benchmarks/bench_board.py):
   little: ~25 ms of collections at 4,500 cards), then what start-up built is frozen.
 
 Also here: exit hooks (``call_on_exit``), run when the app unmounts.
+
+This is the one module allowed a Textual private name, each isolated in one function and
+checked against the installed Textual by tests/ui/test_startup_privates.py (checked: 8.2.8):
+``App._refresh_truecolor_filter`` (what the theme watcher calls; see :func:`refresh_ansi_filter`).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from textual.app import App
+from textual.app import App, InvalidModeError
 from textual.screen import Screen
 
 log = logging.getLogger("catalyst_tui.ui")
@@ -67,7 +71,7 @@ class FastStartApp(App[int]):
         dark = self.current_theme.dark
         self.update_classes({**{c: False for c in self.classes if c.startswith("-theme-")},
                              f"-theme-{name}": True, "-dark-mode": dark, "-light-mode": not dark}, update=False)
-        self._refresh_truecolor_filter(self.ansi_theme)
+        refresh_ansi_filter(self)
         self.stylesheet.set_variables(self.get_css_variables())  # nothing is parsed yet: no re-parse
 
     # ------------------------------------------------------------------ lifecycle
@@ -77,8 +81,10 @@ class FastStartApp(App[int]):
             gc.disable()
 
     def on_mount(self) -> None:
-        if self.DEFAULT_MODE not in self._modes:
+        try:
             self.add_mode(self.DEFAULT_MODE, self._screen_factory(self.DEFAULT_MODE))
+        except InvalidModeError:  # already there (an app mounted twice: tests)
+            pass
         self.call_after_refresh(self._resume_gc)
 
     def _resume_gc(self) -> None:
@@ -104,3 +110,10 @@ class FastStartApp(App[int]):
                 fn()
             except Exception:  # one failing clean-up must not stop the others
                 log.exception("exit hook %r failed", fn)
+
+
+def refresh_ansi_filter(app: App[Any]) -> None:
+    """The ANSI-to-truecolor filter for the app's theme: what Textual's own theme watcher does
+    (``App._refresh_truecolor_filter``, private; checked against Textual 8.2.8). The watcher
+    itself is skipped on purpose (it queues a full CSS refresh before the first frame)."""
+    app._refresh_truecolor_filter(app.ansi_theme)

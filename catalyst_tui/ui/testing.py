@@ -77,15 +77,15 @@ def seed_workspace(root: Path, cards: dict[str, list[tuple[str, str]]] | None = 
     return ws
 
 
-def make_app(ws: Workspace, clock: FrozenClock | None = None, poll: bool = False, **kw: Any) -> Any:
-    """A CatalystApp for ``app.run_test()`` / ``snap_compare``: frozen clock, no polling, no
-    background services (``services=True`` to start them), no blink."""
+def make_app(ws: Workspace, clock: FrozenClock | None = None, **kw: Any) -> Any:
+    """A CatalystApp for ``app.run_test()`` / ``snap_compare``: frozen clock, no runtime started
+    (``services=True`` starts it: change feed, scans, schedules), no blink."""
     from catalyst_tui.ui.app import CatalystApp
 
     clock = clock or FrozenClock()
     ws.board.clock = clock  # moves made by the app are stamped with the frozen time too
-    kw.setdefault("services", False)  # background services (watcher, schedules) only when asked
-    app = CatalystApp(ws, clock=clock, poll=poll, cursor_blink=False,
+    kw.setdefault("services", False)  # the runtime (watcher, scans, schedules) only when asked
+    app = CatalystApp(ws, clock=clock, cursor_blink=False,
                       config_dir=ws.root / ".test-config", **kw)
     app.sub_title = ws.root.name  # not the tmp path: snapshots must not depend on it
     return app
@@ -127,3 +127,27 @@ async def until(pilot: Any, cond: Callable[[], object], timeout: float = 5.0) ->
         if cond():
             return
     raise AssertionError("condition not met in time")
+
+
+def without_ports(ws: Workspace) -> Workspace:
+    """No documented port: a runtime's port scan (no hub runs in tests) has nothing to report.
+
+    Pair it with ``monkeypatch.setattr(PortsJob, "scan_source", staticmethod(ScanResult))`` so the
+    machine's own listeners stay out of the test too."""
+    import re
+
+    lines = ws.ports_path.read_text().splitlines()
+    ws.ports_path.write_text("\n".join(ln for ln in lines if not re.match(r"\| \d+ \|", ln)) + "\n")
+    return ws
+
+
+def feed_jobs(app: Any, holder: str = "runs in this dashboard", **next_due_in: float) -> None:
+    """Hand the app a runtime's state without running one (snapshots: the same picture every time):
+    who runs the jobs, and for each named job its next run ``next_due_in[name]`` seconds away."""
+    from catalyst_tui.core.runtime import JobChanged, JobState, StateChanged
+    from catalyst_tui.ui import bridge
+
+    bridge.handle(app, StateChanged(None, "holder" if holder.startswith("runs in this") else "viewer", holder))
+    for name, due_in in next_due_in.items():
+        bridge.handle(app, JobChanged(JobState(name=name, interval_s=due_in, cap_s=60.0,
+                                               next_due=app.clock() + due_in)))

@@ -25,7 +25,7 @@ JOB_WRITES = frozenset({"janitor run", "snapshot push"})  # guard_write's names 
 
 
 class WebSessionApp(CatalystApp):
-    runs_jobs = False  # the scheduled screens skip their runs (ui/screens/scheduled.py)
+    runs_jobs = False  # always a viewer of the runtime: it never runs the janitor or a push
 
     def __init__(self, ws: Workspace, allow_writes: bool = False, **kw: Any) -> None:
         kw.setdefault("services", False)

@@ -13,7 +13,7 @@ import pytest
 from catalyst_tui.core.janitor import JanitorPaths
 from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui.screens.janitor import JanitorScreen
-from catalyst_tui.ui.testing import FROZEN_NOW, make_app, seed_workspace, settle, wait_for_data
+from catalyst_tui.ui.testing import FROZEN_NOW, feed_jobs, make_app, seed_workspace, settle, wait_for_data
 from catalyst_tui.ui.widgets.janitor_items import JanitorItems
 from catalyst_tui.ui.widgets.janitor_runs import JanitorRuns
 
@@ -56,15 +56,18 @@ def test_janitor_screen_snapshot(tmp_path: Path, snap_compare, size: tuple[int, 
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await wait_for_data(pilot)
+        feed_jobs(pilot.app, "runs in daemon pid 4242", janitor=1800.0)  # a daemon runs the jobs
         await pilot.press("f4")
         await settle(pilot)
         screen = pilot.app.screen
         assert isinstance(screen, JanitorScreen)
         state["runs"] = screen.query_one(JanitorRuns).shown
         state["items"] = screen.query_one(JanitorItems).rows_shown
+        state["runner"] = str(screen.query_one("#janitor-runner").render())
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
     assert state["runs"] == ["20251231T230000Z-bbbbbb", "20251231T220000Z-aaaaaa"]
+    assert state["runner"] == "janitor runs in daemon pid 4242"
     assert state["items"] == [
         ("ozzy", "dispatch d-ozz000042", "enqueued but agent is stopped"),
         ("bjork", "card c-00000001", "missing body agents/bjork/cards/c-00000001.md"),

@@ -16,13 +16,30 @@ from catalyst_tui.core.models import AgentState, Health
 from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui.screens.agent_detail import AgentDetailScreen
 from catalyst_tui.ui.screens.agents import AgentsScreen
-from catalyst_tui.ui.testing import FROZEN_NOW, FrozenClock, make_app, seed_workspace, until, wait_for_data
+from catalyst_tui.ui.testing import (
+    FROZEN_NOW,
+    FrozenClock,
+    make_app,
+    seed_workspace,
+    until,
+    wait_for_data,
+    without_ports,
+)
 from catalyst_tui.ui.widgets.agent_panel import AgentPanel
+
+
+@pytest.fixture(autouse=True)
+def _no_listeners(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runtime's port scan sees no listener (this machine's own vary)."""
+    from catalyst_tui.core.ports import ScanResult
+    from catalyst_tui.core.runtime.jobs import PortsJob
+
+    monkeypatch.setattr(PortsJob, "scan_source", staticmethod(ScanResult))
 
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
-    return seed_workspace(tmp_path / "ws", {"bjork": [("todo", "Fix the [b]router[/b]")]})
+    return without_ports(seed_workspace(tmp_path / "ws", {"bjork": [("todo", "Fix the [b]router[/b]")]}))
 
 
 
@@ -30,7 +47,7 @@ async def open_agents(pilot: Any) -> AgentsScreen:
     await wait_for_data(pilot)
     await pilot.press("f2")
     app = pilot.app
-    await until(pilot, lambda: app.current_mode == "agents" and app._catalyst_live.mode == "watching")
+    await until(pilot, lambda: app.current_mode == "agents" and app.live)  # the runtime's watcher watches
     screen = app.screen
     assert isinstance(screen, AgentsScreen)
     return screen
@@ -41,7 +58,7 @@ def panel_text(panel: AgentPanel) -> str:
 
 
 async def test_grid_is_3x3_at_80x24(ws: Workspace) -> None:
-    app = make_app(ws)
+    app = make_app(ws, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_agents(pilot)
         panels = list(screen.query(AgentPanel))
@@ -56,7 +73,7 @@ async def test_grid_is_3x3_at_80x24(ws: Workspace) -> None:
 
 
 async def test_appended_record_shows_in_panel_and_triage(ws: Workspace) -> None:
-    app = make_app(ws)
+    app = make_app(ws, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_agents(pilot)
         bjork = screen.panel("bjork")
@@ -83,7 +100,7 @@ async def test_appended_record_shows_in_panel_and_triage(ws: Workspace) -> None:
 
 
 async def test_corrupt_state_quarantines_one_agent_others_keep_updating(ws: Workspace) -> None:
-    app = make_app(ws)
+    app = make_app(ws, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_agents(pilot)
         ws.agent("slash").state.write_bytes(b'{"agent": "slash", "status": "runn')
@@ -93,6 +110,7 @@ async def test_corrupt_state_quarantines_one_agent_others_keep_updating(ws: Work
             record_dispatch(ws.agent("cher"), id=f"c{i}", event="finished", status="ok", latency_ms=120.0,
                             ts=FROZEN_NOW - 1)
         await until(pilot, lambda: app.statuses["cher"].figures.finished == 3)
+        await pilot.pause()  # the screen hears it through the app's signal, right after
         assert screen.panel("cher").has_class("-ok")
         assert "p95 120 ms" in panel_text(screen.panel("cher"))
         assert screen.panel("slash").has_class("-quarantined")
@@ -101,7 +119,7 @@ async def test_corrupt_state_quarantines_one_agent_others_keep_updating(ws: Work
 
 async def test_notifications_on_unhealthy_and_recovery(ws: Workspace) -> None:
     clock = FrozenClock()
-    app = make_app(ws, clock=clock)
+    app = make_app(ws, clock=clock, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_agents(pilot)
         for i in range(6):
@@ -123,7 +141,7 @@ async def test_enter_opens_detail_with_filter(ws: Workspace) -> None:
     for i in range(4):
         record_dispatch(ws.agent("bjork"), id=f"job{i}", event="finished", status="ok" if i else "error",
                         latency_ms=100.0 * (i + 1), ts=FROZEN_NOW - 10, error="[red]boom[/red]" if not i else None)
-    app = make_app(ws)
+    app = make_app(ws, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_agents(pilot)
         screen.panel("bjork").focus()
@@ -157,14 +175,14 @@ async def test_watch_failure_falls_back_to_polling_and_says_so(ws: Workspace,
         raise OSError(28, "inotify watch limit reached")
 
     monkeypatch.setattr(inotify_feed, "INotify", broken)  # what inotify_init1 raises at the limit
-    app = make_app(ws)
+    app = make_app(ws, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
         await pilot.press("f2")
         await until(pilot, lambda: "polling" in app.triage.text)
         assert app.triage.text.startswith("all 9 healthy; shared: polling every 2 s: ")
         assert "inotify watch limit is reached" in app.triage.text
-        assert app.poll is True  # the shell's polling is back on
+        assert app.watch_mode == "polling" and not app.live  # the runtime's watcher polls; the status bar says so
 
 
 async def test_a_watcher_that_dies_is_never_shown_as_live(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -176,13 +194,12 @@ async def test_a_watcher_that_dies_is_never_shown_as_live(ws: Workspace, monkeyp
         raise ValueError("a bug in a callback")
 
     monkeypatch.setattr(watch_mod.WorkspaceWatcher, "run", dies)
-    app = make_app(ws)
+    app = make_app(ws, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
-        await pilot.press("f2")  # starts the live watch
         await until(pilot, lambda: app.live)
         await until(pilot, lambda: "stopped unexpectedly" in app.triage.text)
-        assert app.live is False and app.poll is True  # polling again, and the status bar says so
+        assert app.live is False  # never "live" while stale, and the status bar says so
     monkeypatch.setattr(watch_mod.WorkspaceWatcher, "run", real_run)
 
 
@@ -196,8 +213,8 @@ async def test_dashboard_serves_its_own_metrics(tmp_path: Path, monkeypatch: pyt
         port = s.getsockname()[1]
     monkeypatch.setenv("CATALYST_METRICS__SERVE", "true")
     monkeypatch.setenv("CATALYST_METRICS__PORT", str(port))
-    ws = seed_workspace(tmp_path / "ws")
-    app = make_app(ws)
+    ws = without_ports(seed_workspace(tmp_path / "ws"))
+    app = make_app(ws, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_agents(pilot)
         for i in range(5):
@@ -211,21 +228,21 @@ async def test_dashboard_serves_its_own_metrics(tmp_path: Path, monkeypatch: pyt
         text = await asyncio.get_running_loop().run_in_executor(None, scrape)  # not on the app's loop
         assert 'catalyst_dispatch_queue_depth{agent="ozzy"} 5' in text
         assert 'catalyst_dispatch_records_total{agent="ozzy"} 5' in text
-        assert app._catalyst_live.metrics.httpd.server_address[0] == "127.0.0.1"
-        app._catalyst_live.metrics.stop()
+        assert app.runtime.exporter.httpd.server_address[0] == "127.0.0.1"  # the runtime's exporter
+    assert app.runtime.exporter.httpd.socket.fileno() == -1  # stopped with the app: the port is free
 
 
 async def test_sweep_catches_silent_heartbeat_loss_and_points_at_shared_layer(ws: Workspace) -> None:
     clock = FrozenClock()
-    app = make_app(ws, clock=clock)
+    app = make_app(ws, clock=clock, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_agents(pilot)
-        live = app._catalyst_live
-        live._sweep()  # nothing changed: nothing is posted, nothing redrawn
-        await pilot.pause(0.3)
+        sweeps = app.runtime.feeds.jobs["health"].state.runs
+        app.runtime.feeds.kick("health")  # the runtime's sweep, now: nothing changed, nothing posted
+        await until(pilot, lambda: app.runtime.feeds.jobs["health"].state.runs > sweeps)
         assert app.triage.text == "all 9 healthy"
         clock.advance(200)  # no file changes at all: only the sweep can notice
-        live._sweep()
+        app.runtime.feeds.kick("health")
         await until(pilot, lambda: app.triage.text.startswith("9 of 9"))
         assert app.triage.text == "9 of 9 affected (9 heartbeat lost): look at the shared layer (index, disk, hub)"
         assert all(p.has_class("-degraded") for p in app.screen.query(AgentPanel))
@@ -233,23 +250,24 @@ async def test_sweep_catches_silent_heartbeat_loss_and_points_at_shared_layer(ws
 
 async def test_read_only_dashboard_writes_no_log(ws: Workspace) -> None:
     log_file = ws.internal_dir / "catalyst-tui.log"
-    app = make_app(ws, read_only=True)
+    app = make_app(ws, read_only=True, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_agents(pilot)
         for i in range(6):
             record_dispatch(ws.agent("prince"), id=f"p{i}", event="finished", status="error", latency_ms=10.0,
                             ts=FROZEN_NOW)
         await until(pilot, lambda: any("prince degraded" in str(n.message) for n in app._notifications))
-        assert app._catalyst_live.log.recent[-1]["agent"] == "prince"  # kept in memory
+        assert app.app_log.recent[-1]["agent"] == "prince"  # kept in memory
+        assert app.runtime.role == "viewer" and app.runtime.holder() is None  # read-only: never takes the lock
     assert not log_file.exists()
 
 
 async def test_card_moved_outside_shows_through_the_watcher(ws: Workspace) -> None:
     card_id = next(iter(ws.board.load().cards))
-    app = make_app(ws)
+    app = make_app(ws, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_agents(pilot)
-        assert app.poll is False  # the watcher is up: the shell's polling is off
+        assert app.live  # the runtime's watcher is up
         seq = app.index.seq
         ws.board.move(card_id, "doing", by="bjork")  # an agent (or the CLI) moves a card
         await until(pilot, lambda: app.index.cards[card_id].column == "doing")
@@ -261,7 +279,7 @@ async def test_shell_log_lines_join_the_json_log_and_the_handler_leaves_with_the
 
     logger = logging.getLogger("catalyst_tui")
     before = list(logger.handlers)
-    app = make_app(ws)
+    app = make_app(ws, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_agents(pilot)
         logging.getLogger("catalyst_tui.ui").error("worker %s failed: %s", "run_x", "boom")
@@ -274,23 +292,14 @@ async def test_shell_log_lines_join_the_json_log_and_the_handler_leaves_with_the
     assert logger.handlers == before
 
 
-async def test_ports_md_edit_reaches_the_hidden_ports_screen_through_the_watcher(ws: Workspace,
-                                                                                  monkeypatch: Any) -> None:
-    """The Ports screen lives in the background; a PORTS.md edit is re-checked at once, not at its next scan."""
-    import catalyst_tui.ui.app as app_mod
-    from catalyst_tui.ui.screens.ports import PortsScreen
-
-    monkeypatch.setattr(app_mod, "SERVICES", ["catalyst_tui.ui.screens.agents:start_live", "mode:ports"])
+async def test_ports_md_edit_is_rechecked_at_once_through_the_watcher(ws: Workspace) -> None:
+    """No screen involved: the runtime re-checks an edited PORTS.md at once, not at its next scan."""
     app = make_app(ws, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: len(app.statuses) == 9 and getattr(app, "_catalyst_live", None) is not None
-                    and app._catalyst_live.mode == "watching")
-        ports = app._screen_stacks["ports"][0]
-        assert isinstance(ports, PortsScreen) and app.current_mode == "board"
-        await until(pilot, lambda: ports.report is not None)
-        assert 19150 not in {r.port for r in ports.report.rows}
+        await until(pilot, lambda: len(app.statuses) == 9 and app.live and app.ports_report is not None)
+        assert 19150 not in {r.port for r in app.ports_report.rows}
         path = ws.ports_path
         path.write_text(path.read_text() + "| 19150 | tcp | extra-dash | dashboard | hub | | added |\n")
-        await until(pilot, lambda: ports.report is not None and 19150 in {r.port for r in ports.report.rows},
+        await until(pilot, lambda: 19150 in {r.port for r in app.ports_report.rows},
                     timeout=4.0)  # well before the 10 s scan interval
         assert app.current_mode == "board"

@@ -11,6 +11,7 @@ from ports_screen_fixtures import EVIL, frozen_scan, ports_workspace
 from textual.widgets import Static
 
 from catalyst_tui.core.ports import Listener, PortStatus, ScanResult
+from catalyst_tui.core.runtime.jobs import PortsJob
 from catalyst_tui.ui.screens.port_detail import PortDetailScreen
 from catalyst_tui.ui.screens.ports import PortsScreen
 from catalyst_tui.ui.testing import make_app, wait_for_data
@@ -19,14 +20,18 @@ from catalyst_tui.ui.widgets.ports_table import PortsTable
 
 @pytest.fixture(autouse=True)
 def _frozen(monkeypatch: pytest.MonkeyPatch) -> list[ScanResult]:
-    """Every PortsScreen scan returns the last element of this list."""
+    """Every scan of the runtime returns the last element of this list."""
     scans = [frozen_scan()]
-    monkeypatch.setattr(PortsScreen, "scan_source", staticmethod(lambda: scans[-1]))
+    monkeypatch.setattr(PortsJob, "scan_source", staticmethod(lambda: scans[-1]))
     return scans
 
 
 async def open_ports(pilot: Any, scans: int = 1) -> PortsScreen:
     await wait_for_data(pilot)
+    deadline = time.monotonic() + 10
+    while pilot.app.ports_report is None and pilot.app.ports_error is None:  # the runtime's first scan
+        assert time.monotonic() < deadline, "no port scan"
+        await pilot.pause(0.02)
     await pilot.press("f3")
     screen = pilot.app.screen
     assert isinstance(screen, PortsScreen)
@@ -47,7 +52,7 @@ def keys(table: PortsTable) -> list[str]:
 
 
 async def test_grouped_by_band_problems_first_and_triage(tmp_path: Path) -> None:
-    app = make_app(ports_workspace(tmp_path / "ws"))
+    app = make_app(ports_workspace(tmp_path / "ws"), services=True)
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await open_ports(pilot)
         assert app.current_mode == "ports"
@@ -76,7 +81,7 @@ async def test_grouped_by_band_problems_first_and_triage(tmp_path: Path) -> None
 
 
 async def test_enter_shows_process_details_literally(tmp_path: Path) -> None:
-    app = make_app(ports_workspace(tmp_path / "ws"))
+    app = make_app(ports_workspace(tmp_path / "ws"), services=True)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_ports(pilot)
         table = screen.table
@@ -98,7 +103,7 @@ async def test_enter_shows_process_details_literally(tmp_path: Path) -> None:
 
 
 async def test_jump_to_the_owning_agents_lane(tmp_path: Path) -> None:
-    app = make_app(ports_workspace(tmp_path / "ws"))
+    app = make_app(ports_workspace(tmp_path / "ws"), services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_ports(pilot)
         table = screen.table
@@ -117,7 +122,7 @@ async def test_jump_to_the_owning_agents_lane(tmp_path: Path) -> None:
 async def test_rescan_updates_in_place_and_keeps_the_cursor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                             _frozen: list[ScanResult]) -> None:
     monkeypatch.setenv("CATALYST_PORTS__SCAN_INTERVAL_S", "0.1")
-    app = make_app(ports_workspace(tmp_path / "ws"))
+    app = make_app(ports_workspace(tmp_path / "ws"), services=True)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_ports(pilot)
         table = screen.table
@@ -145,9 +150,8 @@ async def test_rescan_updates_in_place_and_keeps_the_cursor(tmp_path: Path, monk
 
 
 async def test_ports_md_edit_is_picked_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CATALYST_PORTS__FILE_POLL_S", "0.05")
     ws = ports_workspace(tmp_path / "ws")
-    app = make_app(ws)
+    app = make_app(ws, services=True)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_ports(pilot)
         assert "port:18850/tcp" in keys(screen.table)
@@ -170,11 +174,13 @@ async def test_ports_md_edit_is_picked_up(tmp_path: Path, monkeypatch: pytest.Mo
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 def test_ports_snapshot(tmp_path: Path, snap_compare: Any, size: tuple[int, int]) -> None:
-    app = make_app(ports_workspace(tmp_path / "ws"))
+    app = make_app(ports_workspace(tmp_path / "ws"), services=True)
     seen: dict[str, Any] = {}
 
     async def run_before(pilot: Any) -> None:
         screen = await open_ports(pilot)
+        while not app.live:  # the runtime's watcher: the status bar says "live"
+            await pilot.pause(0.02)
         seen["keys"] = keys(screen.table)
         seen["selected"] = screen.table.selected_key()
 
@@ -185,7 +191,7 @@ def test_ports_snapshot(tmp_path: Path, snap_compare: Any, size: tuple[int, int]
 async def test_keeps_scanning_and_feeding_triage_from_another_screen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                      _frozen: list[ScanResult]) -> None:
     monkeypatch.setenv("CATALYST_PORTS__SCAN_INTERVAL_S", "0.1")
-    app = make_app(ports_workspace(tmp_path / "ws"))
+    app = make_app(ports_workspace(tmp_path / "ws"), services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_ports(pilot)
         assert any("3131/tcp (catalyst-hub) down" in p.text for p in app.shared_problems["ports"])
@@ -201,7 +207,7 @@ async def test_keeps_scanning_and_feeding_triage_from_another_screen(tmp_path: P
 
 
 async def test_cursor_steps_over_band_headers(tmp_path: Path) -> None:
-    app = make_app(ports_workspace(tmp_path / "ws"))
+    app = make_app(ports_workspace(tmp_path / "ws"), services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_ports(pilot)
         table = screen.table
@@ -216,18 +222,20 @@ async def test_cursor_steps_over_band_headers(tmp_path: Path) -> None:
 
 async def test_an_unchanged_scan_redraws_nothing(tmp_path: Path) -> None:
     """The scan repeats every few seconds; when its result is the same, the screen does no work."""
-    app = make_app(ports_workspace(tmp_path / "ws"))
+    app = make_app(ports_workspace(tmp_path / "ws"), services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_ports(pilot)
         shows: list[object] = []
         real = screen._show
         screen._show = lambda report: (shows.append(report), real(report))  # type: ignore[method-assign]
         before = screen.scans
-        screen.request_scan()
+        app.rescan_ports()
         await wait_scans(pilot, screen, before + 1)
         assert shows == []  # same listeners, same PORTS.md: nothing redrawn
         path = app.ws.ports_path
-        path.write_text(path.read_text().replace("| 3132 |", "| 3139 |"))
-        screen.request_scan()
+        tmp = path.with_name("PORTS.md.new")  # replaced whole: the watcher never sees half a file
+        tmp.write_text(path.read_text().replace("| 3132 |", "| 3139 |"))
+        tmp.replace(path)
+        app.rescan_ports()
         await wait_scans(pilot, screen, before + 2)
         assert len(shows) == 1  # a real change is shown at once

@@ -131,11 +131,12 @@ def test_a_changed_threshold_changes_the_verdict_without_a_restart(fast_ws: Work
 
 
 def test_run_once_runs_each_due_duty_once(fast_ws: Workspace) -> None:
+    set_config(fast_ws, "janitor", interval_s=1.0)
     first = Runtime(fast_ws, kind="daemon", role="holder").run_once()
     assert first["janitor"].runs == 1 and first["snapshot"].runs == 1  # never run before: due
     again = Runtime(fast_ws, kind="daemon", role="holder").run_once()
     assert again["janitor"].runs == 0  # ran a moment ago: not due yet
-    time.sleep(0.35)
+    time.sleep(1.05)
     later = Runtime(fast_ws, kind="daemon", role="holder").run_once()
     assert later["janitor"].runs == 1 and later["ports"].runs == 1
     assert later["ports"].result == "ok", later["ports"].error  # the default PORTS.md parses and is checked

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -10,14 +11,34 @@ from textual.widgets import ProgressBar
 from catalyst_tui.core.snapshot import Mirror, load_state, object_key, sha256_hex
 from catalyst_tui.core.snapshot.targets import FileTarget
 from catalyst_tui.ui.screens.snapshots import SnapshotsScreen
-from catalyst_tui.ui.testing import make_app, seed_workspace, settle, wait_for_data
+from catalyst_tui.ui.testing import make_app, seed_workspace, settle, wait_for_data, without_ports
 from catalyst_tui.ui.widgets.countdown import Countdown, countdown_text
 from catalyst_tui.ui.widgets.snapshot_history import SnapshotHistory
 from catalyst_tui.ui.widgets.snapshot_status import SnapshotStatus
 
 
+async def until(pilot, cond, what: str, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.02)
+    await settle(pilot)
+
+
+async def pushes(pilot, n: int) -> None:  # type: ignore[no-untyped-def]
+    """Until the runtime finished ``n`` pushes and the screen read the history."""
+    app = pilot.app
+    await until(pilot, lambda: app.jobs.get("snapshot") is not None and app.jobs["snapshot"].runs >= n
+                and not app.jobs["snapshot"].running, f"{n} pushes")
+    await until(pilot, lambda: app.screen.runs_seen == app.jobs["snapshot"].runs, "the history")
+
+
 async def open_screen(pilot) -> SnapshotsScreen:  # type: ignore[no-untyped-def]
     await wait_for_data(pilot)
+    app = pilot.app
+    if app.services:
+        await until(pilot, lambda: app.jobs_runner != "starting"
+                    and (not app.runtime.is_holder or "snapshot" in app.jobs), "the runtime")
     await pilot.press("f5")
     await settle(pilot)
     screen = pilot.app.screen
@@ -27,7 +48,7 @@ async def open_screen(pilot) -> SnapshotsScreen:  # type: ignore[no-untyped-def]
 
 async def test_push_now_shows_last_push_and_history(tmp_path: Path) -> None:
     ws = seed_workspace(tmp_path / "ws", cards={"bjork": [("todo", "first")]})
-    app = make_app(ws)
+    app = make_app(ws, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_screen(pilot)
         assert app.current_mode == "snapshots"
@@ -35,32 +56,32 @@ async def test_push_now_shows_last_push_and_history(tmp_path: Path) -> None:
         assert screen.query_one(Countdown).current == "next push in 5 min 00 s"
         assert "no push yet" in screen.query_one(SnapshotStatus).rendered_text.plain
         await pilot.press("p")
-        await settle(pilot)
-        assert screen.error is None and screen.pushing is None
-        assert screen.last is not None and screen.last["seq"] == 1 and not screen.last["noop"]
+        await pushes(pilot, 1)
+        assert screen.error is None and not app.jobs["snapshot"].running
+        assert screen.last is not None and screen.last.seq == 1 and not screen.last.noop
         current = Mirror(FileTarget(ws.root / "mirror")).current()
-        assert current is not None and current.id == screen.last["id"]
+        assert current is not None and current.id == screen.last.id
         status = screen.query_one(SnapshotStatus).rendered_text.plain
         assert current.id[:12] in status and "seq 1" in status and "0 s ago" in status
         assert screen.query_one(SnapshotHistory).row_count == 1
         assert screen.query_one("#snap-progress", ProgressBar).progress == 100
         assert "snapshot" not in app.shared_problems
         # re-armed after the run: a full interval from now
-        assert screen.next_due == pytest.approx(app.clock() + ws.config.snapshot.interval_s)
+        assert app.jobs["snapshot"].next_due == pytest.approx(app.clock() + ws.config.snapshot.interval_s)
         await pilot.press("p")  # unchanged: a no-op, the pointer does not move
-        await settle(pilot)
-        assert screen.last["noop"] is True and screen.last["seq"] == 1
+        await pushes(pilot, 2)
+        assert screen.last.noop is True and screen.last.seq == 1
         assert Mirror(FileTarget(ws.root / "mirror")).current() == current
 
 
 async def test_a_failed_push_reaches_the_triage_line_and_clears(tmp_path: Path) -> None:
     ws = seed_workspace(tmp_path / "ws")
     (ws.root / "mirror").write_text("a file where the mirror directory should be")
-    app = make_app(ws)
+    app = make_app(ws, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_screen(pilot)
         await pilot.press("p")
-        await settle(pilot)
+        await pushes(pilot, 1)
         assert screen.error is not None and "mirror" in screen.error
         problems = app.shared_problems["snapshot"]
         assert problems[0].agents is None  # every tenant is affected
@@ -68,14 +89,14 @@ async def test_a_failed_push_reaches_the_triage_line_and_clears(tmp_path: Path) 
         assert app.triage.text.startswith("9 of 9 affected")
         (ws.root / "mirror").unlink()
         await pilot.press("p")
-        await settle(pilot)
+        await pushes(pilot, 2)
         assert screen.error is None and "snapshot" not in app.shared_problems
         assert "snapshot push failed" not in app.triage.text
 
 
 async def test_read_only_never_pushes(tmp_path: Path) -> None:
     ws = seed_workspace(tmp_path / "ws")
-    app = make_app(ws, read_only=True)
+    app = make_app(ws, read_only=True, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_screen(pilot)
         await pilot.press("p")
@@ -87,11 +108,11 @@ async def test_read_only_never_pushes(tmp_path: Path) -> None:
 
 async def test_verify_key_reports_a_corrupt_mirror(tmp_path: Path) -> None:
     ws = seed_workspace(tmp_path / "ws")
-    app = make_app(ws)
+    app = make_app(ws, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_screen(pilot)
         await pilot.press("p")
-        await settle(pilot)
+        await pushes(pilot, 1)
         await pilot.press("v")
         await settle(pilot)
         assert screen.verify_result == []
@@ -106,26 +127,19 @@ async def test_background_pushes_rearm_and_never_overlap(tmp_path: Path, monkeyp
     monkeypatch.setenv("CATALYST_SNAPSHOT__INTERVAL_S", "0.2")
     ws = seed_workspace(tmp_path / "ws")
     assert ws.config.snapshot.interval_s == 0.2
-    app = make_app(ws)
+    app = make_app(ws, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_screen(pilot)
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if screen.push_count >= 3:
-                break
-        assert screen.push_count >= 3
+        await pushes(pilot, 3)
         assert screen.error is None  # an overlapping run would fail on the hub's push lock
-        assert screen.last is not None and screen.last["seq"] == 1  # later runs were no-ops
+        assert screen.last is not None and screen.last.seq == 1  # later runs were no-ops
         assert Mirror(FileTarget(ws.root / "mirror")).verify() == []
         # The pushes go on while another screen is shown (modes keep their screens).
         await pilot.press("f1")
         assert app.current_mode == "board"
         (ws.root / "PORTS.md").write_text("# PORTS\nchanged while the board was shown\n")
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if screen.last["seq"] == 2:
-                break
-        assert screen.last["seq"] == 2 and screen.error is None
+        await until(pilot, lambda: screen.last is not None and screen.last.seq == 2, "the changed snapshot")
+        assert screen.error is None
 
 
 def test_countdown_wording() -> None:
@@ -140,29 +154,35 @@ def test_snapshots_screen_snapshot(tmp_path: Path, snap_compare, size: tuple[int
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     # Only the seeded files: the default catalyst.toml and PORTS.md change as features add settings.
     monkeypatch.setenv("CATALYST_SNAPSHOT__INCLUDE", '["board/index.json", "agents/*/state.json"]')
-    ws = seed_workspace(tmp_path / "ws", cards={"bjork": [("todo", "first")]})
-    app = make_app(ws)
+    from catalyst_tui.core.ports import ScanResult
+    from catalyst_tui.core.runtime.jobs import PortsJob
+
+    monkeypatch.setattr(PortsJob, "scan_source", staticmethod(ScanResult))  # the runtime's scan: quiet
+    ws = without_ports(seed_workspace(tmp_path / "ws", cards={"bjork": [("todo", "first")]}))
+    app = make_app(ws, services=True)
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         screen = await open_screen(pilot)
         await pilot.press("p")
-        await settle(pilot)
-        assert screen.last is not None and screen.last["seq"] == 1
-        assert screen.last["files"] == 10  # nine state files and the index
+        await pushes(pilot, 1)
+        assert screen.last is not None and screen.last.seq == 1
+        assert screen.last.files == 10  # nine state files and the index
+        await until(pilot, lambda: app.live, "the runtime's watcher")  # the status bar says "live"
         assert screen.query_one(SnapshotHistory).row_count == 1
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-async def test_progress_messages_move_the_bar_and_the_status_line(tmp_path: Path) -> None:
-    from catalyst_tui.ui.screens.snapshots import SnapshotProgressed
+async def test_the_jobs_progress_moves_the_bar_and_the_status_line(tmp_path: Path) -> None:
+    from catalyst_tui.core.runtime import JobChanged, JobState
+    from catalyst_tui.ui import bridge
 
     app = make_app(seed_workspace(tmp_path / "ws"))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_screen(pilot)
-        screen.post_message(SnapshotProgressed("upload", 50, 200))
+        bridge.handle(app, JobChanged(JobState(name="snapshot", interval_s=300, cap_s=300, running=True,
+                                               progress="upload 25%")))  # what the runtime publishes
         await pilot.pause()
-        assert screen.pushing == "upload 25%"
         assert screen.query_one("#snap-progress", ProgressBar).progress == 25
         assert screen.query_one(Countdown).current == "pushing: upload 25%"
 
@@ -172,11 +192,11 @@ async def test_hostile_target_and_error_text_is_shown_literally(tmp_path: Path,
     monkeypatch.setenv("CATALYST_SNAPSHOT__TARGET", "file://[red]mirror[/red]\x1b[2J")
     ws = seed_workspace(tmp_path / "ws")
     (ws.root / "[red]mirror[").write_text("blocks the mirror directory")
-    app = make_app(ws)
+    app = make_app(ws, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_screen(pilot)
         await pilot.press("p")
-        await settle(pilot)
+        await pushes(pilot, 1)
         assert screen.error is not None and "[red]mirror[" in screen.error
         shown = screen.query_one(SnapshotStatus).rendered_text.plain
         assert "file://[red]mirror[/red]" in shown and "[red]mirror[" in shown.split("failed", 1)[1]
@@ -187,12 +207,12 @@ async def test_a_crashing_push_still_rearms_the_schedule(tmp_path: Path, monkeyp
     def boom(*args: object, **kw: object) -> None:
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr("catalyst_tui.ui.screens.snapshots.push", boom)
-    app = make_app(seed_workspace(tmp_path / "ws"))
+    monkeypatch.setattr("catalyst_tui.core.snapshot.push", boom)
+    app = make_app(seed_workspace(tmp_path / "ws"), services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_screen(pilot)
         await pilot.press("p")
-        await settle(pilot)
-        assert screen.pushing is None and screen.error == "RuntimeError: unexpected"
-        assert screen.next_due == pytest.approx(app.clock() + 300.0)
+        await pushes(pilot, 1)
+        assert not app.jobs["snapshot"].running and screen.error == "RuntimeError: unexpected"
+        assert app.jobs["snapshot"].next_due == pytest.approx(app.clock() + 300.0)
         assert "snapshot push failed" in app.triage.text

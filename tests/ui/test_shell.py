@@ -11,10 +11,13 @@ import pytest
 from catalyst_tui.core.agents import write_state
 from catalyst_tui.core.health import SharedProblem, summarize
 from catalyst_tui.core.models import AgentState
+from catalyst_tui.core.runtime import WatchModeChanged
 from catalyst_tui.core.workspace import Workspace
+from catalyst_tui.ui import bridge
 from catalyst_tui.ui.registry import SCREENS, load_screen_class
 from catalyst_tui.ui.screens.base import CatalystScreen
 from catalyst_tui.ui.testing import FROZEN_NOW, make_app, settle, wait_for_data
+from catalyst_tui.ui.widgets.countdown import Countdown
 from catalyst_tui.ui.widgets.status_bar import StatusBar
 from catalyst_tui.ui.widgets.triage_line import TriageLine
 
@@ -96,22 +99,32 @@ async def test_request_reload_shows_an_outside_move(seeded: Workspace) -> None:
         assert [c.id for c in done] == [card.id]
 
 
-async def test_polling_sees_a_change_without_being_asked(seeded: Workspace) -> None:
-    app = make_app(seeded, poll=True)
+async def test_the_change_feed_sees_a_change_without_being_asked(seeded: Workspace) -> None:
+    app = make_app(seeded, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
-        seeded.board.add("joni", "Arrived by polling", by="joni")
-        for _ in range(100):
-            await pilot.pause(0.05)
-            titles = [c.title for col in app.screen.view.lane_of["joni"].cards for c in col]
-            if "Arrived by polling" in titles:
-                break
-        assert "Arrived by polling" in titles
+        await until(pilot, lambda: app.live, "the runtime's watcher")
+        seeded.board.add("joni", "Arrived through the runtime", by="joni")
+        await until(pilot, lambda: "Arrived through the runtime" in _titles(app, "joni"), "the new card")
         write_state(seeded.agent("ozzy"), AgentState(agent="ozzy", status="stopped"))
-        app.request_reload(agents={"ozzy"})
-        await settle(pilot)
-        assert app.statuses["ozzy"].health.value == "offline"
-        assert app.triage.text.startswith("1 of 9 affected: ozzy stopped")
+        await until(pilot, lambda: "ozzy" in app.statuses and app.statuses["ozzy"].health.value == "offline",
+                    "ozzy offline")
+        assert "affected: ozzy stopped;" in app.triage.text  # the hub's ports are down too (no hub here)
+
+
+def _titles(app: object, agent: str) -> list[str]:
+    return [c.title for col in app.screen.view.lane_of[agent].cards for c in col]  # type: ignore[attr-defined]
+
+
+async def until(pilot: object, cond: object, what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():  # type: ignore[operator]
+            return
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+    app = pilot.app  # type: ignore[attr-defined]
+    raise AssertionError(f"timed out waiting for {what} (watch {app.watch_mode}, {app.jobs_runner}, "
+                         f"runtime {app.runtime.watch_mode} {app.runtime.watch_reason})")
 
 
 async def test_worker_errors_become_notifications(seeded: Workspace) -> None:
@@ -194,36 +207,37 @@ async def test_status_bar_is_still_while_the_watcher_is_live(seeded: Workspace) 
         await wait_for_data(pilot)
         bar = app.screen.query_one(StatusBar)
         stamp = time.strftime("%H:%M:%S", time.localtime(app.last_updated))
-        app.set_polling(False)  # what the watcher does once it watches
+        bridge.handle(app, WatchModeChanged("watching", None))  # the runtime's watcher watches
         await pilot.pause()
         assert app.live and str(bar.render_text()).endswith(f"live {stamp}")
         assert bar._timer is None  # nothing scheduled: no redraw until the data changes
         clock.advance(3600)
         bar._changed()
         assert str(bar.render_text()).endswith(f"live {stamp}") and bar._timer is None
-        app.set_polling(True)  # the watcher failed
+        bridge.handle(app, WatchModeChanged("polling", "inotify limit"))  # the watcher failed
         await pilot.pause()
         assert not app.live and str(bar.render_text()).endswith(f"updated {stamp}, 1 h ago")
         assert bar._timer is not None
 
 
-async def test_set_polling_off_stops_polls_and_on_resumes(seeded: Workspace) -> None:
-    app = make_app(seeded, poll=True)
+async def test_no_second_poller_when_the_watcher_falls_back(seeded: Workspace) -> None:
+    """Polling is the runtime's watcher's own fallback: the app itself never polls on top of it."""
+    (seeded.root / "catalyst.toml").write_text(
+        (seeded.root / "catalyst.toml").read_text().replace("enabled = true", "enabled = false"))
+    ws = Workspace.open(seeded.root)
+    app = make_app(ws, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
-        app.set_polling(False)
-        seeded.board.add("nina", "Unseen while the watcher owns updates", by="nina")
-        await pilot.pause(1.2)
-        titles = [c.title for col in app.screen.view.lane_of["nina"].cards for c in col]
-        assert "Unseen while the watcher owns updates" not in titles
-        app.set_polling(True)
-        app.set_polling(True)  # idempotent: still one chain
-        for _ in range(60):
-            await pilot.pause(0.05)
-            titles = [c.title for col in app.screen.view.lane_of["nina"].cards for c in col]
-            if "Unseen while the watcher owns updates" in titles:
-                break
-        assert "Unseen while the watcher owns updates" in titles
+        await until(pilot, lambda: app.watch_mode == "polling", "polling")
+        await settle(pilot)
+        reads: list[str] = []
+        real = app.board.load
+        app.board.load = lambda: (reads.append("load"), real())[1]  # type: ignore[method-assign]
+        await pilot.pause(2.5)  # longer than the fallback's poll interval (2 s)
+        assert reads == []  # nothing changed: nobody re-read the index
+        ws.board.add("nina", "Seen by the fallback poll", by="nina")
+        await until(pilot, lambda: "Seen by the fallback poll" in _titles(app, "nina"), "the polled change")
+        assert len(reads) == 1  # one reader, one read
 
 
 async def test_every_registered_screen_has_the_shell_chrome(seeded: Workspace) -> None:
@@ -250,72 +264,44 @@ async def test_every_registered_screen_has_the_shell_chrome(seeded: Workspace) -
         assert app.current_mode == "board"
 
 
-async def test_background_services_start_with_the_app(seeded: Workspace, monkeypatch) -> None:
-    import catalyst_tui.ui.app as app_mod
-
-    started = []
-    monkeypatch.setattr(app_mod, "SERVICES", ["tests_ui_fake:start", "no_such_module_x:start"])
-    import sys
-    import types
-
-    fake = types.ModuleType("tests_ui_fake")
-    fake.start = lambda app: started.append(app)
-    monkeypatch.setitem(sys.modules, "tests_ui_fake", fake)
-    app = make_app(seeded, services=True)
+async def test_the_runtime_starts_with_the_app_and_runs_the_jobs_without_any_screen(seeded: Workspace) -> None:
+    text = (seeded.root / "catalyst.toml").read_text().replace("interval_s = 1800.0", "interval_s = 0.3")
+    (seeded.root / "catalyst.toml").write_text(text)
+    ws = Workspace.open(seeded.root)
+    app = make_app(ws, services=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
-        await pilot.pause(0.1)
-        assert started == [app]  # called once, with the app, without visiting any screen
-        assert app.is_running  # a broken service is a notification, not a crash
-        assert any("no_such_module_x:start" in n.message for n in app._notifications)
-    quiet = make_app(seeded)  # tests: no services unless asked
+        await until(pilot, lambda: app.jobs.get("janitor") is not None and app.jobs["janitor"].runs >= 2,
+                    "two scheduled janitor runs")
+        assert app.runtime.is_holder and app.jobs_runner == "runs in this dashboard"
+        assert app.current_mode == "board"
+        for mode in ("janitor", "snapshots", "ports"):
+            with pytest.raises(KeyError):  # Textual: a mode never shown has no screen stack at all
+                app.get_screen_stack(mode)
+        await until(pilot, lambda: app.ports_report is not None, "a port scan")
+    assert app.runtime.holder() is None  # the app's exit stopped the runtime and let go of the lock
+    quiet = make_app(ws)  # tests: no runtime unless asked
     async with quiet.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
-        assert started == [app]
+        assert not quiet.runtime.is_holder and quiet.jobs == {}
 
 
-async def test_mode_services_mount_screens_in_the_background(seeded: Workspace, monkeypatch) -> None:
-    """Schedules armed in a screen's on_mount run from start-up, before the screen is visited."""
-    import catalyst_tui.ui.app as app_mod
-
-    monkeypatch.setattr(app_mod, "SERVICES", ["mode:janitor", "mode:snapshots", "mode:nope"])
-    app = make_app(seeded, services=True)
+async def test_a_job_screens_countdown_ticks_only_while_shown(seeded: Workspace) -> None:
+    app = make_app(seeded)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
-        await pilot.pause(0.1)
-        assert app.current_mode == "board"  # nothing was shown
-        janitor = app._screen_stacks["janitor"][0]
-        snapshots = app._screen_stacks["snapshots"][0]
-        assert janitor.is_mounted and snapshots.is_mounted
-        assert janitor._timer is not None and snapshots._timer is not None  # their schedules are armed
-        assert "nope" not in app._screen_stacks
-        await pilot.press("f4")
-        assert app.current_mode == "janitor" and app.screen is janitor  # the same screen, not a new one
-
-
-async def test_background_screens_keep_no_display_timers(seeded: Workspace, monkeypatch) -> None:
-    """Screens mounted in the background tick nothing; their 1 s displays run only while shown."""
-    import catalyst_tui.ui.app as app_mod
-
-    monkeypatch.setattr(app_mod, "SERVICES", ["mode:janitor", "mode:snapshots", "mode:ports"])
-    app = make_app(seeded, services=True)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for_data(pilot)
-        await pilot.pause(0.2)
-        janitor = app._screen_stacks["janitor"][0]
-        snapshots = app._screen_stacks["snapshots"][0]
-        ports = app._screen_stacks["ports"][0]
-        assert janitor._countdown_timer is None and snapshots._countdown_timer is None
-        assert ports._file_timer is None
         await pilot.press("f4")
         await pilot.pause()
-        assert janitor._countdown_timer is not None  # shown: the countdown ticks
-        await pilot.press("f3")
+        janitor = app.screen
+        countdown = janitor.query_one(Countdown)
+        assert countdown.ticking  # shown: the countdown ticks
+        await pilot.press("f5")
         await pilot.pause()
-        assert janitor._countdown_timer is None and ports._file_timer is not None
+        snapshots = app.screen.query_one(Countdown)
+        assert snapshots.ticking and not countdown.ticking  # hidden: no timer at all
         await pilot.press("f1")
         await pilot.pause()
-        assert ports._file_timer is None
+        assert not snapshots.ticking and not countdown.ticking
 
 
 async def test_gc_is_paused_to_the_first_frame_then_frozen_and_restored_on_exit(

@@ -27,6 +27,7 @@ PROGRESS_EVERY_S = 0.2  # progress lines reach the screens at most this often
 class JobHost(Protocol):
     ws: Workspace
     clock: Callable[[], float]
+    paused: Callable[[], bool]
 
     def emit(self, event: object) -> None: ...
     def report_shared(self, source: str, problems: list[SharedProblem]) -> None: ...
@@ -81,9 +82,14 @@ class JanitorJob:
         from catalyst_tui.core.health import SharedProblem
         from catalyst_tui.core.janitor import Janitor
 
+        if self.host.paused():
+            return Outcome("skipped: read-only")
         say = _throttled(ctx.progress)
+        # A stop asked during the run ends it at the next file, whole (the run's own time cap).
+        stopping = ctx.stopping
+        monotonic = lambda: time.monotonic() + (1e9 if stopping.is_set() else 0.0)  # noqa: E731
         try:
-            report = Janitor(self.host.ws, clock=self.host.clock).run(
+            report = Janitor(self.host.ws, clock=self.host.clock, monotonic=monotonic).run(
                 progress=lambda n: say(f"walked {n:,} files"))
         except Exception:
             self.host.report_shared("janitor", [SharedProblem("janitor", "janitor run failed", agents=None)])
@@ -103,6 +109,8 @@ class SnapshotJob:
         from catalyst_tui.core.health import SharedProblem
         from catalyst_tui.core.snapshot import push
 
+        if self.host.paused():
+            return Outcome("skipped: read-only")
         say = _throttled(ctx.progress)
 
         def progress(phase: str, done: int, total: int) -> None:
@@ -117,7 +125,8 @@ class SnapshotJob:
         rec = result.record
         summary = SnapshotSummary(url=result.url, id=rec.id, seq=rec.seq, noop=result.noop, files=rec.files,
                                   size=rec.size, bytes_sent=result.bytes_sent, duration_s=round(result.duration_s, 3),
-                                  created=rec.created)
+                                  created=rec.created, objects_sent=result.objects_sent,
+                                  objects_total=result.objects_total)
         return Outcome("unchanged: nothing sent" if result.noop else f"pushed {rec.id[:12]} ({rec.files} files)",
                        summary)
 

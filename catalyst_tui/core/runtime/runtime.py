@@ -80,6 +80,7 @@ class Runtime:
         self.role_wanted = role
         self.clock = clock
         self.log = log
+        self.paused: Callable[[], bool] = lambda: False  # e.g. a dashboard switched to read-only: duties skip
         self.lock = RuntimeLock(ws.internal_dir)
         self.events = EventHub(lambda: self.is_holder)
         self.monitor_lock = threading.RLock()  # the monitor reads files with saved offsets: one reader at a time
@@ -92,7 +93,7 @@ class Runtime:
         self.restart_needed: list[str] = []
         self.config_error: str | None = None
         self.followed: RuntimeState | None = None  # a viewer: the holder's state as last read
-        self._followed_sig: FileSignature | None = None
+        self._followed_sig: FileSignature | None | tuple[()] = ()  # never a signature: the first follow tells
         self._last_takeover = 0.0
         self._publish_lock = threading.Lock()
         self._started = self._stopped = False
@@ -259,9 +260,8 @@ class Runtime:
     # ------------------------------------------------------------------ agents' health
     def refresh_agents(self, names: set[str] | list[str]) -> dict[str, AgentStatus]:
         """Read the named agents' new lines now (from any thread); posts AgentsUpdated."""
-        with self.monitor_lock:
-            mon = self.monitor
-            statuses = {n: mon.refresh(n) for n in names if n in mon.agents}
+        with self.monitor_lock:  # read together, judged together: each tenant against its peers
+            statuses = self.monitor.refresh_many(set(names))
         self._judged(statuses)
         return statuses
 

@@ -44,6 +44,7 @@ class Job:
     state: JobState = field(init=False)
     _wake: threading.Event = field(default_factory=threading.Event, init=False)
     _kicked: bool = field(default=False, init=False)
+    _due: float = field(default=0.0, init=False)  # time.monotonic() of the next run (the clock may be frozen)
     _thread: threading.Thread | None = field(default=None, init=False)
 
 
@@ -94,15 +95,15 @@ class Scheduler:
 
     def _loop(self, job: Job) -> None:
         delay = (job.first_delay or job.interval)()
+        job._due = time.monotonic() + delay
         self._set(job, next_due=self.clock() + delay)
         while not self.stopping.is_set():
-            due = job.state.next_due or 0.0
             if not job._kicked:
-                job._wake.wait(max(0.0, due - self.clock()))
+                job._wake.wait(max(0.0, job._due - time.monotonic()))
             job._wake.clear()
             if self.stopping.is_set():
                 break
-            if not job._kicked and self.clock() < due:
+            if not job._kicked and time.monotonic() < job._due:
                 continue  # woken early (an interval changed): sleep the rest
             self.run_now(job)
 
@@ -121,6 +122,7 @@ class Scheduler:
             error = JobError.from_exception(exc)
         took = time.monotonic() - t0
         interval = job.interval()
+        job._due = time.monotonic() + interval
         changes: dict[str, object] = dict(
             running=False, last_run=self.clock(), duration_s=round(took, 3), overran=took > cap,
             result="ok" if error is None else "error", error=error, progress=None, runs=job.state.runs + 1,
@@ -137,8 +139,11 @@ class Scheduler:
             st = job.state
             if st.running or st.next_due is None:
                 continue
-            base = st.last_run if st.last_run is not None else st.next_due - st.interval_s
-            self._set(job, interval_s=job.interval(), next_due=base + job.interval(), publish=True)
+            change = job.interval() - st.interval_s
+            if not change:
+                continue
+            job._due += change
+            self._set(job, interval_s=job.interval(), next_due=st.next_due + change, publish=True)
             job._wake.set()
 
     def _set(self, job: Job, publish: bool = False, **changes: object) -> None:

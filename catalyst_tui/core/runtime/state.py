@@ -75,6 +75,16 @@ class SnapshotSummary(msgspec.Struct, frozen=True, kw_only=True, tag="snapshot")
     bytes_sent: int
     duration_s: float
     created: float
+    objects_sent: int = 0
+    objects_total: int = 0
+
+    @classmethod
+    def from_record(cls, record: dict[str, object]) -> SnapshotSummary | None:
+        """A push as the hub's history file keeps it (the JSON edge); None if it is not one."""
+        try:
+            return msgspec.convert(record, cls)
+        except msgspec.ValidationError:
+            return None
 
 
 class PortsSummary(msgspec.Struct, frozen=True, kw_only=True, tag="ports"):

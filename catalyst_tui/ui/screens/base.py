@@ -48,13 +48,19 @@ class CatalystScreen(Screen[Any]):
         """The screen's own widgets (between the triage line and the Footer)."""
         yield from ()
 
+    def on_mount(self) -> None:
+        # Every screen hears the app's data (subclasses' own on_mount handlers run as well).
+        app = self.catalyst
+        app.cards_signal.subscribe(self, lambda update: self.cards_reloaded(*update))
+        app.agents_signal.subscribe(self, self.agents_refreshed)
+
     def on_screen_resume(self) -> None:
         # A hidden screen's status bar skips updates; it catches up here, when shown again
         # (Textual sends ScreenResume to the screen only, never to its widgets).
         for bar in self.query(StatusBar):
             bar.refresh_now()
 
-    # Data hooks: called by the app on the main thread for every live screen.
+    # Data hooks: called on the main thread (through the app's signals) for every live screen.
     def cards_reloaded(self, view: IndexView, focus: str | None, op: str | None) -> None:
         """A new index was read (``app.index`` already holds it)."""
 

@@ -2,17 +2,16 @@
 their agent, a progress line while it walks; ``r`` runs now, ``p`` previews (a dry run),
 ``f`` toggles the per-agent disk footprint over time; the highlighted run's items are shown.
 
-Scheduled runs every ``[janitor] interval_s`` (default 30 min): a thread worker
-(``run_janitor``), re-armed with ``set_timer`` only after the previous run finished, so runs
-never overlap; the core's single-instance lock keeps a CLI run and this one apart too. A failed
-run is reported to the triage line (``app.report_shared("janitor", ...)``), naming the agents
-whose files could not be handled when it knows them. Read-only: no scheduled or manual runs
-(a preview writes nothing and stays available).
+The scheduled run (every ``[janitor] interval_s``) belongs to the runtime: in this dashboard
+when it runs the jobs, else in the process named on the first line ("runs in daemon pid
+4242"). This screen shows the job's state (``app.jobs["janitor"]``: a typed
+:class:`~catalyst_tui.core.runtime.JanitorSummary` of the last run) and re-reads the run
+reports when a run finished. ``r`` asks the runtime for a run now; read-only: no runs (a
+preview writes nothing and stays available).
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from textual import work
@@ -21,41 +20,25 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import ProgressBar
 
-from catalyst_tui.core.errors import CatalystError, os_error_text
-from catalyst_tui.core.health import SharedProblem
+from catalyst_tui.core.errors import CatalystError
 from catalyst_tui.core.humanize import size
-from catalyst_tui.core.janitor import Janitor, JanitorBusy, agent_of, flagged_items, footprint_rows, load_footprint
+from catalyst_tui.core.janitor import Janitor, flagged_items, footprint_rows, load_footprint
+from catalyst_tui.core.runtime import JanitorSummary, JobState
 from catalyst_tui.ui.screens.scheduled import ScheduledScreen
 from catalyst_tui.ui.widgets.countdown import Countdown
 from catalyst_tui.ui.widgets.janitor_items import JanitorItems
 from catalyst_tui.ui.widgets.janitor_runs import JanitorRuns
 from catalyst_tui.ui.widgets.quiet_progress import QuietProgressBar
 
-PROGRESS_EVERY_S = 0.1
 FOOTPRINT_COLUMNS = ("agent", "footprint", "over time")
 REPORTS_SHOWN = 10
 
 
-class JanitorFinished(Message):
-    def __init__(self, report: dict[str, Any], reports: list[dict[str, Any]],
-                 footprint: list[dict[str, Any]]) -> None:
+class JanitorPreviewed(Message):
+    def __init__(self, report: dict[str, Any] | None, error: str | None = None) -> None:
         super().__init__()
         self.report = report
-        self.reports = reports
-        self.footprint = footprint
-
-
-class JanitorFailed(Message):
-    def __init__(self, error: str, busy: bool = False) -> None:
-        super().__init__()
         self.error = error
-        self.busy = busy
-
-
-class JanitorProgressed(Message):
-    def __init__(self, scanned: int) -> None:
-        super().__init__()
-        self.scanned = scanned
 
 
 class JanitorReportsLoaded(Message):
@@ -74,23 +57,15 @@ def preview_items(report: dict[str, Any]) -> list[dict[str, Any]]:
     return rows + flagged_items(report)
 
 
-def shared_problems(report: dict[str, Any]) -> list[SharedProblem]:
-    """Failed actions of a run, as triage input naming the affected agents."""
-    errors = report.get("errors", [])
-    if not errors:
-        return []
-    agents = sorted({a for a in (agent_of(str(e).split(":", 1)[0]) for e in errors) if a})
-    text = f"janitor: {len(errors)} action(s) failed"
-    return [SharedProblem("janitor", text, agents=tuple(agents) if agents else None)]
-
-
 class JanitorScreen(ScheduledScreen):
+    job_name = "janitor"
     BINDINGS = [
         Binding("r", "run_now", "Run now", id="janitor.run"),
         Binding("p", "preview", "Preview (dry run)", id="janitor.preview"),
         Binding("f", "toggle_footprint", "Footprint", id="janitor.footprint"),
     ]
     DEFAULT_CSS = """
+    JanitorScreen .runner { padding: 0 1; height: 1; }
     JanitorScreen #janitor-progress { padding: 0 1; height: 1; }
     JanitorScreen #janitor-items { border-title-color: $text-muted; }
     """
@@ -99,21 +74,17 @@ class JanitorScreen(ScheduledScreen):
         super().__init__()
         self.reports: list[dict[str, Any]] = []
         self.last: dict[str, Any] | None = None  # the newest real run's report
+        self.summary: JanitorSummary | None = None  # the newest real run, as the runtime published it
         self.preview: dict[str, Any] | None = None  # the newest dry run's report
         self.selected: dict[str, Any] | None = None  # the run highlighted in the runs table
         self.footprint: list[dict[str, Any]] = []  # footprint_rows() of the history
         self.show_footprint = False
         self.error: str | None = None
-        self.running: str | None = None  # "run" / "preview" while a worker runs
-        self.scanned = 0
-        self.run_count = 0
-        self._last_progress = 0.0
-
-    @property
-    def interval(self) -> float:
-        return self.catalyst.ws.config.janitor.interval_s
+        self.previewing = False
+        self.runs_seen = -1  # the job's run count when the reports were last read
 
     def compose_body(self) -> ComposeResult:
+        yield self.runner_line()
         yield Countdown("run", "read-only: scheduled runs are off (p previews a dry run)", id="janitor-next")
         # determinate (still) until a walk starts: an indeterminate bar animates at 15 fps, even hidden
         bar = QuietProgressBar(total=100, show_percentage=False, id="janitor-progress")
@@ -122,36 +93,32 @@ class JanitorScreen(ScheduledScreen):
         yield JanitorRuns(id="janitor-runs")
         yield JanitorItems(id="janitor-items")
 
-    def on_mount(self) -> None:
-        self.run_load_reports()
-        self._arm()
+    # ------------------------------------------------------------------ the job (ScheduledScreen)
+    def busy_text(self, job: JobState) -> str:
+        return f"running: {job.progress}" if job.progress else "running"
+
+    def job_changed(self, job: JobState | None) -> None:
+        busy = self.previewing or (job is not None and job.running)
+        bar = self.query_one("#janitor-progress", ProgressBar)
+        if busy != bar.display:
+            bar.update(total=None if busy else 100, progress=0)  # still while idle: no animation
+            bar.display = busy
+        if job is None or job.running:
+            if job is None and self.runs_seen < 0:
+                self.runs_seen = 0
+                self.run_load_reports()
+            return
+        self.error = job.error.line() if job.result == "error" and job.error else None
+        if isinstance(job.detail, JanitorSummary):
+            self.summary = job.detail
+        if job.runs != self.runs_seen or (self.summary and self.last and self.summary.run != self.last.get("run")):
+            self.runs_seen = job.runs
+            self.run_load_reports()  # a run finished (here or in the daemon): its report is on disk
         self._refresh()
 
-    # ------------------------------------------------------------------ scheduling (ScheduledScreen)
-    def job_busy(self) -> bool:
-        return self.running is not None
-
-    def start_scheduled(self) -> None:
-        self._start("run")
-
-    def _start(self, kind: str) -> None:
-        if kind == "run":
-            self._disarm()
-        self.running = kind
-        self.scanned = 0
-        bar = self.query_one("#janitor-progress", ProgressBar)
-        bar.update(total=None, progress=0)
-        bar.display = True
-        self._refresh_countdown()
-        self.run_janitor(kind == "preview")
-
+    # ------------------------------------------------------------------ actions
     def action_run_now(self) -> None:
-        if not self.catalyst.guard_write("janitor run"):
-            return
-        if self.running is not None:
-            self.notify("the janitor is already running", severity="warning")
-            return
-        self._start("run")
+        self.catalyst.run_job_now("janitor")
 
     def action_toggle_footprint(self) -> None:
         self.show_footprint = not self.show_footprint
@@ -168,35 +135,24 @@ class JanitorScreen(ScheduledScreen):
             self._refresh()
 
     def action_preview(self) -> None:
-        if self.running is not None:
+        job = self.job()
+        if self.previewing or (job is not None and job.running):
             self.notify("the janitor is already running", severity="warning")
             return
-        self._start("preview")
+        self.previewing = True
+        self.job_changed(job)
+        self.run_preview()
 
-    # ------------------------------------------------------------------ workers (threads)
-    @work(thread=True, group="janitor", exit_on_error=False)
-    def run_janitor(self, dry_run: bool) -> None:
-        janitor = Janitor(self.catalyst.ws, clock=self.catalyst.clock)
+    # ------------------------------------------------------------------ one-shot reads (threads)
+    @work(thread=True, group="janitor-preview", exit_on_error=False)
+    def run_preview(self) -> None:
+        """A dry run: plans, writes nothing (allowed read-only and in a viewer)."""
         try:
-            report = janitor.run(dry_run=dry_run, progress=self._progress)
-            reports, _ = janitor.reports(REPORTS_SHOWN)
-            footprint = footprint_rows(load_footprint(janitor.paths)[0])
-        except JanitorBusy as exc:
-            self.post_message(JanitorFailed(str(exc), busy=True))
+            report = Janitor(self.catalyst.ws, clock=self.catalyst.clock).run(dry_run=True)
+        except (CatalystError, OSError) as exc:
+            self.post_message(JanitorPreviewed(None, str(exc)))
             return
-        except CatalystError as exc:
-            self.post_message(JanitorFailed(str(exc)))
-            return
-        except OSError as exc:
-            self.post_message(JanitorFailed(os_error_text(exc)))
-            return
-        self.post_message(JanitorFinished(report, reports, footprint))
-
-    def _progress(self, scanned: int) -> None:
-        now = time.monotonic()
-        if now - self._last_progress >= PROGRESS_EVERY_S:
-            self._last_progress = now
-            self.post_message(JanitorProgressed(scanned))
+        self.post_message(JanitorPreviewed(report))
 
     @work(thread=True, group="janitor-reports", exit_on_error=False)
     def run_load_reports(self) -> None:
@@ -210,67 +166,28 @@ class JanitorScreen(ScheduledScreen):
     def on_janitor_reports_loaded(self, msg: JanitorReportsLoaded) -> None:
         self.reports = msg.reports
         self.footprint = msg.footprint
-        if self.last is None and msg.reports:
-            self.last = msg.reports[0]
-        for problem in msg.problems[:3]:
-            self.notify(problem, title="janitor report unreadable", severity="warning")
-        self._refresh()
-
-    def on_janitor_progressed(self, msg: JanitorProgressed) -> None:
-        if self.running is None:
-            return
-        self.scanned = msg.scanned
-        self._refresh_countdown()
-
-    def on_janitor_finished(self, msg: JanitorFinished) -> None:
-        kind, self.running = self.running, None
-        self.run_count += 1
-        self.error = None
-        report = msg.report
-        self._hide_progress()
-        if report.get("dry_run"):
-            self.preview = report
-            t = report["totals"]
-            self.notify(f"would archive {t['archived']}, remove {t['removed']}, flag {t['flagged']}",
-                        title="janitor preview")
-        else:
+        newest = msg.reports[0] if msg.reports else None
+        if newest is not None and (self.last is None or newest.get("run") != self.last.get("run")):
+            self.last = newest
+            self.selected = None  # the newest run is shown
             self.preview = None
-            self.last = self.selected = report
-            self.reports = msg.reports
-            self.footprint = msg.footprint
-            self.catalyst.report_shared("janitor", shared_problems(report))
-            if report.get("flagged_cards") or report.get("actions"):
-                self.catalyst.request_reload(index=True)  # the board shows the new flags
-        if kind == "run":
-            self._arm()
+        for problem in msg.problems[:3]:
+            self.notify(problem, title="janitor report unreadable", severity="warning", markup=False)
         self._refresh()
 
-    def _hide_progress(self) -> None:
-        bar = self.query_one("#janitor-progress", ProgressBar)
-        bar.update(total=100, progress=0)  # back to a still bar: no animation while idle
-        bar.display = False
-
-    def on_janitor_failed(self, msg: JanitorFailed) -> None:
-        kind, self.running = self.running, None
-        self.run_count += 1
-        self._hide_progress()
-        if msg.busy:
-            self.notify(msg.error, title="janitor", severity="warning")
-        else:
-            self.error = msg.error
-            self.catalyst.report_shared("janitor", [SharedProblem("janitor", "janitor run failed", agents=None)])
-            self.notify(msg.error, title="janitor run failed", severity="error", timeout=10)
-        if kind == "run":
-            self._arm()
+    def on_janitor_previewed(self, msg: JanitorPreviewed) -> None:
+        self.previewing = False
+        self.job_changed(self.job())
+        if msg.report is None:
+            self.notify(msg.error or "?", title="janitor preview failed", severity="error", markup=False)
+            return
+        self.preview = msg.report
+        t = msg.report["totals"]
+        self.notify(f"would archive {t['archived']}, remove {t['removed']}, flag {t['flagged']}",
+                    title="janitor preview")
         self._refresh()
 
     # ------------------------------------------------------------------ display
-    def busy_text(self) -> str | None:
-        if self.running is None:
-            return None
-        what = "previewing (dry run)" if self.running == "preview" else "running"
-        return f"{what}: walked {self.scanned:,} files"
-
     def _refresh(self) -> None:
         self.query_one(JanitorRuns).show(self.reports)
         items = self.query_one(JanitorItems)
@@ -286,4 +203,4 @@ class JanitorScreen(ScheduledScreen):
             items.show(f"flagged by run {shown.get('run')}", flagged_items(shown))
         else:
             items.show("no janitor run yet: r runs now, p previews", [])
-        self._refresh_countdown()
+        self.query_one(Countdown).tick()

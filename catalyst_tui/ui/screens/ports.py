@@ -1,58 +1,26 @@
 """The Ports screen (F3): PORTS.md checked against the live listeners, grouped by band.
 
-* A thread worker ``run_scan`` parses PORTS.md (only when its stat signature changed), scans the
-  listeners and computes the statuses, then posts :class:`PortsScanned`; the screen never
-  touches the disk or psutil on the event loop.
-* Listeners are rescanned every ``[ports] scan_interval_s``: the timer is re-armed after each
-  scan finishes (never overlapping). PORTS.md edits are noticed by a cheap ``os.stat`` every
-  ``[ports] file_poll_s``; the watcher may call :meth:`PortsScreen.ports_changed`
-  instead.
-* Problems go to the triage line through ``app.report_shared("ports", ...)``.
+It only displays: the runtime's port scan (every ``[ports] scan_interval_s``, and at once when
+the change feed sees PORTS.md change) arrives through ``app.ports_signal``; ``r`` asks the
+runtime for a scan now. An unchanged report costs no redraw at all.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
-from catalyst_tui.core.health import SharedProblem
-from catalyst_tui.core.ports import (
-    ListenerScanner,
-    PortsDoc,
-    PortsFileError,
-    PortsReport,
-    ScanResult,
-    check,
-    load_ports_md,
-)
-from catalyst_tui.core.storage import FileSignature, file_signature
+from catalyst_tui.core.ports import PortsReport
 from catalyst_tui.core.text import visible
 from catalyst_tui.ui.screens.base import CatalystScreen
 from catalyst_tui.ui.screens.port_detail import PortDetailScreen
 from catalyst_tui.ui.widgets.ports_table import PortsTable
 
 MAX_PARSE_LINES = 5
-
-
-class PortsScanned(Message):
-    """``run_scan`` finished: a report, or the reason PORTS.md could not be read."""
-
-    def __init__(self, report: PortsReport | None, doc: PortsDoc | None, sig: FileSignature | None,
-                 error: str | None = None) -> None:
-        super().__init__()
-        self.report = report
-        self.doc = doc
-        self.sig = sig
-        self.error = error
 
 
 class PortsScreen(CatalystScreen):
@@ -67,22 +35,12 @@ class PortsScreen(CatalystScreen):
     PortsScreen #ports-table { height: 1fr; }
     """
 
-    # Tests inject a frozen scan here (live listeners vary from machine to machine).
-    scan_source: ClassVar[Callable[[], ScanResult] | None] = None
-
     def __init__(self) -> None:
         super().__init__()
         self.report: PortsReport | None = None
         self.error: str | None = None
-        self.scans = 0  # completed scans (tests wait on it)
-        self._doc: PortsDoc | None = None
-        self._sig: FileSignature | None = None
-        self._busy = False
-        self._pending = False
-        self._tick_timer: Timer | None = None
-        # An unchanged socket table (the usual case) costs ~0.2 ms instead of a walk of every
-        # process; every 6th scan is a full one (owners that changed behind the same socket).
-        self._scanner = ListenerScanner()
+        self.scans = 0  # reports received (tests wait on it)
+        self._shown: tuple[object, ...] | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Static(Text("scanning…"), id="ports-summary")
@@ -95,94 +53,23 @@ class PortsScreen(CatalystScreen):
 
     def on_mount(self) -> None:
         self.watch(self.app, "theme", self._theme_changed, init=False)
-        self.request_scan()  # the 1 s PORTS.md poll starts when the screen is shown (on_screen_resume)
+        self.catalyst.ports_signal.subscribe(self, self._scanned)
+        if self.catalyst.ports_report is not None or self.catalyst.ports_error is not None:
+            self._scanned(self.catalyst.ports_report)
 
-    def on_screen_resume(self) -> None:
-        if self.is_current:  # not when mounted in the background at start-up
-            self._arm_file_poll()
-
-    def on_screen_suspend(self) -> None:
-        if self._file_timer is not None:  # hidden: the scan interval (and the watcher) cover PORTS.md
-            self._file_timer.stop()
-            self._file_timer = None
-
-    def _arm_file_poll(self) -> None:
-        if self._file_timer is None:
-            self._file_timer = self.set_timer(self.catalyst.ws.config.ports.file_poll_s, self._poll_file)
-
-    # ------------------------------------------------------------------ scheduling
-    def request_scan(self) -> None:
-        """Scan now, or right after the scan in progress (runs never overlap)."""
-        if self._busy:
-            self._pending = True
-            return
-        self._busy = True
-        if self._tick_timer is not None:
-            self._tick_timer.stop()
-            self._tick_timer = None
-        self.run_scan(self._doc, self._sig)
-
-    def ports_changed(self) -> None:
-        """PORTS.md changed (the watcher's entry point, main thread): re-parse and re-check."""
-        self._sig = None
-        self.request_scan()
-
-    def _tick(self) -> None:
-        self._tick_timer = None
-        self.request_scan()
-
-    def _poll_file(self) -> None:
-        """While shown: a cheap stat a second, so an edit of PORTS.md shows at once."""
-        self._file_timer = None
-        if file_signature(self.catalyst.ws.ports_path) != self._sig and not self._busy:
-            self.request_scan()
-        if self.is_current:
-            self._arm_file_poll()
-
-    # ------------------------------------------------------------------ worker (thread)
-    @work(thread=True, group="ports", exit_on_error=False)
-    def run_scan(self, doc: PortsDoc | None, sig: FileSignature | None) -> None:
-        ws = self.catalyst.ws
-        path = ws.ports_path
-        now_sig = file_signature(path)
-        agents = ws.config.agent_names
-        if doc is None or now_sig != sig or now_sig is None:
-            try:
-                doc = load_ports_md(path, agents, ephemeral=ws.config.ports.ephemeral_check)
-            except PortsFileError as exc:
-                self.post_message(PortsScanned(None, None, now_sig, str(exc)))
-                return
-        scan = (type(self).scan_source or self._scanner)()
-        self.post_message(PortsScanned(check(doc, scan, agents), doc, now_sig))
-
-    # ------------------------------------------------------------------ main thread
-    def on_ports_scanned(self, msg: PortsScanned) -> None:
-        msg.stop()
-        self._busy = False
+    def _scanned(self, report: PortsReport | None) -> None:
         self.scans += 1
-        self._doc, self._sig = msg.doc, msg.sig
-        if msg.report is None:
-            self.error = msg.error
-            self.report = None
-            self._shown = None  # the next good scan is shown and reported in full
-            self.query_one("#ports-summary", Static).update(Text(visible(msg.error or "?"), style="bold"))
-            self.catalyst.report_shared("ports", [SharedProblem("ports", visible(msg.error or "PORTS.md"), ())])
-        else:
-            self.error = None
-            self.report = msg.report
-            seen = _fingerprint(msg.report)
-            if seen != self._shown:  # an unchanged scan (the usual case) costs no redraw at all
-                self._shown = seen
-                self._show(msg.report)
-                self.catalyst.report_shared("ports", msg.report.shared_problems())
-        if self._pending:
-            self._pending = False
-            self.request_scan()
-        else:
-            self._tick_timer = self.set_timer(self.catalyst.ws.config.ports.scan_interval_s, self._tick)
-
-    _shown: tuple[object, ...] | None = None
-    _file_timer: Timer | None = None
+        if report is None:
+            error = self.catalyst.ports_error or "PORTS.md"
+            self.error, self.report, self._shown = error, None, None  # the next good scan is shown in full
+            self.query_one("#ports-summary", Static).update(Text(visible(error), style="bold"))
+            return
+        self.error = None
+        self.report = report
+        seen = _fingerprint(report)
+        if seen != self._shown:  # an unchanged scan (the usual case) costs no redraw at all
+            self._shown = seen
+            self._show(report)
 
     def _show(self, report: PortsReport) -> None:
         self.table.show(report)
@@ -210,7 +97,7 @@ class PortsScreen(CatalystScreen):
 
     # ------------------------------------------------------------------ actions
     def action_rescan(self) -> None:
-        self.ports_changed()
+        self.catalyst.rescan_ports()
 
     def action_details(self) -> None:
         row = self.table.row_for_cursor()

@@ -1,74 +1,67 @@
-"""A screen that owns a periodic background job (the janitor's run, the snapshot push).
+"""A screen that shows a job of the runtime (the janitor's runs, the snapshot pushes).
 
-The job is armed ``interval`` seconds after the previous run finished (``set_timer``, never
-``set_interval``), so runs never overlap; a due run is skipped (and re-armed) while read-only
-or while a run is in progress. The one-line :class:`Countdown` ticks once a second only while
-the screen is shown: a screen living in the background keeps no display timer.
+It runs nothing itself: the job's state (``app.jobs[name]``: next due, progress, last result)
+arrives through ``app.jobs_signal``; the first line says which process runs the job ("runs in
+daemon pid 4242" / "runs in this dashboard") and any catalyst.toml key that waits for a restart.
+The one-line :class:`Countdown` ticks once a second only while the screen is shown.
 """
 
 from __future__ import annotations
 
-from textual.timer import Timer
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.widgets import Static
 
 from catalyst_tui.ui.screens.base import CatalystScreen
 from catalyst_tui.ui.widgets.countdown import Countdown
 
+if TYPE_CHECKING:
+    from catalyst_tui.core.runtime import JobState
+
 
 class ScheduledScreen(CatalystScreen):
-    next_due: float | None = None  # app.clock() time of the next scheduled run
-    _timer: Timer | None = None
-    _countdown_timer: Timer | None = None
+    job_name: ClassVar[str]
+
+    def job(self) -> JobState | None:
+        return self.catalyst.jobs.get(self.job_name)
+
+    def runner_line(self) -> Static:
+        return Static(Text(""), id=f"{self.job_name}-runner", classes="runner")
+
+    def on_mount(self) -> None:
+        self.catalyst.jobs_signal.subscribe(self, self._jobs_changed)
+        self.query_one(Countdown).source = self._countdown
+        self._jobs_changed(self.catalyst.jobs)
 
     # ------------------------------------------------------------------ for subclasses
-    @property
-    def interval(self) -> float:
-        raise NotImplementedError
+    def job_changed(self, job: JobState | None) -> None:
+        """The job's state moved (started, progressed, finished, re-armed)."""
 
-    def job_busy(self) -> bool:
-        """True while a run of the job is in progress."""
-        raise NotImplementedError
+    def busy_text(self, job: JobState) -> str:
+        return job.progress or "running"
 
-    def busy_text(self) -> str | None:
-        """The countdown line while a run is in progress."""
-        return None
+    # ------------------------------------------------------------------ display
+    def _jobs_changed(self, jobs: dict[str, JobState]) -> None:
+        app = self.catalyst
+        text = Text(f"{self.job_name} {app.jobs_runner}", style="bold" if not app.runtime.is_holder else "")
+        if app.restart_needed:
+            text.append(f" · restart to apply: {', '.join(app.restart_needed)}", style="bold")
+        self.query_one(f"#{self.job_name}-runner", Static).update(text)
+        self.query_one(Countdown).tick()
+        self.job_changed(jobs.get(self.job_name))
 
-    def start_scheduled(self) -> None:
-        """Start a scheduled run (the timer has already been cleared)."""
-        raise NotImplementedError
+    def _countdown(self) -> tuple[float | None, str | None, bool]:
+        app = self.catalyst
+        job = self.job()
+        if job is not None and job.running:
+            return None, self.busy_text(job), False
+        remaining = None if job is None or job.next_due is None else job.next_due - app.clock()
+        return remaining, None, app.jobs_paused()
 
-    # ------------------------------------------------------------------ scheduling
-    def _arm(self) -> None:
-        """(Re-)arm the job, ``interval`` after the last run finished."""
-        self._disarm()
-        self.next_due = self.catalyst.clock() + self.interval
-        self._timer = self.set_timer(self.interval, self._scheduled)
-
-    def _disarm(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-        self.next_due = None
-
-    def _scheduled(self) -> None:
-        self._timer = None
-        if self.catalyst.read_only or not self.catalyst.runs_jobs or self.job_busy():
-            self._arm()
-            return
-        self.start_scheduled()
-
-    # ------------------------------------------------------------------ the countdown line
     def on_screen_resume(self) -> None:
-        if not self.is_current:  # mounted in the background at start-up (a "mode:" service)
-            return
-        self._refresh_countdown()
-        if self._countdown_timer is None:
-            self._countdown_timer = self.set_interval(1.0, self._refresh_countdown)  # one line, no disk work
+        if self.is_current:
+            self.query_one(Countdown).resume()
 
     def on_screen_suspend(self) -> None:
-        if self._countdown_timer is not None:  # living in the background: no timer at all
-            self._countdown_timer.stop()
-            self._countdown_timer = None
-
-    def _refresh_countdown(self) -> None:
-        remaining = None if self.next_due is None else self.next_due - self.catalyst.clock()
-        self.query_one(Countdown).show(remaining, self.busy_text(), self.catalyst.read_only)
+        self.query_one(Countdown).pause()  # hidden: no timer at all

@@ -7,15 +7,18 @@ separate one-line widget (:class:`~catalyst_tui.ui.widgets.countdown.Countdown`)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.widgets import Static
 
 from catalyst_tui.core.humanize import age, size
 
+if TYPE_CHECKING:
+    from catalyst_tui.core.runtime import SnapshotSummary
 
-def summary_text(url: str, last: dict[str, Any] | None, now: float, error: str | None,
+
+def summary_text(url: str, last: SnapshotSummary | None, now: float, error: str | None,
                  styles: dict[str, str]) -> Text:
     text = Text()
     text.append("target  ", style="bold")
@@ -25,13 +28,12 @@ def summary_text(url: str, last: dict[str, Any] | None, now: float, error: str |
     if last is None:
         text.append("no push yet", style=styles.get("muted", ""))
     else:
-        text.append(str(last.get("id", ""))[:12], style="bold")
-        text.append(f"  seq {last.get('seq')}  {age(now - float(last.get('created', now)))} ago"
-                    + ("  (unchanged)" if last.get("noop") else ""))
+        text.append(last.id[:12], style="bold")
+        text.append(f"  seq {last.seq}  {age(now - last.created)} ago" + ("  (unchanged)" if last.noop else ""))
         text.append("\n")
         text.append("size    ", style="bold")
-        text.append(f"{size(float(last.get('size', 0)))} in {last.get('files')} files, "
-                    f"{last.get('objects_sent')} of {last.get('objects_total')} objects sent")
+        text.append(f"{size(float(last.size))} in {last.files} files, "
+                    f"{last.objects_sent} of {last.objects_total} objects sent")
     if error:
         text.append("\n")
         text.append("failed  ", style=f"bold {styles.get('error', '')}")
@@ -48,7 +50,7 @@ class SnapshotStatus(Static):
         super().__init__(Text(""), **kw)
         self.rendered_text: Text = Text("")
 
-    def show(self, url: str, last: dict[str, Any] | None, now: float, error: str | None) -> None:
+    def show(self, url: str, last: SnapshotSummary | None, now: float, error: str | None) -> None:
         vars_ = self.app.theme_variables
         styles = {"error": vars_.get("error", ""), "muted": "dim"}
         text = summary_text(url, last, now, error, styles)
