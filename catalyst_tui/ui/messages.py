@@ -78,6 +78,5 @@ class RuntimeNoticed(Message):
         from catalyst_tui.core.runtime import JobChanged
 
         mine, theirs = self.event, getattr(message, "event", None)
-        return (isinstance(message, RuntimeNoticed) and isinstance(mine, JobChanged)
-                and isinstance(theirs, JobChanged) and mine.job.name == theirs.job.name
-                and mine.job.running and theirs.job.running)
+        return (isinstance(message, RuntimeNoticed) and isinstance(mine, JobChanged) and mine.job.running
+                and isinstance(theirs, JobChanged) and mine.job.name == theirs.job.name)

@@ -57,8 +57,8 @@ async def _open(pilot) -> JanitorScreen:  # type: ignore[no-untyped-def]
     await wait_for_data(pilot)
     app = pilot.app
     if app.services:
-        await until(pilot, lambda: app.jobs_runner != "starting" and (not app.runtime.is_holder or "janitor" in app.jobs),
-                    "the runtime")
+        await until(pilot, lambda: app.jobs_runner != "starting"
+                    and (not app.runtime.is_holder or "janitor" in app.jobs), "the runtime")
     await pilot.press("f4")
     await settle(pilot)
     screen = pilot.app.screen

@@ -93,7 +93,7 @@ class Runtime:
         self.restart_needed: list[str] = []
         self.config_error: str | None = None
         self.followed: RuntimeState | None = None  # a viewer: the holder's state as last read
-        self._followed_sig: FileSignature | None | tuple[()] = ()  # never a signature: the first follow tells
+        self._followed_sig: FileSignature | tuple[()] | None = ()  # never a signature: the first follow tells
         self._last_takeover = 0.0
         self._publish_lock = threading.Lock()
         self._started = self._stopped = False
