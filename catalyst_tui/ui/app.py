@@ -405,11 +405,6 @@ class CatalystApp(FastStartApp):
     def on_runtime_noticed(self, msg: RuntimeNoticed) -> None:
         bridge.handle(self, msg.event)
 
-    def on_archived_listed(self, msg: ArchivedListed) -> None:
-        show = getattr(self.screen, "archived_listed", None)  # the board, if it is still the screen shown
-        if show is not None:
-            show(msg.agent, msg.cards)
-
     def on_board_op_failed(self, msg: BoardOpFailed) -> None:
         self.notify(f"{msg.op}: {msg.error}", severity="warning", markup=False)
         self.run_load_index(force=True)  # the truth replaces any preview the board showed

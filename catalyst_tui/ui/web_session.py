@@ -1,10 +1,11 @@
 """The dashboard as one browser tab runs it: ``catalyst-tui web`` starts one such process per tab.
 
-A web session is a *viewer* of the workspace: it never runs a janitor or a snapshot push (not
-on schedule, not on a key), and never starts the background services a terminal dashboard
-starts (the live watcher, the exporter): it polls the files like a read-only dashboard. It is
-read-only unless the server was started with ``--allow-writes``, and a read-only session cannot
-turn writes on (the palette's toggle is refused): only the operator who started the server can.
+A web session is a *viewer* of the workspace's runtime (``runs_jobs = False``): it never takes
+``.catalyst/runtime.lock``, so it never runs a janitor or a snapshot push (not on schedule, not
+on a key) nor the exporter; it runs only the read-only feeds it draws from (change feed, health,
+port scan) and shows the holder's jobs ("runs in daemon pid 4242"). It is read-only unless the
+server was started with ``--allow-writes``, and a read-only session cannot turn writes on (the
+palette's toggle is refused): only the operator who started the server can.
 
 Run as ``python -m catalyst_tui.ui.web_session --workspace PATH [--allow-writes]`` (by the web
 server, through textual-serve; not a user command).
@@ -28,8 +29,7 @@ class WebSessionApp(CatalystApp):
     runs_jobs = False  # always a viewer of the runtime: it never runs the janitor or a push
 
     def __init__(self, ws: Workspace, allow_writes: bool = False, **kw: Any) -> None:
-        kw.setdefault("services", False)
-        super().__init__(ws, read_only=not allow_writes, **kw)
+        super().__init__(ws, read_only=not allow_writes, viewer=True, **kw)
         self.allow_writes = allow_writes
 
     def guard_write(self, what: str) -> bool:

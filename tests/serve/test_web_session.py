@@ -23,8 +23,8 @@ def _seeded(tmp_path: Path, janitor_interval: float | None = None) -> Workspace:
 def _session(ws: Workspace, allow_writes: bool) -> WebSessionApp:
     clock = FrozenClock()
     ws.board.clock = clock
-    return WebSessionApp(ws, allow_writes=allow_writes, clock=clock, poll=False, cursor_blink=False,
-                         config_dir=ws.root / ".test-config")
+    return WebSessionApp(ws, allow_writes=allow_writes, clock=clock, cursor_blink=False,
+                         config_dir=ws.root / ".test-config")  # with its (viewer) runtime, as served
 
 
 async def test_a_read_only_session_cannot_write_nor_turn_writes_on(tmp_path: Path) -> None:
@@ -54,18 +54,20 @@ async def test_a_session_with_writes_moves_cards_but_never_runs_a_job(tmp_path: 
         await pilot.press("greater_than_sign")
         await settle(pilot)
         assert [c.column for c in ws.board.load().cards.values()] == ["todo"]
-        await pilot.press("f4")  # the Janitor screen arms its schedule when it mounts
+        await pilot.press("f4")
         await pilot.pause(1.0)  # five intervals
         await pilot.press("r")  # run now: refused in a web session
         await settle(pilot)
-        assert app.screen.running is None
+        assert app.runtime.role == "viewer" and app.runtime.holder() is None  # never took the lock
+        assert app.jobs.get("janitor") is None  # no janitor ran here
+        assert any("never runs the workspace's jobs" in str(n.message) for n in app._notifications)
     assert not JanitorPaths(ws.root).runs.exists() or not any(JanitorPaths(ws.root).runs.iterdir())
 
 
 async def test_the_same_schedule_runs_in_a_terminal_dashboard(tmp_path: Path) -> None:
     """The control for the test above: the schedule it skips does run where jobs belong."""
     ws = _seeded(tmp_path, janitor_interval=0.2)
-    app = make_app(ws)
+    app = make_app(ws, services=True)  # its runtime holds the workspace
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for_data(pilot)
         await pilot.press("f4")
