@@ -245,6 +245,7 @@ async def test_sweep_catches_silent_heartbeat_loss_and_points_at_shared_layer(ws
         app.runtime.feeds.kick("health")
         await until(pilot, lambda: app.triage.text.startswith("9 of 9"))
         assert app.triage.text == "9 of 9 affected (9 heartbeat lost): look at the shared layer (index, disk, hub)"
+        await pilot.pause()  # the panels hear it through the app's signal, right after
         assert all(p.has_class("-degraded") for p in app.screen.query(AgentPanel))
 
 
