@@ -39,9 +39,9 @@ def test_agents_screen_snapshot(tmp_path: Path, snap_compare: Any, size: tuple[i
         for _ in range(200):
             await pilot.pause(0.02)
             panels = list(app.screen.query(AgentPanel))
-            if len(panels) == 9 and all(p.status is not None and p._pending is None for p in panels):
+            if len(panels) == 9 and all(p.status is not None and not p.pending for p in panels):
                 break
-        await pilot.pause(1.1)  # past the sparkline throttle: the last data is drawn
+        await pilot.pause(0.6)  # past a panel's redraw spell: the last data is drawn
         checked["triage"] = app.triage
         checked["bjork"] = app.statuses["bjork"].health
         checked["classes"] = {p.agent: p.has_class("-ok") for p in app.screen.query(AgentPanel)}

@@ -1,12 +1,18 @@
 """One agent's panel on the Agents screen: status colour, key figures, two sparklines.
 
-The panel redraws only when what it shows changed (a render key), never on a clock: ages
-are shown only once they matter (a lost heartbeat), so an idle dashboard sends nothing.
+The panel redraws only when what it shows changed at the resolution shown (each line's text,
+each sparkline's bars as drawn), never on a clock: ages are shown only once they matter (a
+lost heartbeat), so an idle dashboard sends nothing. A tenant writing a hundred records a
+second changes its figures on every read: those redraws are capped at one per
+``REDRAW_EVERY_S`` per panel. The first change after a quiet spell is drawn at once (the
+leading edge), the latest one at the end of the spell (the trailing edge); a health
+transition (and a change of the window shown) is drawn at once, always, with everything pending.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,9 +23,11 @@ from catalyst_tui.core.health import AgentStatus
 from catalyst_tui.core.humanize import duration_ms, size
 from catalyst_tui.core.models import Health
 from catalyst_tui.core.text import visible
+from catalyst_tui.ui.widgets.sparkline_bars import drawn_bars
 
 HEALTH_CLASSES = {h: f"-{h.value}" for h in Health}
-SPARK_EVERY_S = 1.0
+REDRAW_EVERY_S = 0.5  # per panel: at most two redraws a second while its figures stream
+Series = tuple[list[float], list[float]]
 
 
 def figures_text(status: AgentStatus) -> Text:
@@ -66,15 +74,21 @@ class AgentPanel(Vertical, can_focus=True):
     AgentPanel .reason { height: 1; width: 1fr; color: $text-muted; }
     """
 
+    clock: Callable[[], float] = time.monotonic  # tests step it by hand
+
     def __init__(self, agent: str, **kw: object) -> None:
         super().__init__(id=f"agent-{agent}", **kw)  # type: ignore[arg-type]
         self.agent = agent
         self.status: AgentStatus | None = None
-        self._key: tuple[Health, str, str] | None = None
-        self._series_key: object = None
-        self._pending: tuple[list[float], list[float]] | None = None
-        self._spark_at = 0.0
-        self._spark_timer = False
+        self.redraws = 0  # draws that changed something on screen (tests count them)
+        self._health: Health | None = None
+        self._window: str | None = None
+        self._texts: tuple[str, str] | None = None  # figures and detail lines as drawn
+        self._bars: tuple[object, object] = (None, None)  # each sparkline's levels as drawn
+        self._series: Series | None = None  # the latest data, drawn or not (a resize redraws it)
+        self._drawn_at = -REDRAW_EVERY_S
+        self._latest: tuple[AgentStatus, Series | None] | None = None
+        self._timer = False
         self.border_title = Text(agent)
         self.border_subtitle = "…"
 
@@ -84,45 +98,84 @@ class AgentPanel(Vertical, can_focus=True):
         yield Sparkline([0.0], classes="sparkline-errors")
         yield Static(Text(""), classes="reason")
 
-    def show(self, status: AgentStatus, series: tuple[list[float], list[float]] | None) -> bool:
-        """Update from a fresh status; returns False when nothing visible changed.
+    @property
+    def pending(self) -> bool:
+        """A change is waiting for the end of the panel's redraw spell."""
+        return self._timer
 
-        Text is redrawn without a layout pass (its size is fixed); sparklines at most once
-        per ``SPARK_EVERY_S`` (the last data is applied by a timer), so a stream of records
-        costs a few small redraws, not a re-layout of the grid.
+    def show(self, status: AgentStatus, series: Series | None) -> bool:
+        """Take a fresh status; returns True when it changes what the panel shows.
+
+        Drawn now when the health or the window shown changed (the operator's `w`), or when the
+        panel has not redrawn for ``REDRAW_EVERY_S``; otherwise once that spell ends (one
+        timer, the latest status wins).
         """
-        key = (status.health, figures_text(status).plain, detail_text(status).plain)
-        changed = False
         self.status = status
-        if key != self._key:
-            if self._key is None or status.health is not self._key[0]:
-                for h, cls in HEALTH_CLASSES.items():
-                    self.set_class(status.health is h, cls)
-                self.border_subtitle = status.health.badge  # glyph and word: readable without colour
-            self._key = key
-            self.query_one(".figures", Static).update(figures_text(status), layout=False)
-            self.query_one(".reason", Static).update(detail_text(status), layout=False)
+        self._latest = (status, series)
+        if (status.health is not self._health or status.view.window != self._window
+                or self.clock() - self._drawn_at >= REDRAW_EVERY_S):
+            return self._draw()
+        if self._timer or not self._differs(status, series):
+            return self._timer
+        self._timer = True
+        self.set_timer(max(0.0, self._drawn_at + REDRAW_EVERY_S - self.clock()), self.draw_pending)
+        return True
+
+    def draw_pending(self) -> None:
+        """The spell ended: draw the latest status (the timer's callback)."""
+        self._timer = False
+        self._draw()
+
+    def _spark_keys(self, series: Series | None) -> tuple[object, object]:
+        if series is None:
+            return self._bars
+        lat = self.query_one(".sparkline-latency", Sparkline)
+        errs = self.query_one(".sparkline-errors", Sparkline)
+        return (drawn_bars(series[0] or [0.0], lat.size.width, lat.size.height),
+                drawn_bars(series[1] or [0.0], errs.size.width, errs.size.height))
+
+    def _differs(self, status: AgentStatus, series: Series | None) -> bool:
+        bars = self._spark_keys(series)
+        return ((figures_text(status).plain, detail_text(status).plain) != self._texts
+                or bars != self._bars or None in bars)
+
+    def _draw(self) -> bool:
+        if self._latest is None:
+            return False
+        status, series = self._latest
+        changed = False
+        if status.health is not self._health:
+            self._health = status.health
+            for h, cls in HEALTH_CLASSES.items():
+                self.set_class(status.health is h, cls)
+            self.border_subtitle = status.health.badge  # glyph and word: readable without colour
+            changed = True
+        self._window = status.view.window
+        figures, detail = figures_text(status), detail_text(status)
+        was = self._texts
+        self._texts = (figures.plain, detail.plain)
+        if was is None or figures.plain != was[0]:  # each line redraws alone (no layout: fixed size)
+            self.query_one(".figures", Static).update(figures, layout=False)
+            changed = True
+        if was is None or detail.plain != was[1]:
+            self.query_one(".reason", Static).update(detail, layout=False)
             changed = True
         if series is not None:
-            series_key = (status.view.records, status.view.window, status.health)
-            if series_key != self._series_key:
-                self._series_key = series_key
-                self._pending = series
-                changed = True
-                wait = self._spark_at + SPARK_EVERY_S - time.monotonic()
-                if wait <= 0:
-                    self._apply_series()
-                elif not self._spark_timer:
-                    self._spark_timer = True
-                    self.set_timer(wait, self._apply_series)
+            bars = self._spark_keys(series)
+            self._series = series
+            for i, cls in enumerate((".sparkline-latency", ".sparkline-errors")):
+                if bars[i] is None or bars[i] != self._bars[i]:  # None: not laid out yet, give it the data
+                    self.query_one(cls, Sparkline).data = series[i] or [0.0]
+                    changed = True
+            self._bars = bars
+        if changed:
+            self.redraws += 1
+            self._drawn_at = self.clock()
         return changed
 
-    def _apply_series(self) -> None:
-        self._spark_timer = False
-        if self._pending is None:
-            return
-        lat, errs = self._pending
-        self._pending = None
-        self._spark_at = time.monotonic()
-        self.query_one(".sparkline-latency", Sparkline).data = lat or [0.0]
-        self.query_one(".sparkline-errors", Sparkline).data = errs or [0.0]
+    def on_resize(self) -> None:
+        """New sizes draw other bars: give the sparklines the latest data (their keys follow)."""
+        if self._series is not None:
+            self.query_one(".sparkline-latency", Sparkline).data = self._series[0] or [0.0]
+            self.query_one(".sparkline-errors", Sparkline).data = self._series[1] or [0.0]
+            self._bars = (None, None)

@@ -1,0 +1,44 @@
+"""What a Textual ``Sparkline`` draws, as numbers: one bar level per column.
+
+A panel hands a sparkline new data only when these levels change: a stream of records that
+moves no bar on screen costs no redraw and sends nothing to the terminal. The arithmetic is
+that of ``textual.renderables.sparkline.Sparkline`` (the data split into one bucket per column,
+each column its bucket's max, scaled between the data's min and max onto eight steps per row);
+tests/metrics/test_panel_redraw.py compares it with the renderable's own output, so a change
+in Textual's drawing fails that test instead of freezing a bar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+
+STEPS_PER_ROW = 8  # "▁▂▃▄▅▆▇█"
+FULL = (-1,)  # one value: Textual draws every column full
+
+
+def drawn_bars(data: Sequence[float], width: int, height: int) -> tuple[int, ...] | None:
+    """The bar level of each column at ``width`` x ``height`` cells; None before the first layout.
+
+    Two data series with the same levels draw the same glyphs (their colours follow the level).
+    """
+    if width <= 0 or height <= 0:
+        return None
+    n = len(data)
+    if n == 0:
+        return ()
+    if n == 1:
+        return FULL
+    top = STEPS_PER_ROW * height - 1
+    low, high = min(data), max(data)
+    extent = high - low or 1
+    per_column = Fraction(n, width)
+    buckets = [b for i in range(width) if (b := data[int(per_column * i):int(per_column * (i + 1))])]
+    stride = len(buckets) / width
+    levels = []
+    at = 0.0
+    for _ in range(width):
+        ratio = (max(buckets[int(at)]) - low) / extent  # the same float steps as Textual's: same levels
+        levels.append(int(ratio * top))
+        at += stride
+    return tuple(levels)

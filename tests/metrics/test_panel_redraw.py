@@ -1,0 +1,181 @@
+"""An agent panel under a stream of statuses: what it draws, and how often (Pilot, state asserted).
+
+The panel's clock is stepped by hand and its trailing redraw is called directly, so nothing here
+depends on how fast the machine is; the rates themselves are measured in benchmarks/bench_watch.py.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.app import App, ComposeResult
+from textual.renderables.sparkline import Sparkline as SparklineRenderable
+from textual.widgets import Sparkline, Static
+
+from catalyst_tui.core.agents import record_dispatch
+from catalyst_tui.core.health import AgentStatus, WorkspaceMonitor
+from catalyst_tui.core.models import Health
+from catalyst_tui.core.workspace import Workspace
+from catalyst_tui.ui import themes
+from catalyst_tui.ui.testing import FROZEN_NOW, FrozenClock, seed_workspace
+from catalyst_tui.ui.widgets.agent_panel import REDRAW_EVERY_S, AgentPanel
+from catalyst_tui.ui.widgets.sparkline_bars import STEPS_PER_ROW, drawn_bars
+
+
+# ---------------------------------------------------------------- the bars Textual draws
+def textual_glyphs(data: list[float], width: int, height: int) -> list[str]:
+    """The rows Textual's own sparkline renderable draws, top row first."""
+    console = Console(width=width, color_system=None, legacy_windows=False)
+    lines = console.render_lines(SparklineRenderable(data, width=width, height=height), pad=False)
+    return ["".join(seg.text for seg in line) for line in lines]
+
+
+def glyphs_of(levels: tuple[int, ...], width: int, height: int) -> list[str]:
+    bars = "▁▂▃▄▅▆▇█"
+    if levels == (-1,):
+        return ["█" * width] * height
+    if not levels:
+        return [""] * (height - 1) + ["▁" * width]
+    rows = []
+    for row in reversed(range(height)):
+        low, high = row * STEPS_PER_ROW, (row + 1) * STEPS_PER_ROW
+        rows.append("".join(" " if lv < low else "█" if lv >= high else bars[lv % STEPS_PER_ROW] for lv in levels))
+    return rows
+
+
+@pytest.mark.parametrize("n,width,height", [(60, 24, 1), (60, 25, 2), (60, 23, 3), (60, 75, 6), (10, 24, 2),
+                                            (1, 24, 2), (0, 24, 1), (2, 7, 1)])
+def test_drawn_bars_are_the_bars_textual_draws(n: int, width: int, height: int) -> None:
+    """If Textual changes how a sparkline is drawn, this fails (and panels would freeze a bar)."""
+    rng = random.Random(n * 1000 + width * 10 + height)
+    for _ in range(50):
+        data = [rng.choice([0.0, rng.uniform(0, 500), float(rng.randint(0, 12))]) for _ in range(n)]
+        levels = drawn_bars(data, width, height)
+        assert levels is not None
+        assert glyphs_of(levels, width, height) == textual_glyphs(data, width, height), data
+
+
+def test_drawn_bars_ignore_what_is_not_drawn() -> None:
+    base = [float(i % 7) for i in range(60)]
+    assert drawn_bars(base, 24, 1) == drawn_bars([2 * v for v in base], 24, 1)  # the same shape, scaled
+    assert drawn_bars(base, 24, 1) != drawn_bars([*base[:-1], 6.0], 24, 1)  # the newest column rose
+    assert drawn_bars(base, 0, 1) is None  # not laid out yet: unknown
+
+
+# ---------------------------------------------------------------- the panel's redraws
+class PanelApp(App[None]):
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return themes.variable_defaults()  # the panel's $status-* colours
+
+    def compose(self) -> ComposeResult:
+        yield AgentPanel("bjork")
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return seed_workspace(tmp_path / "ws")
+
+
+class Feed:
+    """Real statuses from a real monitor: records appended to bjork's dispatch log, then read."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.monitor: WorkspaceMonitor = ws.monitor()
+        self.monitor.clock = lambda: FROZEN_NOW
+        self.n = 0
+
+    def write(self, event: str = "enqueued", **fields: object) -> AgentStatus:
+        self.n += 1
+        record_dispatch(self.ws.agent("bjork"), id=f"d{self.n}", event=event, ts=FROZEN_NOW - 1, **fields)
+        return self.monitor.refresh("bjork")
+
+
+def figures(panel: AgentPanel) -> str:
+    return str(panel.query_one(".figures", Static).render())
+
+
+async def started(pilot: object, feed: Feed) -> tuple[AgentPanel, FrozenClock]:
+    panel = pilot.app.query_one(AgentPanel)  # type: ignore[attr-defined]
+    clock = FrozenClock(1000.0)
+    panel.clock = clock
+    status = feed.monitor.refresh("bjork")
+    assert panel.show(status, status.series)
+    await pilot.pause()  # type: ignore[attr-defined]
+    assert panel.redraws == 1 and "q 0" in figures(panel)
+    return panel, clock
+
+
+async def test_a_lone_change_is_drawn_at_once(ws: Workspace) -> None:
+    feed = Feed(ws)
+    async with PanelApp().run_test(size=(30, 8)) as pilot:
+        panel, clock = await started(pilot, feed)
+        clock.advance(REDRAW_EVERY_S)  # a quiet spell
+        status = feed.write()
+        assert panel.show(status, status.series)
+        assert "q 1" in figures(panel) and panel.redraws == 2 and not panel.pending
+
+
+async def test_a_burst_draws_the_first_at_once_and_the_last_at_the_end_of_the_spell(ws: Workspace) -> None:
+    feed = Feed(ws)
+    async with PanelApp().run_test(size=(30, 8)) as pilot:
+        panel, clock = await started(pilot, feed)
+        clock.advance(REDRAW_EVERY_S)
+        for _ in range(50):  # fifty reads within one spell (the clock does not move)
+            status = feed.write()
+            panel.show(status, status.series)
+        assert "q 1" in figures(panel)  # the leading edge: the first of the burst
+        assert panel.redraws == 2 and panel.pending  # the rest: one redraw, later
+        clock.advance(REDRAW_EVERY_S)
+        panel.draw_pending()  # what the timer calls
+        assert "q 50" in figures(panel) and panel.redraws == 3 and not panel.pending
+
+
+async def test_the_trailing_redraw_comes_by_itself(ws: Workspace) -> None:
+    feed = Feed(ws)
+    async with PanelApp().run_test(size=(30, 8)) as pilot:
+        panel, _clock = await started(pilot, feed)
+        status = feed.write()  # within the first spell: waits for its end
+        panel.show(status, status.series)
+        assert panel.pending and "q 0" in figures(panel)
+        for _ in range(100):  # the real timer fires within REDRAW_EVERY_S (state is asserted, not time)
+            await pilot.pause(0.02)
+            if not panel.pending:
+                break
+        assert "q 1" in figures(panel) and panel.redraws == 2
+
+
+async def test_nothing_is_drawn_when_nothing_shown_changed(ws: Workspace) -> None:
+    feed = Feed(ws)
+    async with PanelApp().run_test(size=(30, 8)) as pilot:
+        panel, clock = await started(pilot, feed)
+        clock.advance(REDRAW_EVERY_S)
+        status = feed.monitor.refresh("bjork")
+        lat, errs = status.series or ([], [])
+        doubled = ([2 * v for v in lat], [2 * v for v in errs])  # other numbers, the same bars
+        assert not panel.show(status, doubled)
+        assert not panel.show(status, status.series)  # the same status again
+        assert panel.redraws == 1 and not panel.pending  # no redraw, no timer armed
+        before = panel.query_one(".sparkline-latency", Sparkline).data
+        for _ in range(5):  # within a spell, unchanged figures arm no timer either
+            assert not panel.show(status, status.series)
+        assert not panel.pending and panel.query_one(".sparkline-latency", Sparkline).data is before
+
+
+async def test_a_health_transition_is_never_delayed(ws: Workspace) -> None:
+    feed = Feed(ws)
+    async with PanelApp().run_test(size=(30, 8)) as pilot:
+        panel, _clock = await started(pilot, feed)
+        status = feed.write()  # a change within the spell: pending
+        panel.show(status, status.series)
+        assert panel.pending
+        for _ in range(6):  # still within the same spell: six failures turn bjork degraded
+            status = feed.write("finished", status="error", latency_ms=10.0)
+        assert status.health is Health.DEGRADED
+        assert panel.show(status, status.series)
+        assert panel.has_class("-degraded") and not panel.has_class("-ok")  # drawn now, with its figures
+        assert str(panel.border_subtitle).endswith("degraded") and "err 100%" in figures(panel)
+        assert str(panel.query_one(".reason", Static).render()).startswith("errors 100%")
