@@ -156,7 +156,9 @@ class SnapshotConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     interval_s: Annotated[float, Meta(gt=0)] = 300.0
     target: Annotated[str, _doc("relative file:// URLs are resolved against the workspace")] = "file://mirror"
     include: list[str] = msgspec.field(
-        default_factory=lambda: ["board/index.json", "catalyst.toml", "PORTS.md", "agents/*/state.json"])
+        # the per-agent card archives hold the board's history: a restore without them loses every archived card
+        default_factory=lambda: ["board/index.json", "catalyst.toml", "PORTS.md", "agents/*/state.json",
+                                 "agents/*/archive/cards-*.jsonl"])
     include_logs: bool = False
     keep: Annotated[int, Meta(ge=1)] = 10
     full_rehash_every: Annotated[int, _doc("every Nth push re-reads every file (the hash cache's safety net)",

@@ -8,7 +8,8 @@ from pathlib import Path
 from catalyst_tui.core import storage
 from catalyst_tui.core.workspace import Workspace
 
-DEFAULT_INCLUDE = 'include = ["board/index.json", "catalyst.toml", "PORTS.md", "agents/*/state.json"]'
+DEFAULT_INCLUDE = ('include = ["board/index.json", "catalyst.toml", "PORTS.md", "agents/*/state.json", '
+                   '"agents/*/archive/cards-*.jsonl"]')
 
 
 def make_workspace(root: Path, files: dict[str, bytes] | None = None, keep: int = 10,
@@ -18,7 +19,7 @@ def make_workspace(root: Path, files: dict[str, bytes] | None = None, keep: int 
     Workspace.create(root)
     toml = (root / "catalyst.toml").read_text()
     include = ", ".join(f'"{p}"' for p in ["board/index.json", "catalyst.toml", "PORTS.md", "agents/*/state.json",
-                                             *extra_include])
+                                             "agents/*/archive/cards-*.jsonl", *extra_include])
     assert DEFAULT_INCLUDE in toml
     toml = toml.replace(DEFAULT_INCLUDE, f"include = [{include}]")
     toml = toml.replace("keep = 10", f"keep = {keep}").replace('target = "file://mirror"', f'target = "{target}"')

@@ -82,3 +82,20 @@ def test_errors_are_one_line(argv: list[str], message: str, capsys: pytest.Captu
 def test_verify_of_an_empty_mirror_fails(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "snapshot", "verify", "file:///nonexistent-mirror") == (
         1, "", "file:///nonexistent-mirror: no current snapshot\n")
+
+
+def test_a_restored_snapshot_keeps_the_archived_cards(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ws = Workspace.create(tmp_path / "ws")  # the default include list, as `init` writes it
+    kept = ws.board.add("bjork", "still on the board")
+    gone = ws.board.add("slash", "archived last week")
+    ws.board.archive(gone.id)
+    url = f"file://{tmp_path / 'm'}"
+    assert run(capsys, "snapshot", "push", "-w", str(ws.root), "--to", url)[0] == 0
+    assert run(capsys, "snapshot", "restore", url, "--into", str(tmp_path / "new"))[0] == 0
+    restored = Workspace.open(tmp_path / "new")
+    assert restored.board.find(kept.id)[1] is False
+    card, archived = restored.board.find(gone.id)
+    assert archived is True and card.title == "archived last week"
+    code, out, _ = run(capsys, "card", "show", gone.id, "-w", str(restored.root), "--json")
+    shown = orjson.loads(out)["card"]
+    assert code == 0 and shown["title"] == "archived last week" and shown["archived"] is True
