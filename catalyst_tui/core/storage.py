@@ -175,6 +175,15 @@ def append_line(path: Path, line: bytes) -> None:
         line += b"\n"
     if b"\n" in line[:-1]:
         raise ValueError("append_line: a record must be a single line")
+    append_lines(path, line)
+
+
+def append_lines(path: Path, data: bytes) -> None:
+    """Append whole lines (``data`` ends with a newline) in one ``write``: the discipline of
+    :func:`append_line` for a writer that appends several records at once."""
+    if not data.endswith(b"\n"):
+        raise ValueError("append_lines: data must end with a newline")
+    line = data
     # O_NONBLOCK: opening a FIFO for writing would wait for a reader (under the index lock, every
     # writer with it); O_NOFOLLOW: a journal is never appended through a symbolic link.
     try:

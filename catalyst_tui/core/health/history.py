@@ -86,11 +86,7 @@ def append(path: Path, minutes: list[Minute]) -> None:
         return
     data = encode(minutes)
     with storage.locked(storage.lock_path_for(path), timeout=5.0):
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, data)  # one write of whole lines on O_APPEND
-        finally:
-            os.close(fd)
+        storage.append_lines(path, data)  # never blocks on a FIFO, never through a symlink
 
 
 def last_ts(path: Path) -> float | None:

@@ -70,7 +70,8 @@ def append_jsonl_nofollow(root_fd: int, rel: str, record: dict[str, object]) -> 
     dir_rel, name = split(rel)
     dfd = open_rel_dir(root_fd, dir_rel)
     try:
-        fd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
+        # O_NONBLOCK: a FIFO put in the log's place since the plan must not hang the run (ENXIO)
+        fd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dfd)
     finally:
         os.close(dfd)
     try:
