@@ -9,7 +9,7 @@ import time
 from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json, text
 from catalyst_tui.core.board import OPERATOR, describe
 from catalyst_tui.core.cardview import list_cards, show_card
-from catalyst_tui.core.humanize import age
+from catalyst_tui.core.humanize import age, clock
 from catalyst_tui.core.names import validate_agent_name
 from catalyst_tui.core.text import visible, visible_block
 
@@ -116,12 +116,12 @@ def run_show(args: argparse.Namespace) -> int:
     for e in doc["history"]:
         where = f"{e['from']['agent']}/{e['from']['column']} -> " if e["from"] else ""
         to = f"{e['to']['agent']}/{e['to']['column']}" if e["to"] else ""
-        print(f"  {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(e['ts']))}  "
+        print(f"  {clock(e['ts'])}  "
               + visible(f"{e['by']:<10} {e['action']:<7} {where}{to}"))
     if doc["worklog"]:
         print("work log:")
     for r in doc["worklog"]:
-        print(f"  {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(r['ts']))}  {visible(r['text'])}")
+        print(f"  {clock(r['ts'])}  {visible(r['text'])}")
     for problem in doc["problems"]:
         print(visible(f"problem: {problem}"), file=sys.stderr)
     return 0

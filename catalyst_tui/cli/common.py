@@ -52,7 +52,7 @@ def number(lo: float, hi: float, *, integer: bool = False) -> Callable[[str], fl
         except ValueError:
             raise argparse.ArgumentTypeError(f"{visible(value)!r} is not {'an integer' if integer else 'a number'}") \
                 from None
-        if not math.isfinite(n):
+        if isinstance(n, float) and not math.isfinite(n):  # an int is finite (math.isfinite overflows on 1e400)
             raise argparse.ArgumentTypeError(f"{visible(value)!r} is not a finite number")
         if not lo <= n <= hi:
             raise argparse.ArgumentTypeError(f"{visible(value)!r} is outside {lo:g}-{hi:g}")

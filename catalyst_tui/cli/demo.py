@@ -14,6 +14,7 @@ from pathlib import Path
 
 from catalyst_tui.cli.common import number, path
 from catalyst_tui.core.demo import default_demo_path, seed
+from catalyst_tui.core.text import visible
 
 HUB_STAND_INS = (("catalyst-hub", 3131), ("inference-router", 18800))
 
@@ -54,7 +55,7 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
 def run(args: argparse.Namespace) -> int:
     path = Path(args.path) if args.path else default_demo_path()
     ws = seed(path)
-    print(f"demo workspace: {ws.root}", file=sys.stderr)
+    print(f"demo workspace: {visible(str(ws.root))}", file=sys.stderr)
     sim = [sys.executable, "-m", "catalyst_tui", "simulate", "--workspace", str(ws.root), "--rate", str(args.rate)]
     procs = _background(ws.root, not args.no_hub, args.rate)
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from catalyst_tui.cli.common import path
+from catalyst_tui.core.text import visible
 from catalyst_tui.core.workspace import Workspace
 
 
@@ -16,5 +17,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     ws = Workspace.create(args.path)
-    print(f"created workspace {ws.root} with {len(ws.config.agents)} agents: {', '.join(ws.config.agent_names)}")
+    names = ", ".join(ws.config.agent_names)
+    print(f"created workspace {visible(str(ws.root))} with {len(ws.config.agents)} agents: {names}")
     return 0

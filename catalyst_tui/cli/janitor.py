@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
 
 from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, number, open_workspace, path, print_json, text
-from catalyst_tui.core.humanize import size
+from catalyst_tui.core.humanize import clock, size
 from catalyst_tui.core.janitor import Janitor, flagged_items, load_footprint
 from catalyst_tui.core.text import visible
 
@@ -114,8 +113,9 @@ def run_report(args: argparse.Namespace) -> int:
         print("no janitor runs yet (run one: catalyst-tui janitor run)")
     for r in reports:
         t = r.get("totals", {})
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.get("started", 0)))
-        print(f"{r.get('run')}  {when}  scanned {r.get('scanned')}  archived {t.get('archived')}  removed "
+        when = clock(r.get("started", 0))
+        run_id = visible(str(r.get("run")))  # read back from a report file
+        print(f"{run_id}  {when}  scanned {r.get('scanned')}  archived {t.get('archived')}  removed "
               f"{t.get('removed')}  flagged {t.get('flagged')}  reclaimed {size(t.get('bytes_reclaimed', 0))}  "
               f"{r.get('duration_s', 0):.2f} s")
     if reports:

@@ -7,6 +7,7 @@ import sys
 
 from catalyst_tui.cli.common import add_workspace_arg, number, open_workspace, text
 from catalyst_tui.core.errors import CatalystError, os_reason
+from catalyst_tui.core.text import visible
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,7 +35,8 @@ def run_serve(args: argparse.Namespace) -> int:
         server.start()
     except OSError as exc:
         raise CatalystError(f"cannot listen on {bind}:{port}: {os_reason(exc)}") from None
-    print(f"serving per-agent metrics on http://{bind}:{server.port}/metrics (workspace {ws.root})", flush=True)
+    print(visible(f"serving per-agent metrics on http://{bind}:{server.port}/metrics (workspace {ws.root})"),
+          flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

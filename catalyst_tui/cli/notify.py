@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from catalyst_tui.cli.common import add_workspace_arg, open_workspace
+from catalyst_tui.cli.common import add_workspace_arg, open_workspace, text
 from catalyst_tui.core.errors import CatalystError
 from catalyst_tui.core.text import one_line
 
@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     nsub = p.add_subparsers(dest="notify_command", metavar="ACTION", required=True)
     test = nsub.add_parser("test", help="send one test message now (webhook, desktop); exit 1 if one failed")
     add_workspace_arg(test)
-    test.add_argument("--url", default=None, help="this webhook instead of [notify] webhook_url")
+    test.add_argument("--url", type=text, default=None, help="this webhook instead of [notify] webhook_url")
     test.set_defaults(func=run_test)
 
 

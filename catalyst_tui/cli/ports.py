@@ -13,7 +13,7 @@ from pathlib import Path
 from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, number, open_workspace, path, print_json, text
 from catalyst_tui.core.errors import CatalystError
 from catalyst_tui.core.ports import PortsFileError, PortsReport, add_port, check, load_ports_md, scan_listeners, suggest
-from catalyst_tui.core.text import visible
+from catalyst_tui.core.text import one_line, visible
 from catalyst_tui.core.workspace import Workspace
 
 
@@ -69,7 +69,7 @@ def run_check(args: argparse.Namespace) -> int:
     except PortsFileError as exc:
         if args.json:
             print_json({"source": str(path), "ok": False, "exit_code": 2, "error": str(exc)})
-        print(f"catalyst-tui: error: {exc}", file=sys.stderr)
+        print(f"catalyst-tui: error: {one_line(exc)}", file=sys.stderr)
         return 2
     report = check(doc, scan_listeners(), agents)
     if args.json:
@@ -83,13 +83,13 @@ def print_report(report: PortsReport, show_all: bool = False) -> None:
     for p in report.parse_problems:
         print(visible(p.render(report.source)), file=sys.stderr if p.severity == "error" else sys.stdout)
     if report.scan.error:
-        print(f"scan: {report.scan.error}")
+        print(f"scan: {visible(report.scan.error)}")
     rows = report.rows if show_all else report.problem_rows
     for r in rows:
         who = r.owner or (r.agent and f"{r.agent}?") or "-"
         reasons = "; ".join(r.reasons)
         print(f"{r.port:>5}/{r.protocol:<3} {r.status.value:<12} {visible(r.service or '-'):<24} "
-              f"{r.band.cls if r.band else '-':<10} {who:<8} {visible(r.process_label)}"
+              f"{visible(r.band.cls) if r.band else '-':<10} {visible(who):<8} {visible(r.process_label)}"
               + (f"  ({visible(reasons)})" if reasons else ""))
     up = sum(1 for r in report.rows if not r.status.is_problem)
     n_problems = len(report.problem_rows) + len(report.parse_problems)
@@ -103,7 +103,7 @@ def run_suggest(args: argparse.Namespace) -> int:
         path, agents, eph = _target(args)
         doc = load_ports_md(path, agents, eph)
     except PortsFileError as exc:
-        print(f"catalyst-tui: error: {exc}", file=sys.stderr)
+        print(f"catalyst-tui: error: {one_line(exc)}", file=sys.stderr)
         return 2
     print(suggest(doc, scan_listeners(describe=False), args.cls.strip().lower()))
     return 0

@@ -15,6 +15,7 @@ import sys
 
 from catalyst_tui.cli.common import UsageError, add_workspace_arg, open_workspace, text
 from catalyst_tui.core.errors import CatalystError, os_reason
+from catalyst_tui.core.text import visible
 
 DEFAULT_PORT = 19101  # the dashboards band (191xx) of PORTS.md; 19100 is the metrics exporter
 TOKEN_ENV = "CATALYST_WEB_TOKEN"
@@ -65,10 +66,10 @@ def run(args: argparse.Namespace) -> int:
 
     def announce() -> None:
         if generated:  # printed once, here, and nowhere else
-            print(f"serving the dashboard on {url}?token={token} ({mode}; workspace {ws.root})", flush=True)
+            print(visible(f"serving the dashboard on {url}?token={token} ({mode}; workspace {ws.root})"), flush=True)
         else:
-            print(f"serving the dashboard on {url} ({mode}{'; token required' if token else ''}; "
-                  f"workspace {ws.root})", flush=True)
+            print(visible(f"serving the dashboard on {url} ({mode}{'; token required' if token else ''}; "
+                          f"workspace {ws.root})"), flush=True)
 
     # one line a record on stderr; the server's own requests are not logged (a URL may carry the token)
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 
 def age(seconds: float) -> str:
     """``42 s``, ``6 min``, ``3 h``, ``2 d``; negative ages (clock skew) read ``in future``."""
@@ -30,3 +32,12 @@ def size(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def clock(ts: float, fmt: str = "%Y-%m-%d %H:%M:%S", *, utc: bool = False) -> str:
+    """A timestamp from a file as a date or time; ``?`` for one no calendar holds (``1e308``, inf,
+    nan: a hostile or torn record must not stop the screen or the command showing it)."""
+    try:
+        return time.strftime(fmt, time.gmtime(ts) if utc else time.localtime(ts))
+    except (OverflowError, OSError, ValueError, TypeError):
+        return "?"

@@ -10,6 +10,7 @@ passed to ``on_failure`` (the runtime shows them on the triage line); they never
 
 from __future__ import annotations
 
+import http.client
 import logging
 import queue
 import shutil
@@ -58,9 +59,9 @@ def post_webhook(url: str, notice: Notice, timeout_s: float, retries: int, backo
     data = orjson.dumps(notice.body())
     error = "not sent"
     for attempt in range(1, retries + 2):
-        req = urllib.request.Request(url, data=data, method="POST", headers={
-            "Content-Type": "application/json", "User-Agent": f"catalyst-tui/{__version__}"})
         try:
+            req = urllib.request.Request(url, data=data, method="POST", headers={
+                "Content-Type": "application/json", "User-Agent": f"catalyst-tui/{__version__}"})
             with urllib.request.urlopen(req, timeout=timeout_s) as resp:
                 resp.read(65536)
             return Delivery(notice, True, attempt)
@@ -71,6 +72,8 @@ def post_webhook(url: str, notice: Notice, timeout_s: float, retries: int, backo
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             error = str(getattr(reason, "strerror", None) or reason)
+        except (ValueError, http.client.InvalidURL) as exc:  # a malformed URL: retrying will not help
+            return Delivery(notice, False, attempt, f"bad URL: {exc}")
         if attempt <= retries:
             sleep(backoff_s * 2 ** (attempt - 1))
     return Delivery(notice, False, retries + 1, error)
@@ -236,8 +239,12 @@ def _safe_url(url: str) -> str:
     """The URL without its path and query (webhook URLs carry their secret in them)."""
     from urllib.parse import urlsplit
 
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}/..."
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # malformed (a bad port, an unclosed [): nothing of it is shown, the secret neither
+        return "(a malformed URL)"
+    return f"{parts.scheme}://{parts.hostname or ''}{f':{port}' if port else ''}/..."
 
 
 def send_test(cfg: NotifyConfig, workspace: str, url: str | None = None) -> list[str]:
