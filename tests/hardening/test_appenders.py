@@ -122,3 +122,25 @@ def test_janitor_abandon_marker_never_blocks_nor_leaves(ws: Workspace, tmp_path:
         if kind == "fifo":
             _release_fifo(path)
     assert outside.read_bytes() == b""
+
+
+@pytest.mark.parametrize("kind", ["symlink_out", "hardlink_out", "fifo"])
+def test_runtime_lock_never_rewrites_a_file_outside(ws: Workspace, tmp_path: Path, kind: str) -> None:
+    from catalyst_tui.core.runtime.lock import RuntimeLock
+
+    lock = RuntimeLock(ws.internal_dir)
+    lock.path.parent.mkdir(parents=True, exist_ok=True)
+    outside = tmp_path / "precious.txt"
+    outside.write_bytes(b"precious\n")
+    if kind == "symlink_out":
+        os.symlink(outside, lock.path)
+    elif kind == "hardlink_out":
+        os.link(outside, lock.path)
+    else:
+        os.mkfifo(lock.path)
+    assert _within(5, lambda: lock.try_acquire("daemon")) is False and not lock.held
+    assert outside.read_bytes() == b"precious\n"
+    # the control: a regular lock file is taken and names its holder
+    lock.path.unlink()
+    assert lock.try_acquire("daemon") and lock.path.read_bytes().startswith(b"{")
+    lock.release()

@@ -9,7 +9,9 @@ that is gone (or reused: the start time differs) is reported as no holder at all
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
+import stat
 import time
 from pathlib import Path
 
@@ -17,9 +19,11 @@ import msgspec
 
 from catalyst_tui import __version__
 from catalyst_tui.core import storage
+from catalyst_tui.core.errors import os_reason
 from catalyst_tui.core.procs import hostname, owner_liveness, process_start_time
 
 LOCK_NAME = "runtime.lock"
+log = logging.getLogger(__name__)
 
 
 class Holder(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,8 +69,20 @@ class RuntimeLock:
         if self._fd is not None:
             return True
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        # The holder truncates and rewrites the file: never through a symbolic link or onto an
+        # inode another name shares (a file outside the workspace), never a FIFO.
         try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+        except OSError as exc:
+            log.warning("%s: not taken: %s", self.path, os_reason(exc))
+            return False
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
+                log.warning("%s: not taken: %s", self.path,
+                            f"{storage.file_kind(st.st_mode)}, not a regular file" if not stat.S_ISREG(st.st_mode)
+                            else f"{st.st_nlink} hard links")
+                raise OSError
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
