@@ -103,3 +103,24 @@ async def test_agent_detail_shows_an_osc_in_a_log_line_without_obeying_it(tmp_pa
         note = list(app._notifications)[-1]  # the message as Textual keeps it for the toast
         _no_raw(note.message + note.title)
         assert note.message.startswith("[b]bold?[/b]") and not note.markup
+
+
+def test_triage_list_shows_hostile_reasons_and_shared_problems() -> None:
+    from rich.console import Console
+
+    from catalyst_tui.core.health.reasons import Kind, Reason
+    from catalyst_tui.core.health.verdict import SharedProblem, Triage, TriageEntry
+    from catalyst_tui.core.models import Health
+    from catalyst_tui.ui.screens.triage_list import triage_table
+
+    reason = Reason(kind=next(iter(Kind)), health=Health.DEGRADED, strength=2.0, text="log \x1b]0;pwned\x07 line",
+                    key="k")
+    triage = Triage(text="1 of 9 affected", affected=("bjork",), scope="tenant", total=9,
+                    entries=(TriageEntry("bjork", Health.DEGRADED, (reason,)),),
+                    shared=(SharedProblem("janitor", "rule 'x\x1b[2J' \u202egnirts", None),))
+    console = Console(width=160, color_system=None, force_terminal=False)
+    with console.capture() as cap:
+        console.print(triage_table(triage))
+    out = cap.get()
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "\\x1b]0;pwned\\x07" in out and "\\x1b[2J" in out and "\\u202e" in out

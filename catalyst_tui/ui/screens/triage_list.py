@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from catalyst_tui.core.models import Health
+from catalyst_tui.core.text import visible
 
 if TYPE_CHECKING:
     from catalyst_tui.core.health import Triage
@@ -34,15 +35,16 @@ def triage_table(triage: Triage | None) -> Table:
         return table
     for entry in triage.entries:
         for i, reason in enumerate(entry.reasons or ()):
-            table.add_row(Text(entry.agent if i == 0 else ""), Text(entry.health.badge if i == 0 else ""),
-                          Text(f"{reason.text}  ×{reason.strength:.1f}" if reason.strength < 100 else reason.text))
+            table.add_row(Text(visible(entry.agent) if i == 0 else ""), Text(entry.health.badge if i == 0 else ""),
+                          Text(visible(f"{reason.text}  ×{reason.strength:.1f}" if reason.strength < 100
+                                       else reason.text)))
         if not entry.reasons:
-            table.add_row(Text(entry.agent), Text(entry.health.badge), Text(""))
+            table.add_row(Text(visible(entry.agent)), Text(entry.health.badge), Text(""))
     for name in triage.waiting:
-        table.add_row(Text(name), Text(Health.WAITING.badge), Text("waiting for its first heartbeat"))
+        table.add_row(Text(visible(name)), Text(Health.WAITING.badge), Text("waiting for its first heartbeat"))
     for problem in triage.shared:
         who = "every tenant" if problem.agents is None else (", ".join(problem.agents) or "no tenant")
-        table.add_row(Text("shared"), Text(problem.source), Text(f"{problem.text} ({who})"))
+        table.add_row(Text("shared"), Text(visible(problem.source)), Text(visible(f"{problem.text} ({who})")))
     if not (triage.entries or triage.waiting or triage.shared):
         table.add_row(Text("all"), Text(Health.OK.badge), Text(f"all {triage.total} healthy"))
     return table
@@ -68,7 +70,8 @@ class TriageScreen(ModalScreen[None]):
         self.watch(self.app, "triage", self._show, init=True)
 
     def _show(self, triage: Triage | None) -> None:
-        self.query_one("#triage-head", Static).update(Text(triage.text if triage else "triage: waiting for data"))
+        head = visible(triage.text) if triage else "triage: waiting for data"
+        self.query_one("#triage-head", Static).update(Text(head))
         self.query_one("#triage-table", Static).update(triage_table(triage))
 
     def action_close(self) -> None:
