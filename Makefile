@@ -14,8 +14,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/catalyst-tui demo
+demo: $(STAMP)  # exec: make is not left between the dashboard and its terminal's hang-up
+	exec $(BIN)/catalyst-tui demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check catalyst_tui tests benchmarks

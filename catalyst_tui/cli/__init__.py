@@ -20,7 +20,7 @@ from catalyst_tui.core.errors import CatalystError, ConfigError, NoWorkspace, os
 from catalyst_tui.core.text import one_line
 
 COMMAND_MODULES = ["init", "cards", "status", "demo", "simulate", "ports", "snapshot", "janitor", "metrics", "notify",
-                   "mcp", "web"]
+                   "daemon", "mcp", "web"]
 PROG = "catalyst-tui"
 
 

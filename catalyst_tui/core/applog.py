@@ -106,6 +106,12 @@ class AppLog:
     def path(self) -> Path | None:
         return self.handler.path
 
+    def echo_to(self, stream: Any) -> None:
+        """Every line also to ``stream`` (the daemon's stderr: journald keeps it), same JSON."""
+        echo = logging.StreamHandler(stream)
+        echo.setFormatter(JsonLinesFormatter())
+        self._logger.addHandler(echo)
+
     @property
     def recent(self) -> deque[dict[str, Any]]:
         return self.handler.recent

@@ -189,6 +189,10 @@ class CatalystApp(FastStartApp):
         self.call_after_refresh(self._start_agents, set(self.ws.config.agent_names))
         if self.services:
             self.call_after_refresh(self._start_runtime)  # after the first frame
+        if not self.is_headless:
+            from catalyst_tui.ui import hangup
+
+            hangup.watch(self)  # losing the terminal ends the process
 
     def _start_runtime(self) -> None:
         handler = JsonLinesHandler(lambda: self.app_log)  # the shell's own log lines join the runtime's

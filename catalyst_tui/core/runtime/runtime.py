@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from catalyst_tui.core.errors import os_reason
+from catalyst_tui.core.errors import CatalystError, os_reason
 from catalyst_tui.core.models import Health
 from catalyst_tui.core.runtime import state as published
 from catalyst_tui.core.runtime.events import (
@@ -64,7 +64,7 @@ DUTIES = ("janitor", "snapshot")
 STOP_GRACE_S = 30.0  # how long stop() waits for a push in progress (a janitor run caps itself at once)
 
 
-class RoleError(RuntimeError):
+class RoleError(CatalystError):
     """A duty was asked of a viewer (``daemon`` on a held workspace, ``kick`` in a viewer)."""
 
 
