@@ -163,6 +163,7 @@ class CatalystApp(FastStartApp):
     def _load_themes(self) -> None:
         """Before the first frame: so the stylesheet is built once, with the right theme."""
         loaded = themes.load_all(self.config_dir)
+        self.product_themes = list(loaded.themes)  # shipped and the user's: the palette offers these first
         for theme in loaded.themes.values():
             self.register_theme(theme)
         chosen = themes.choose(self._requested_theme, self.config_dir, loaded, no_color=self.no_color)

@@ -26,8 +26,12 @@ class CatalystCommands(Provider):
             out.append((f"Go to {entry.title}", partial(app.action_go, name), f"switch screen ({entry.key})"))
         for i, agent in enumerate(app.ws.config.agent_names, start=1):
             out.append((f"Jump to agent {agent}", partial(app.action_jump_agent, agent), f"lane {i} on the board"))
-        for theme in sorted(app.available_themes):
+        ours = [t for t in app.product_themes if t in app.available_themes]
+        for theme in ours:  # the product's own themes first (their alarm colours are checked)
             out.append((f"Switch theme: {theme}", partial(app.action_set_theme, theme), "kept across restarts"))
+        for theme in sorted(set(app.available_themes) - set(ours)):
+            out.append((f"Switch theme: {theme} (Textual)", partial(app.action_set_theme, theme),
+                        "Textual's built-in: alarm colours not checked"))
         out.append(("Restore an archived card", app.action_restore_card, "from the focused lane's archive (r)"))
         if app.can_toggle_read_only():
             state = "off" if app.read_only else "on"

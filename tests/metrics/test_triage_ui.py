@@ -177,3 +177,16 @@ async def test_a_fresh_workspace_is_waiting_not_an_incident(tmp_path: Path) -> N
         assert text == "◌ 9 waiting for their first heartbeat"
         assert not widget.has_class("-affected") and app.triage.scope == "none"
         assert {s.health for s in app.statuses.values()} == {Health.WAITING}
+
+
+async def test_the_palette_offers_the_products_themes_first(tmp_path: Path) -> None:
+    from catalyst_tui.ui.commands import CatalystCommands
+
+    app = make_app(seed_workspace(tmp_path / "ws"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        titles = [t for t, _, _ in CatalystCommands(app.screen)._commands() if t.startswith("Switch theme: ")]
+        ours = [t.removeprefix("Switch theme: ") for t in titles[: len(app.product_themes)]]
+        assert set(ours) == {"catalyst-dark", "catalyst-light", "catalyst-ansi", "night-shift"}
+        rest = titles[len(app.product_themes):]
+        assert rest and all(t.endswith("(Textual)") for t in rest)  # Textual's built-ins behind, marked

@@ -239,3 +239,25 @@ async def test_an_unchanged_scan_redraws_nothing(tmp_path: Path) -> None:
         app.rescan_ports()
         await wait_scans(pilot, screen, before + 2)
         assert len(shows) == 1  # a real change is shown at once
+
+
+async def test_columns_use_the_width_they_are_given(tmp_path: Path) -> None:
+    """At 160 columns a service name like catalyst-tui-metrics is whole; at 80 the 80-column widths."""
+    from catalyst_tui.ui.widgets.ports_table import COLUMNS, column_widths
+
+    assert column_widths(80) == {key: width for _, key, width in COLUMNS}  # no room to share: as before
+    wide = column_widths(160)
+    assert wide["service"] == 28 and wide["why"] is not None and wide["why"] >= 40  # the name, then why
+    assert sum(w or 0 for w in wide.values()) + 2 * len(COLUMNS) == 160  # every cell of the width used
+    app = make_app(ports_workspace(tmp_path / "ws"))
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_ports(pilot)
+        table = screen.table
+        widths = {str(key.value): col.width for key, col in table.columns.items()}
+        assert widths == {k: v for k, v in column_widths(table.size.width).items()}
+        services = [str(table.get_cell(k, "service")) for k in keys(table) if k.startswith("port:")]
+        longest = max(len(s) for s in services)
+        assert 16 < longest <= widths["service"], services  # cut at 80 columns, whole at 160
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert table.columns["service"].width == 16 and keys(table)[:2] == ["band:hub", "port:3133/tcp"]

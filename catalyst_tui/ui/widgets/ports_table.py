@@ -28,6 +28,26 @@ STATUS_VARIABLE = {
     PortStatus.UP: "status-ok",
 }
 NO_BAND = "(no band)"
+# With more room than the 80-column widths: how far each column may grow, in this order (the
+# service name, then why a port is a problem, then the process and bind columns); "why" takes the rest.
+GROW = (("service", 28), ("why", 72), ("process", 32), ("bind", 24), ("owner", 12))
+WHY_MIN = 20
+
+
+def column_widths(total: int, padding: int = 1) -> dict[str, int | None]:
+    """Widths for a table ``total`` cells wide: the fixed 80-column widths, grown into the room
+    given; ``why`` is ``None`` (its content's width) when there is no room to share."""
+    widths: dict[str, int | None] = {key: width for _, key, width in COLUMNS}
+    spare = total - 2 * padding * len(COLUMNS) - sum(w for w in widths.values() if w) - WHY_MIN
+    if spare <= 0:
+        return widths
+    widths["why"] = WHY_MIN
+    for key, most in GROW:
+        now = widths[key] or 0
+        add = min(spare, max(0, most - now))
+        widths[key], spare = now + add, spare - add
+    widths["why"] = (widths["why"] or 0) + spare
+    return widths
 
 
 def group_rows(report: PortsReport) -> list[tuple[str, str, list[PortRow]]]:
@@ -72,8 +92,25 @@ class PortsTable(DataTable[Text]):
         self._styles: dict[str, Style] = {}
 
     def on_mount(self) -> None:
-        for label, key, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
+        self._widths = column_widths(self.size.width or 80, self.cell_padding)
+        self._add_columns()
+        self._report: PortsReport | None = None
+
+    def _add_columns(self) -> None:
+        for label, key, _width in COLUMNS:
+            self.add_column(label, key=key, width=self._widths[key])
+
+    def on_resize(self) -> None:
+        """The columns use the width they are given (at 160 columns nothing is cut that fits)."""
+        widths = column_widths(self.size.width, self.cell_padding)
+        if widths == getattr(self, "_widths", None):
+            return
+        self._widths = widths
+        self.clear(columns=True)
+        self._add_columns()
+        self._layout, self._cells = [], {}
+        if self._report is not None:
+            self.show(self._report)
 
     def _style(self, variable: str) -> Style:
         style = self._styles.get(variable)
@@ -96,6 +133,7 @@ class PortsTable(DataTable[Text]):
 
     def show(self, report: PortsReport) -> bool:
         """Display ``report``; returns True when anything on screen changed."""
+        self._report = report
         layout: list[str] = []
         cells: dict[str, tuple[Text, ...]] = {}
         rows_by_key: dict[str, PortRow] = {}
