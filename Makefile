@@ -23,7 +23,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q -rs  # -rs: why each skipped test was skipped
+	$(BIN)/python -m pytest -q -rfEs  # -rfEs: the failures, errors and why each skipped test was skipped
 
 test: lint unit
 
