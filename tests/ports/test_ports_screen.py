@@ -249,7 +249,7 @@ async def test_columns_use_the_width_they_are_given(tmp_path: Path) -> None:
     wide = column_widths(160)
     assert wide["service"] == 28 and wide["why"] is not None and wide["why"] >= 40  # the name, then why
     assert sum(w or 0 for w in wide.values()) + 2 * len(COLUMNS) == 160  # every cell of the width used
-    app = make_app(ports_workspace(tmp_path / "ws"))
+    app = make_app(ports_workspace(tmp_path / "ws"), services=True)
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await open_ports(pilot)
         table = screen.table
