@@ -61,6 +61,12 @@ CASES: list[tuple[str, str, list[tuple[int, int]], list[tuple[str, int]]]] = [
     ("CRLF line endings", (BANDS + PORTS_HEAD + ROW_3131 + "\n| 3132 | tcp | x | hub | hub |\n").replace(
         "\n", "\r\n"), [(3131, 7)], [("stray-row", 9)]),
     ("lone CR line endings", (BANDS + PORTS_HEAD + ROW_3131).replace("\n", "\r"), [(3131, 7)], []),
+    ("a <!-- in a code span is text: the rows below are read",
+     BANDS + PORTS_HEAD + "| 3131 | tcp | `<!--` hub | hub | hub |\n| 3132 | tcp | two | hub | hub |\n",
+     [(3131, 7), (3132, 8)], []),
+    ("an unclosed <!-- inside a row is text (only a line that starts with it opens a comment)",
+     BANDS + PORTS_HEAD + "| 3131 | tcp | hub <!-- note | hub | hub |\n| 3132 | tcp | two | hub | hub |\n",
+     [(3131, 7), (3132, 8)], []),
     ("a table of something else keeps its own rows",
      BANDS + "| name | value |\n|---|---|\n| 3150 | tcp |\n\n" + PORTS_HEAD + ROW_3131, [(3131, 11)], []),
 ]

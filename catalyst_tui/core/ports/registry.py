@@ -139,7 +139,10 @@ def read_ephemeral_range(path: Path = EPHEMERAL_RANGE_FILE) -> tuple[int, int] |
 # ends a line for a reader, so nothing else may end a table here (str.splitlines would).
 _EOL = re.compile(r"\r\n|\r|\n")
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
-_COMMENT = re.compile(r"<!--.*?-->")
+_TICKS = re.compile(r"`+")
+# only a line that starts with "<!--" (up to 3 spaces in) opens a comment that may span lines;
+# anywhere else an unclosed "<!--" is text (CommonMark's HTML block rule)
+_COMMENT_BLOCK = re.compile(r" {0,3}<!--")
 # characters that are no line break to Markdown but hide or distort a cell (reported, kept)
 _ODD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e"
                         "\u2066-\u2069\ufeff]")
@@ -189,6 +192,41 @@ def split_row(line: str) -> list[str] | None:
     return cells
 
 
+def _hide_inline_comments(line: str) -> str:
+    """Whole ``<!-- ... -->`` comments of one line blanked out, except inside a code span (text
+    there). One pass: each backtick run is looked up once (no regex backtracking on a long run)."""
+    if "<!--" not in line:
+        return line
+    out: list[str] = []
+    i = 0
+    tick = comment = -1
+    while i < len(line):
+        if comment < i:  # each search starts past the last one: the line is scanned once
+            comment = line.find("<!--", i)
+            if comment < 0:
+                break
+        if tick < i:
+            tick = line.find("`", i) % (len(line) + 1)  # none left: past the end, never searched again
+        if 0 <= tick < comment:  # a code span first: skip it whole (an unmatched run is text)
+            run = _TICKS.match(line, tick)
+            assert run is not None
+            width = run.end() - tick
+            close = run.end()
+            while (m := _TICKS.search(line, close)) is not None and m.end() - m.start() != width:
+                close = m.end()
+            end = m.end() if m is not None else run.end()
+            out.append(line[i:end])
+            i = end
+            continue
+        end = line.find("-->", comment + 4)
+        if end < 0:
+            break  # unclosed: text on this line (only a line that starts with it opens a block)
+        out.append(line[i:comment] + " " * (end + 3 - comment))
+        i = end + 3
+    out.append(line[i:])
+    return "".join(out)
+
+
 def visible_lines(text: str) -> list[str | None]:
     """Each line as a reader sees it: ``None`` inside a fenced code block (fences included) or
     an HTML comment; comments within a line removed. A UTF-8 BOM is no part of the first line."""
@@ -216,14 +254,11 @@ def visible_lines(text: str) -> list[str | None]:
             fence = m.group(1)
             out.append(None)
             continue
-        line = _COMMENT.sub(lambda c: " " * len(c.group(0)), line)
-        start = line.find("<!--")
-        if start >= 0:
+        line = _hide_inline_comments(line)
+        if _COMMENT_BLOCK.match(line):
             in_comment = True
-            line = line[:start]
-            if not line.strip():
-                out.append(None)
-                continue
+            out.append(None)
+            continue
         out.append(line)
     return out
 
