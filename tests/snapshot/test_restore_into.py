@@ -127,3 +127,46 @@ def test_a_restored_index_never_gets_back_the_changes_it_went_back_past(make_ws:
     view = Workspace.open(ws.root).board.load()
     assert {c.id: c.column for c in view.cards.values()} == {**restored, a.id: "done"}
     assert [e.action for e in Workspace.open(ws.root).board.history(b.id)] == ["add"]
+
+
+@pytest.mark.parametrize("path", [".catalyst/janitor/journal.jsonl", ".catalyst/snapshot-state.json",
+                                  "board/index.lock", "catalyst.toml.lock"])
+def test_a_manifest_naming_internal_files_or_locks_is_refused(pushed, tmp_path: Path, path: str) -> None:  # type: ignore[no-untyped-def]
+    """No snapshot of ours holds them: restored, ``.catalyst/`` files would be the runtime's and
+    the janitor's own state (its journal drives its recovery), and a lock replaced by a rename
+    while it is held lets two writers in at once."""
+    from catalyst_tui.core.snapshot import POINTER, FileEntry, Record, canonical, manifest_bytes, sha256_hex
+    from catalyst_tui.core.snapshot.mirror import manifest_key, object_key
+
+    _ws, m = pushed
+    target = FileTarget(m)
+    mirror = Mirror(target)
+    cur = mirror.current()
+    assert cur is not None
+    entries = mirror.manifest(cur.id)
+    body = b'{"forged": true}\n'
+    target.write_bytes(object_key(sha256_hex(body)), body)
+    forged = manifest_bytes([*entries, FileEntry(path, len(body), sha256_hex(body))])
+    target.write_bytes(manifest_key(sha256_hex(forged)), forged)
+    rec = Record(sha256_hex(forged), cur.generation, cur.seq + 1, cur.created, len(entries) + 1, cur.size + len(body))
+    target.write_bytes(POINTER, canonical(rec.to_json()))
+    into = tmp_path / "fresh"
+    with pytest.raises(SnapshotError, match="refused"):
+        restore_into(mirror, into)
+    assert not (into / path).exists()
+    assert any(path in p for p in mirror.verify())
+
+
+def test_a_snapshot_never_holds_the_writers_locks(make_ws: Make, tmp_path: Path) -> None:
+    ws = make_ws({"data/Cargo.lock": b"a user's lock file: data"}, extra_include=("board/**", "data/**"))
+    ws.board.add("bjork", "a card")  # board/index.lock exists from here on
+    assert (ws.root / "board/index.lock").exists()
+    push(ws, f"file://{tmp_path / 'm'}")
+    mirror = Mirror(FileTarget(tmp_path / "m"))
+    rec = mirror.current()
+    assert rec is not None
+    paths = {e.path for e in mirror.manifest(rec.id)}
+    assert "board/index.json" in paths and "data/Cargo.lock" in paths
+    assert "board/index.lock" not in paths
+    restore_into(mirror, tmp_path / "again")  # and it restores
+    assert (tmp_path / "again/data/Cargo.lock").read_bytes() == b"a user's lock file: data"

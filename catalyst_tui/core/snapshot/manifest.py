@@ -173,6 +173,20 @@ def _scan(root: str, parts: list[str], idx: int, rel: str, out: dict[str, os.sta
                 _scan(entry.path, parts, idx + 1, f"{rel}{entry.name}/", out)
 
 
+def not_snapshotted(rel: str, paths: set[str] | dict[str, Any]) -> str | None:
+    """Why ``rel`` is never part of a snapshot (None: it may be). ``paths``: the snapshot's paths.
+
+    ``.catalyst/`` is this machine's runtime, janitor and snapshot state (the janitor's journal
+    drives its recovery: restored from a mirror, it would be someone else's intents). A lock
+    beside a file of the snapshot (``board/index.lock``, ``catalyst.toml.lock``, ...) is the
+    writers' rendezvous: restored by a rename while held, it would let two writers in at once."""
+    if rel == ".catalyst" or rel.startswith(".catalyst/"):
+        return "the workspace's internal state (.catalyst/)"
+    if rel == "board/index.lock" or (rel.endswith(".lock") and rel[: -len(".lock")] in paths):
+        return "a lock file of the workspace's writers"
+    return None
+
+
 def collect(root: Path, patterns: list[str]) -> dict[str, os.stat_result]:
     """Relative path -> lstat of the regular files matching ``patterns`` (links never followed)."""
     found: dict[str, os.stat_result] = {}
@@ -181,7 +195,7 @@ def collect(root: Path, patterns: list[str]) -> dict[str, os.stat_result]:
         if parts and ".." not in parts:
             _scan(str(root), parts, 0, "", found)
     return {rel: st for rel, st in sorted(found.items())
-            if not rel.startswith(".catalyst/") and not storage.is_tmp_name(rel.rsplit("/", 1)[-1])}
+            if not_snapshotted(rel, found) is None and not storage.is_tmp_name(rel.rsplit("/", 1)[-1])}
 
 
 class _IndexSeq(msgspec.Struct):
@@ -324,6 +338,9 @@ def parse_manifest(data: bytes, source: str) -> list[FileEntry]:
             raise _bad(source, f"{where}: duplicate path {path!r}")
         seen.add(path)
         entries.append(FileEntry(path, size, sha))
+    for e in entries:
+        if (why := not_snapshotted(e.path, seen)) is not None:
+            raise _bad(source, f"{e.path!r}: {why} is never restored; refused")
     for e in entries:  # "a" and "a/b" cannot both be files
         parts = e.path.split("/")
         for n in range(1, len(parts)):
