@@ -159,6 +159,21 @@ def test_shared_and_live_files_are_protected_from_every_rule(ws: Workspace) -> N
     assert all(c.startswith(str(ws.root / "catalyst.toml")) for c in conflicts)
 
 
+@pytest.mark.parametrize("spelling", ["./PORTS.md", "docs//ports.md", "docs/./ports.md"])
+def test_the_ports_file_is_protected_however_its_path_is_spelled(ws: Workspace, spelling: str) -> None:
+    ports = msgspec.structs.replace(ws.config.ports, file=spelling)
+    ws.config = msgspec.structs.replace(ws.config, ports=ports)
+    rel = os.path.normpath(spelling)
+    path = ws.root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((ws.root / "PORTS.md").read_bytes())
+    os.utime(path, (OLD, OLD))
+    before = path.read_bytes()
+    r = janitor(ws, rules=[JanitorRule(name="md", pattern="**/*.md", ttl_s=60, action="remove")]).run(full=True)
+    assert path.read_bytes() == before
+    assert (_kept(r, rel) or "").startswith("protected (the port registry)"), r["kept"]
+
+
 def test_a_rule_conflict_is_reported_when_the_config_is_loaded(ws: Workspace) -> None:
     ws.config = msgspec.structs.replace(ws.config, janitor=msgspec.structs.replace(
         ws.config.janitor, rules=[JanitorRule(name="states", pattern="agents/*/state.json", ttl_s=1)]))

@@ -12,6 +12,7 @@ from ``catalyst.toml`` (in every run's problems, and by ``janitor rules``-style 
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable
 
@@ -39,6 +40,8 @@ class Protected:
     def __init__(self, ports_file: str = "PORTS.md") -> None:
         extra = []
         if ports_file and not ports_file.startswith("/") and ".." not in ports_file.split("/"):
+            # "./PORTS.md" and "docs//ports.md" name the file the walk calls PORTS.md, docs/ports.md
+            ports_file = posixpath.normpath(ports_file)
             extra.append((re.escape(ports_file) + r"(?:\.lock)?", "the port registry"))
         self._kinds = [(re.compile(rx), why) for rx, why in (*_PROTECTED, *extra)]
         self.ports_file = ports_file
