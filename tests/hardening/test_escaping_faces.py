@@ -124,3 +124,16 @@ def test_triage_list_shows_hostile_reasons_and_shared_problems() -> None:
     out = cap.get()
     assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
     assert "\\x1b]0;pwned\\x07" in out and "\\x1b[2J" in out and "\\u202e" in out
+
+
+@pytest.mark.parametrize("ts", [1e308, -1e308, 1e20, float("nan")])
+def test_dashboard_lines_with_a_timestamp_no_calendar_holds(ts: float) -> None:
+    """A tenant's record may hold any float: its line reads ``?``, the screen never raises."""
+    from catalyst_tui.core.models import Card, DispatchRecord, WorkRecord
+    from catalyst_tui.ui.screens.agent_detail import dispatch_line, work_line
+    from catalyst_tui.ui.screens.restore_picker import RestorePickerScreen
+
+    assert dispatch_line(DispatchRecord(ts=ts, id="d-1", event="started")).startswith("?  started  d-1")
+    assert work_line(WorkRecord(ts=ts, text="hello")).startswith("?  log  hello")
+    card = Card(id="c-1", agent="bjork", column="done", order=1.0, title="t", created=ts, moved=ts)
+    assert "  ?  " in RestorePickerScreen._label(card).plain

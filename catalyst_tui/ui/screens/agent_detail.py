@@ -7,8 +7,6 @@ every line is untrusted text, rendered literally.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -18,7 +16,7 @@ from textual.widgets import Input, RichLog, Static, TabbedContent, TabPane
 
 from catalyst_tui.core.board import board_order
 from catalyst_tui.core.health import AgentStatus
-from catalyst_tui.core.humanize import age, duration_ms, size
+from catalyst_tui.core.humanize import age, clock, duration_ms, size
 from catalyst_tui.core.models import DispatchRecord, WorkRecord
 from catalyst_tui.core.text import visible
 from catalyst_tui.ui.screens.base import CatalystScreen
@@ -37,7 +35,7 @@ class AgentDetailLoaded(Message):
 
 
 def _hms(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%H:%M:%S")
+    return clock(ts, "%H:%M:%S", utc=True)  # a tenant's record may hold any float ("?" then)
 
 
 def dispatch_line(r: DispatchRecord) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from catalyst_tui.core.humanize import clock
 from catalyst_tui.core.models import Card
 from catalyst_tui.core.text import visible
 
@@ -37,7 +36,7 @@ class RestorePickerScreen(ModalScreen[str | None]):
 
     @staticmethod
     def _label(card: Card) -> Text:
-        when = time.strftime("%Y-%m-%d", time.gmtime(card.moved))
+        when = clock(card.moved, "%Y-%m-%d", utc=True)
         return Text(f"{card.id}  {card.column:<8} {when}  ") + Text(visible(card.title[:200]))
 
     def on_mount(self) -> None:

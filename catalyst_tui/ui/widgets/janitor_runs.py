@@ -3,13 +3,12 @@ scanned, archived, removed, flagged, bytes freed, duration."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from rich.text import Text
 from textual.widgets import DataTable
 
-from catalyst_tui.core.humanize import size
+from catalyst_tui.core.humanize import clock, size
 from catalyst_tui.core.text import visible
 
 COLUMNS = ("run", "UTC", "files", "archived", "removed", "flagged", "freed", "took")
@@ -35,7 +34,7 @@ class JanitorRuns(DataTable[Text]):
         self.clear()
         for r in reports:
             t = r.get("totals", {})
-            when = time.strftime("%H:%M", time.gmtime(float(r.get("started", 0))))
+            when = clock(r.get("started", 0), "%H:%M", utc=True)
             cells = (str(r.get("run", "?")), when, str(r.get("scanned", 0)), str(t.get("archived", 0)),
                      str(t.get("removed", 0)), str(t.get("flagged", 0)), size(t.get("bytes_reclaimed", 0)),
                      f"{float(r.get('duration_s', 0)):.1f}s")
