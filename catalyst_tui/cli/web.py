@@ -8,7 +8,6 @@ it is read-only unless ``--allow-writes``.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import secrets
 import sys
@@ -72,8 +71,9 @@ def run(args: argparse.Namespace) -> int:
                           f"workspace {ws.root})"), flush=True)
 
     # one line a record on stderr; the server's own requests are not logged (a URL may carry the token)
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING,
-                        format="catalyst-tui web: %(levelname)s %(name)s: %(message)s")
+    from catalyst_tui.core.applog import log_to_stderr
+
+    log_to_stderr("catalyst-tui web")
     try:
         dash.serve(announce)
     except OSError as exc:

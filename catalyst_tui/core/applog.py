@@ -21,7 +21,7 @@ from typing import Any
 
 from catalyst_tui.core import storage
 from catalyst_tui.core.errors import os_reason
-from catalyst_tui.core.text import json_bytes
+from catalyst_tui.core.text import json_bytes, one_line
 
 LOG_NAME = "catalyst-tui.log"
 ENV_LOG = "CATALYST_LOG"
@@ -57,6 +57,30 @@ class JsonLinesFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         # controls escaped: `tail -f` of the log obeys nothing an agent wrote
         return json_bytes(self.to_dict(record), default=str).decode()
+
+
+class OneLineFormatter(logging.Formatter):
+    """stderr logging of a long-running command (``mcp``, ``web``): each record one visible line,
+    ``<prefix>: LEVEL logger: message`` (an exception as ``Type: message``, never a traceback)."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = f"{self.prefix}: {record.levelname} {record.name}: {record.getMessage()}"
+        if record.exc_info and record.exc_info[1] is not None:
+            text += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
+        return one_line(text)
+
+
+def log_to_stderr(prefix: str, level: int = logging.WARNING) -> None:
+    """Route the root logger to stderr through :class:`OneLineFormatter` (stdout may be a protocol)."""
+    import sys
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter(prefix))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 class JsonLinesFile(logging.Handler):

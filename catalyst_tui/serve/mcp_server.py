@@ -8,8 +8,6 @@ into tool errors. The tool and argument names are a contract (docs/mcp.md).
 
 from __future__ import annotations
 
-import logging
-import sys
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -113,6 +111,7 @@ def build_server(api: AgentAPI) -> MCPServer:
 
 def serve_stdio(api: AgentAPI) -> None:
     """Serve until the client closes stdin. Logs go to stderr, one line each: stdout is the protocol."""
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING,
-                        format="catalyst-tui mcp: %(levelname)s %(name)s: %(message)s")
+    from catalyst_tui.core.applog import log_to_stderr
+
+    log_to_stderr("catalyst-tui mcp")
     build_server(api).run("stdio")

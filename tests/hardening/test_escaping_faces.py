@@ -137,3 +137,26 @@ def test_dashboard_lines_with_a_timestamp_no_calendar_holds(ts: float) -> None:
     assert work_line(WorkRecord(ts=ts, text="hello")).startswith("?  log  hello")
     card = Card(id="c-1", agent="bjork", column="done", order=1.0, title="t", created=ts, moved=ts)
     assert "  ?  " in RestorePickerScreen._label(card).plain
+
+
+def test_stderr_logging_of_long_running_commands_is_one_visible_line() -> None:
+    """``mcp`` and ``web`` log to stderr (stdout is the protocol / the announcement): a message
+    quoting untrusted text, or an exception, is one line with its controls shown."""
+    import logging
+    import sys
+
+    from catalyst_tui.core.applog import OneLineFormatter
+
+    fmt = OneLineFormatter("catalyst-tui mcp")
+    plain = logging.LogRecord("catalyst_tui.serve", logging.WARNING, __file__, 1, "card %s: %s", ("c-1",
+                              "title \x1b]0;pwned\x07\nsecond line \u009b2J"), None)
+    out = fmt.format(plain)
+    assert out.startswith("catalyst-tui mcp: WARNING catalyst_tui.serve: card c-1: title ")
+    assert "\n" not in out and "\x1b" not in out and "\u009b" not in out and "\\x1b]0;pwned\\x07" in out
+    try:
+        raise ValueError("bad \x1b[2J value\nmore")
+    except ValueError:
+        failed = logging.LogRecord("x", logging.ERROR, __file__, 1, "tool failed", (), sys.exc_info())
+    out = fmt.format(failed)
+    assert "Traceback" not in out and "\n" not in out and "\x1b" not in out
+    assert out.endswith("tool failed (ValueError: bad \\x1b[2J value\\x0amore)")
