@@ -123,28 +123,22 @@ def test_notify_test_sends_one_message(ws: Workspace, server: HTTPServer, capsys
 
 async def test_the_dashboard_rings_the_bell_when_a_tenant_turns_worse(tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from catalyst_tui.ui.testing import FROZEN_NOW, make_app, seed_workspace, wait_for_data
+    from catalyst_tui.ui.testing import FROZEN_NOW, make_app, seed_workspace, until, wait_for_data
 
     monkeypatch.setenv("CATALYST_NOTIFY__BELL", "true")
     ws = seed_workspace(tmp_path / "ws", {})
-    app = make_app(ws)
+    app = make_app(ws, services=True)  # the runtime: its watcher, its health transitions
     rings: list[float] = []
     monkeypatch.setattr(app, "bell", lambda: rings.append(time.monotonic()))
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
         await pilot.press("f2")
-        for _ in range(250):
-            await pilot.pause(0.02)
-            if app._catalyst_live.mode == "watching":
-                break
+        await until(pilot, lambda: app.current_mode == "agents" and app.live)  # the runtime's watcher watches
         assert rings == []
         for i in range(10):
             record_dispatch(ws.agent("bjork"), id=f"d{i}", event="finished", status="error", latency_ms=4200.0,
                             ts=FROZEN_NOW - 2)
-        for _ in range(250):
-            await pilot.pause(0.02)
-            if rings:
-                break
+        await until(pilot, lambda: rings, timeout=10.0)
         assert app.statuses["bjork"].health.value == "degraded" and len(rings) == 1
 
 
