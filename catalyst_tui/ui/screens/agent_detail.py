@@ -120,7 +120,7 @@ class AgentDetailScreen(CatalystScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(Text(f"{self.agent}: loading…"), id="detail-summary")
         box = Input(placeholder=f"filter {self.agent}'s lines (/)", id="detail-filter")
-        box.cursor_blink = self.catalyst.cursor_blink
+        box.cursor_blink = self.app.cursor_blink
         yield box
         with TabbedContent(id="detail-tabs"):
             with TabPane("Cards", id="tab-cards"):
@@ -139,7 +139,7 @@ class AgentDetailScreen(CatalystScreen):
 
     @work(thread=True, group="agent-detail", exclusive=True, exit_on_error=False)
     def run_load_detail(self) -> None:
-        app = self.catalyst
+        app = self.app
         with app.monitor_lock:
             mon = app.monitor.agents.get(self.agent)
             dispatch = list(mon.dispatch_recent) if mon else []
@@ -168,14 +168,14 @@ class AgentDetailScreen(CatalystScreen):
             log.write(Text(line))
 
     def _show_status(self) -> None:
-        st = self.catalyst.statuses.get(self.agent)
+        st = self.app.statuses.get(self.agent)
         if st is not None:
-            self.query_one("#detail-summary", Static).update(summary_text(st, self.catalyst.clock()))
+            self.query_one("#detail-summary", Static).update(summary_text(st, self.app.clock()))
 
     def cards_reloaded(self, view: object, focus: str | None, op: str | None) -> None:
         needle = self.needle
-        cards = sorted((c for c in self.catalyst.index.cards.values() if c.agent == self.agent and not c.archived),
-                       key=board_order(self.catalyst.ws.config.board.columns))
+        cards = sorted((c for c in self.app.index.cards.values() if c.agent == self.agent and not c.archived),
+                       key=board_order(self.app.ws.config.board.columns))
         lines = [visible(f"{c.column:<8} {c.id}  {c.title}") for c in cards]
         self._write("cards", [line for line in lines if needle in line.lower()])
 

@@ -31,25 +31,25 @@ class AgentsScreen(CatalystScreen):
     COLUMNS = 3
 
     def compose_body(self) -> ComposeResult:
-        rows = max(1, -(-len(self.catalyst.ws.config.agent_names) // self.COLUMNS))
+        rows = max(1, -(-len(self.app.ws.config.agent_names) // self.COLUMNS))
         grid = Grid(id="agents-grid")
         grid.styles.grid_size_rows = rows
         with grid:
-            for name in self.catalyst.ws.config.agent_names:
+            for name in self.app.ws.config.agent_names:
                 yield AgentPanel(name)
 
     def on_mount(self) -> None:
         self._window_title()
-        self.agents_refreshed(self.catalyst.statuses)
+        self.agents_refreshed(self.app.statuses)
         panels = list(self.query(AgentPanel))
         if panels:
             panels[0].focus()
 
     def _window_title(self) -> None:
-        monitor = self.catalyst.monitor
+        monitor = self.app.monitor
         shown = monitor.shown_window or monitor.window
         judged = "" if shown == monitor.window else f" (judged on {monitor.window})"
-        self.sub_title = f"{self.catalyst.sub_title} · window {shown}{judged}"
+        self.sub_title = f"{self.app.sub_title} · window {shown}{judged}"
 
     def agents_refreshed(self, statuses: dict[str, AgentStatus]) -> None:
         for name, status in statuses.items():
@@ -75,12 +75,12 @@ class AgentsScreen(CatalystScreen):
         from catalyst_tui.core.health.history import LONG_WINDOWS
 
         names = [*WINDOWS, *LONG_WINDOWS]  # 24 h and 7 d come from the agents' history files
-        monitor = self.catalyst.monitor
+        monitor = self.app.monitor
         shown = names[(names.index(monitor.shown_window or monitor.window) + 1) % len(names)]
         monitor.shown_window = None if shown == monitor.window else shown
         self._window_title()
         self.notify(f"figures over {shown} (health is judged on {monitor.window})", timeout=3)
-        self.catalyst.request_reload(agents=self.catalyst.ws.config.agent_names)
+        self.app.request_reload(agents=self.app.ws.config.agent_names)
 
     def action_open_detail(self) -> None:
         focused = self.focused

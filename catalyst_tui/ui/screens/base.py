@@ -32,11 +32,6 @@ class CatalystScreen(Screen[Any]):
     if TYPE_CHECKING:
         app: CatalystApp  # the one app these screens run in (the annotation only types it)
 
-    @property
-    def catalyst(self) -> CatalystApp:
-        """The app (an older spelling of ``self.app``, kept for the screens that use it)."""
-        return self.app
-
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="◆")
         yield StatusBar()
@@ -50,7 +45,7 @@ class CatalystScreen(Screen[Any]):
 
     def on_mount(self) -> None:
         # Every screen hears the app's data (subclasses' own on_mount handlers run as well).
-        app = self.catalyst
+        app = self.app
         app.cards_signal.subscribe(self, lambda update: self.cards_reloaded(*update))
         app.agents_signal.subscribe(self, self.agents_refreshed)
 

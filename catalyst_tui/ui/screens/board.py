@@ -73,14 +73,14 @@ class BoardScreen(CatalystScreen):
         self.filter = CardFilter()
 
     def compose_body(self) -> ComposeResult:
-        app = self.catalyst
+        app = self.app
         yield BoardView(app.ws.config.agent_names, list(app.ws.config.board.columns), app.clock)
 
     def on_mount(self) -> None:
         # Focusing re-applies the stylesheet to the board's whole subtree; the first frame does not
         # depend on focus (the keys are the screen's), so it comes right after that frame.
         self.call_after_refresh(self.view.focus)
-        app = self.catalyst
+        app = self.app
         if app.index.seq:
             self.view.apply(app.index.cards, self.filter)
         for status in app.statuses.values():
@@ -128,15 +128,15 @@ class BoardScreen(CatalystScreen):
         if card is None:
             self.notify(f"{what}: no card here", severity="warning")
             return None
-        if not self.catalyst.guard_write(what):
+        if not self.app.guard_write(what):
             return None
         return card
 
     def _move(self, card: Card, agent: str, column: str) -> None:
         """Shown at once (preview), written by the core in a worker; the index read after the
         write replaces the preview (a refused move reloads the index, undoing the preview)."""
-        self.view.preview_move(card, agent, column, self.catalyst.clock(), self.filter)
-        self.catalyst.run_board_op("move", lambda b: b.move(card.id, column=column, agent=agent), focus=card.id)
+        self.view.preview_move(card, agent, column, self.app.clock(), self.filter)
+        self.app.run_board_op("move", lambda b: b.move(card.id, column=column, agent=agent), focus=card.id)
 
     def action_shift_column(self, delta: int) -> None:
         card = self._card_for("move")
@@ -175,15 +175,15 @@ class BoardScreen(CatalystScreen):
         self.app.push_screen(MovePickerScreen(card, self.view.agents, self.view.columns), chosen)
 
     def action_undo(self) -> None:
-        if self.catalyst.guard_write("undo"):
-            self.catalyst.run_board_op("undo", Board.undo)
+        if self.app.guard_write("undo"):
+            self.app.run_board_op("undo", Board.undo)
 
     def action_redo(self) -> None:
-        if self.catalyst.guard_write("redo"):
-            self.catalyst.run_board_op("redo", Board.redo)
+        if self.app.guard_write("redo"):
+            self.app.run_board_op("redo", Board.redo)
 
     def action_new_card(self) -> None:
-        if not self.catalyst.guard_write("new card"):
+        if not self.app.guard_write("new card"):
             return
         from catalyst_tui.ui.screens.text_prompt import TextPromptScreen
 
@@ -192,10 +192,10 @@ class BoardScreen(CatalystScreen):
 
         def done(title: str | None) -> None:
             if title:
-                self.catalyst.run_board_op("add", lambda b: b.add(agent, title, column=column))
+                self.app.run_board_op("add", lambda b: b.add(agent, title, column=column))
 
         self.app.push_screen(TextPromptScreen(f"New card in {agent} / {column}:",
-                                              blink=self.catalyst.cursor_blink), done)
+                                              blink=self.app.cursor_blink), done)
 
     def action_edit_title(self) -> None:
         card = self._card_for("edit")
@@ -205,10 +205,10 @@ class BoardScreen(CatalystScreen):
 
         def done(title: str | None) -> None:
             if title and title != card.title:
-                self.catalyst.run_board_op("edit", lambda b: b.edit_title(card.id, title), focus=card.id)
+                self.app.run_board_op("edit", lambda b: b.edit_title(card.id, title), focus=card.id)
 
         self.app.push_screen(TextPromptScreen(f"Title of {card.id}:", card.title,
-                                              blink=self.catalyst.cursor_blink), done)
+                                              blink=self.app.cursor_blink), done)
 
     def action_archive(self) -> None:
         card = self._card_for("archive")
@@ -218,15 +218,15 @@ class BoardScreen(CatalystScreen):
 
         def done(yes: bool | None) -> None:
             if yes:
-                self.catalyst.run_board_op("archive", lambda b: b.archive(card.id))
+                self.app.run_board_op("archive", lambda b: b.archive(card.id))
 
         question = Text("Archive ") + Text(visible(card.title[:300]), style="bold") + Text(f" ({card.id})?")
         self.app.push_screen(ConfirmScreen(question), done)
 
     def action_restore(self) -> None:
         """The lane's archive is read in a worker; :meth:`archived_listed` shows the picker."""
-        if self.catalyst.guard_write("restore"):
-            self.catalyst.run_list_archived(self.view.lane.agent)
+        if self.app.guard_write("restore"):
+            self.app.run_list_archived(self.view.lane.agent)
 
     def archived_listed(self, agent: str, cards: list[Card]) -> None:
         if not cards:
@@ -236,7 +236,7 @@ class BoardScreen(CatalystScreen):
 
         def chosen(card_id: str | None) -> None:
             if card_id:
-                self.catalyst.run_board_op("restore", lambda b: b.restore(card_id), focus=card_id)
+                self.app.run_board_op("restore", lambda b: b.restore(card_id), focus=card_id)
 
         self.app.push_screen(RestorePickerScreen(agent, cards), chosen)
 
@@ -246,7 +246,7 @@ class BoardScreen(CatalystScreen):
             return
         from catalyst_tui.ui.screens.card_detail import CardDetailScreen
 
-        self.app.push_screen(CardDetailScreen(card, self.catalyst.board, self.catalyst.clock))
+        self.app.push_screen(CardDetailScreen(card, self.app.board, self.app.clock))
 
     # ------------------------------------------------------------------ filter and help
     def _filter_input(self):  # type: ignore[no-untyped-def]
@@ -258,7 +258,7 @@ class BoardScreen(CatalystScreen):
             return found.first(Input)
         inp = Input(placeholder="filter: words, agent:NAME, column:NAME, flag:NAME — enter applies, esc clears",
                     id="board-filter")
-        inp.cursor_blink = self.catalyst.cursor_blink
+        inp.cursor_blink = self.app.cursor_blink
         self.mount(inp, before=self.view)
         return inp
 
@@ -279,7 +279,7 @@ class BoardScreen(CatalystScreen):
             inp.set_class(self.filter.active, "-shown")
             if inp.value != text:
                 inp.value = text
-        self.view.apply(self.catalyst.index.cards, self.filter)
+        self.view.apply(self.app.index.cards, self.filter)
 
     def action_clear_filter(self) -> None:
         self.set_filter("")

@@ -118,7 +118,7 @@ class JanitorScreen(ScheduledScreen):
 
     # ------------------------------------------------------------------ actions
     def action_run_now(self) -> None:
-        self.catalyst.run_job_now("janitor")
+        self.app.run_job_now("janitor")
 
     def action_toggle_footprint(self) -> None:
         self.show_footprint = not self.show_footprint
@@ -148,7 +148,7 @@ class JanitorScreen(ScheduledScreen):
     def run_preview(self) -> None:
         """A dry run: plans, writes nothing (allowed read-only and in a viewer)."""
         try:
-            report = Janitor(self.catalyst.ws, clock=self.catalyst.clock).run(dry_run=True)
+            report = Janitor(self.app.ws, clock=self.app.clock).run(dry_run=True)
         except (CatalystError, OSError) as exc:
             self.post_message(JanitorPreviewed(None, str(exc)))
             return
@@ -156,7 +156,7 @@ class JanitorScreen(ScheduledScreen):
 
     @work(thread=True, group="janitor-reports", exit_on_error=False)
     def run_load_reports(self) -> None:
-        janitor = Janitor(self.catalyst.ws, clock=self.catalyst.clock)
+        janitor = Janitor(self.app.ws, clock=self.app.clock)
         reports, problems = janitor.reports(REPORTS_SHOWN)
         history, errors = load_footprint(janitor.paths)
         problems += [str(e) for e in errors]

@@ -53,14 +53,14 @@ class PortsScreen(CatalystScreen):
 
     def on_mount(self) -> None:
         self.watch(self.app, "theme", self._theme_changed, init=False)
-        self.catalyst.ports_signal.subscribe(self, self._scanned)
-        if self.catalyst.ports_report is not None or self.catalyst.ports_error is not None:
-            self._scanned(self.catalyst.ports_report)
+        self.app.ports_signal.subscribe(self, self._scanned)
+        if self.app.ports_report is not None or self.app.ports_error is not None:
+            self._scanned(self.app.ports_report)
 
     def _scanned(self, report: PortsReport | None) -> None:
         self.scans += 1
         if report is None:
-            error = self.catalyst.ports_error or "PORTS.md"
+            error = self.app.ports_error or "PORTS.md"
             self.error, self.report, self._shown = error, None, None  # the next good scan is shown in full
             self.query_one("#ports-summary", Static).update(Text(visible(error), style="bold"))
             return
@@ -97,7 +97,7 @@ class PortsScreen(CatalystScreen):
 
     # ------------------------------------------------------------------ actions
     def action_rescan(self) -> None:
-        self.catalyst.rescan_ports()
+        self.app.rescan_ports()
 
     def action_details(self) -> None:
         row = self.table.row_for_cursor()
@@ -116,7 +116,7 @@ class PortsScreen(CatalystScreen):
             who = "the hub (shared by every agent)" if row.owner == "hub" else "no known agent"
             self.notify(f"port {row.port}: owned by {who}", severity="information")
             return
-        self.catalyst.action_jump_agent(row.agent)
+        self.app.action_jump_agent(row.agent)
 
 
 def _fingerprint(report: PortsReport) -> tuple[object, ...]:

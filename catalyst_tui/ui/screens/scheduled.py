@@ -24,15 +24,15 @@ class ScheduledScreen(CatalystScreen):
     job_name: ClassVar[str]
 
     def job(self) -> JobState | None:
-        return self.catalyst.jobs.get(self.job_name)
+        return self.app.jobs.get(self.job_name)
 
     def runner_line(self) -> Static:
         return Static(Text(""), id=f"{self.job_name}-runner", classes="runner")
 
     def on_mount(self) -> None:
-        self.catalyst.jobs_signal.subscribe(self, self._jobs_changed)
+        self.app.jobs_signal.subscribe(self, self._jobs_changed)
         self.query_one(Countdown).source = self._countdown
-        self._jobs_changed(self.catalyst.jobs)
+        self._jobs_changed(self.app.jobs)
 
     # ------------------------------------------------------------------ for subclasses
     def job_changed(self, job: JobState | None) -> None:
@@ -43,7 +43,7 @@ class ScheduledScreen(CatalystScreen):
 
     # ------------------------------------------------------------------ display
     def _jobs_changed(self, jobs: dict[str, JobState]) -> None:
-        app = self.catalyst
+        app = self.app
         text = Text(f"{self.job_name} {app.jobs_runner}", style="bold" if not app.runtime.is_holder else "")
         if app.restart_needed:
             text.append(f" · restart to apply: {', '.join(app.restart_needed)}", style="bold")
@@ -52,7 +52,7 @@ class ScheduledScreen(CatalystScreen):
         self.job_changed(jobs.get(self.job_name))
 
     def _countdown(self) -> tuple[float | None, str | None, bool]:
-        app = self.catalyst
+        app = self.app
         job = self.job()
         if job is not None and job.running:
             return None, self.busy_text(job), False

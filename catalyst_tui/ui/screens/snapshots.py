@@ -63,7 +63,7 @@ class SnapshotsScreen(ScheduledScreen):
 
     @property
     def url(self) -> str:
-        return self.catalyst.ws.config.snapshot.target
+        return self.app.ws.config.snapshot.target
 
     def compose_body(self) -> ComposeResult:
         yield self.runner_line()
@@ -98,7 +98,7 @@ class SnapshotsScreen(ScheduledScreen):
 
     # ------------------------------------------------------------------ actions
     def action_push_now(self) -> None:
-        self.catalyst.run_job_now("snapshot")
+        self.app.run_job_now("snapshot")
 
     def action_verify(self) -> None:
         self.run_verify()
@@ -108,7 +108,7 @@ class SnapshotsScreen(ScheduledScreen):
     def run_verify(self) -> None:
         url = self.url
         try:
-            with open_target(url, base=self.catalyst.ws.root) as target:
+            with open_target(url, base=self.app.ws.root) as target:
                 problems = Mirror(target).verify()
         except (CatalystError, OSError) as exc:
             problems = [str(exc)]
@@ -116,7 +116,7 @@ class SnapshotsScreen(ScheduledScreen):
 
     @work(thread=True, group="snapshot-history", exit_on_error=False)
     def run_load_history(self) -> None:
-        self.post_message(SnapshotHistoryLoaded(hub_history(self.catalyst.ws)))
+        self.post_message(SnapshotHistoryLoaded(hub_history(self.app.ws)))
 
     # ------------------------------------------------------------------ message handlers
     def on_snapshot_history_loaded(self, msg: SnapshotHistoryLoaded) -> None:
@@ -136,7 +136,7 @@ class SnapshotsScreen(ScheduledScreen):
 
     # ------------------------------------------------------------------ display
     def _refresh(self) -> None:
-        now = self.catalyst.clock()
+        now = self.app.clock()
         self.query_one(SnapshotStatus).show(self.url, self.last, now, self.error)
         self.query_one(SnapshotHistory).show(self.history, now)
         self.query_one(Countdown).tick()
