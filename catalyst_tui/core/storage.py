@@ -227,6 +227,7 @@ LIMITS: dict[str, int] = {
     "ports": 4 * MiB,  # PORTS.md
     "body": 4 * MiB,  # a card body
     "record": 16 * MiB,  # small JSON records: janitor and snapshot journals, caches, pointers
+    "manifest": 128 * MiB,  # one snapshot manifest (~1 M files)
     "object": 1024 * MiB,  # one snapshot object (a copy of one workspace file)
 }
 

@@ -85,7 +85,7 @@ class Mirror:
         key = manifest_key(snapshot_id)
         source = f"{self.target.url}/{key}"
         try:
-            data = self.target.read(key)
+            data = self.target.read(key, storage.LIMITS["manifest"])
         except FileNotFoundError:
             raise SnapshotError(f"{source}: missing") from None
         if sha256_hex(data) != snapshot_id:

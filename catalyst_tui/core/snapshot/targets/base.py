@@ -23,6 +23,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 
 from catalyst_tui.core.errors import CatalystError
+from catalyst_tui.core.storage import LIMITS
 
 CHUNK = 1 << 20
 
@@ -45,8 +46,10 @@ class Target(ABC):
     url: str
 
     @abstractmethod
-    def read(self, key: str) -> bytes:
-        """The whole blob; ``FileNotFoundError`` if absent."""
+    def read(self, key: str, limit: int = LIMITS["record"]) -> bytes:
+        """The whole blob (a pointer, record, lock or manifest: objects stream through
+        :meth:`iter_read`); ``FileNotFoundError`` if absent, :class:`FileRefused` past ``limit``
+        bytes (a hostile mirror's 1 GiB pointer is never read whole)."""
 
     @abstractmethod
     def iter_read(self, key: str) -> Iterable[bytes]:

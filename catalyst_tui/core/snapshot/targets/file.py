@@ -19,8 +19,13 @@ class FileTarget(Target):
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
-    def read(self, key: str) -> bytes:
-        return storage.read_bytes(self._path(key), "object", follow=False)
+    def read(self, key: str, limit: int = storage.LIMITS["record"]) -> bytes:
+        path = self._path(key)
+        fd, st = storage.open_regular(path, follow=False)
+        try:
+            return storage.read_fd(fd, st.st_size, limit, path)
+        finally:
+            os.close(fd)
 
     def iter_read(self, key: str) -> Iterator[bytes]:
         fd, _ = storage.open_regular(self._path(key), follow=False)  # a FIFO object must not hang a restore

@@ -20,8 +20,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import paramiko
 
+from catalyst_tui.core.errors import FileRefused
 from catalyst_tui.core.snapshot.targets.base import CHUNK, Target, TargetError, check_key
-from catalyst_tui.core.storage import tmp_name_for
+from catalyst_tui.core.storage import LIMITS, tmp_name_for
 
 CMD_EXTENDED = 200  # SSH_FXP_EXTENDED (draft-ietf-secsh-filexfer-02, section 8)
 # paramiko's private API, used by _pipeline only; checked against paramiko 3.4-5.1 (pinned <6)
@@ -101,8 +102,14 @@ class SftpTarget(Target):
                 if not stat.S_ISDIR(self.sftp.stat(d).st_mode or 0):
                     raise
 
-    def read(self, key: str) -> bytes:
-        return b"".join(self.iter_read(key))
+    def read(self, key: str, limit: int = LIMITS["record"]) -> bytes:
+        chunks, total = [], 0
+        for chunk in self.iter_read(key):
+            total += len(chunk)
+            if total > limit:
+                raise FileRefused(f"{self.url}/{key}", f"larger than the {limit}-byte limit", errno.EFBIG)
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def iter_read(self, key: str) -> Iterator[bytes]:
         with self.sftp.open(self._path(key), "rb") as fh:
