@@ -397,9 +397,13 @@ class CatalystApp(FastStartApp):
         return any(w.group == "board" and not w.is_finished for w in self.workers)
 
     def on_agents_refreshed(self, msg: AgentsRefreshed) -> None:
-        self.statuses.update(msg.statuses)
+        known = self.statuses
+        judged = any(name not in known or (known[name].health, known[name].findings) != (st.health, st.findings)
+                     for name, st in msg.statuses.items())
+        known.update(msg.statuses)
         self.last_updated = self.clock()
-        self._update_triage()
+        if judged or self.triage is None:  # the triage line reads only health and findings
+            self._update_triage()
         self.agents_signal.publish(msg.statuses)
 
     def on_archived_listed(self, msg: ArchivedListed) -> None:

@@ -47,6 +47,14 @@ class AgentsRefreshed(Message):
         super().__init__()
         self.statuses = statuses
 
+    def can_replace(self, message: Message) -> bool:
+        """Reads queued behind a busy event loop are handled as one: the newer message takes
+        this one's statuses under its own (the newest status of each agent wins)."""
+        if not isinstance(message, AgentsRefreshed):
+            return False
+        message.statuses = {**self.statuses, **message.statuses}
+        return True
+
 
 class BoardOpFailed(Message):
     """A board operation was refused by the core (e.g. nothing to undo): shown as a notification."""

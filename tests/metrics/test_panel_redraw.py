@@ -7,6 +7,7 @@ depends on how fast the machine is; the rates themselves are measured in benchma
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,11 @@ from catalyst_tui.core.health import AgentStatus, WorkspaceMonitor
 from catalyst_tui.core.models import Health
 from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui import themes
-from catalyst_tui.ui.testing import FROZEN_NOW, FrozenClock, seed_workspace
+from catalyst_tui.ui.messages import AgentsRefreshed
+from catalyst_tui.ui.testing import FROZEN_NOW, FrozenClock, make_app, seed_workspace, wait_for_data
 from catalyst_tui.ui.widgets.agent_panel import REDRAW_EVERY_S, AgentPanel
 from catalyst_tui.ui.widgets.sparkline_bars import STEPS_PER_ROW, drawn_bars
+from catalyst_tui.ui.widgets.status_bar import StatusBar
 
 
 # ---------------------------------------------------------------- the bars Textual draws
@@ -179,3 +182,51 @@ async def test_a_health_transition_is_never_delayed(ws: Workspace) -> None:
         assert panel.has_class("-degraded") and not panel.has_class("-ok")  # drawn now, with its figures
         assert str(panel.border_subtitle).endswith("degraded") and "err 100%" in figures(panel)
         assert str(panel.query_one(".reason", Static).render()).startswith("errors 100%")
+
+
+# ---------------------------------------------------------------- the app's side of a burst
+async def test_reads_queued_behind_a_busy_loop_are_handled_as_one(ws: Workspace) -> None:
+    app = make_app(ws)
+    feed = Feed(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        published: list[set[str]] = []
+        app.agents_signal.subscribe(app.screen, lambda statuses: published.append(set(statuses)))
+        first = feed.monitor.refresh_many(["bjork", "cher"])
+        feed.write()
+        newest = feed.monitor.refresh_many(["bjork"])
+        triages: list[int] = []
+        real = app._update_triage
+        app._update_triage = lambda: (triages.append(1), real())[1]
+        app.post_message(AgentsRefreshed(first))  # both queued before the loop runs again
+        app.post_message(AgentsRefreshed(newest))
+        await pilot.pause()
+        await pilot.pause()
+        assert published == [{"bjork", "cher"}]  # one message, the union
+        assert app.statuses["bjork"] is newest["bjork"]  # the newest status of each agent wins
+        assert app.statuses["bjork"].view.queue_depth == 1
+        assert triages == []  # health and findings unchanged: the triage line is not recomputed
+        for _ in range(6):
+            sick = feed.write("finished", status="error", latency_ms=10.0)
+        app.post_message(AgentsRefreshed({"bjork": sick}))
+        await pilot.pause()
+        assert triages == [1] and app.triage.text.startswith("1 of 9 affected: bjork")
+
+
+async def test_the_status_bar_is_not_rebuilt_within_the_second_it_shows(ws: Workspace) -> None:
+    clock = FrozenClock()
+    app = make_app(ws, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        app.live = True
+        await pilot.pause()
+        bar = app.screen.query_one(StatusBar)
+        built: list[int] = []
+        real = bar.render_text
+        bar.render_text = lambda: (built.append(1), real())[1]  # type: ignore[method-assign]
+        for _ in range(20):  # twenty reads within the same second
+            app.last_updated = clock.now + 0.5
+        assert built == []
+        clock.advance(1)
+        app.last_updated = clock.now + 0.5  # the next second: shown
+        assert len(built) == 1 and time.strftime("%H:%M:%S", time.localtime(clock.now)) in str(bar._shown)

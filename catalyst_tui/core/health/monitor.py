@@ -21,7 +21,7 @@ from typing import Any
 import msgspec
 
 from catalyst_tui.core import storage
-from catalyst_tui.core.agents import AgentPaths, read_state
+from catalyst_tui.core.agents import AgentPaths, StateRead, read_state
 from catalyst_tui.core.config import CONFIG_NAME, HealthConfig, WorkspaceConfig
 from catalyst_tui.core.errors import os_reason
 from catalyst_tui.core.health import history
@@ -213,6 +213,7 @@ class AgentMonitor:
             self.stats.since = cutoff
         self.worklog_tail.seek_tail(WORKLOG_TAIL_BYTES)
         self._disk: tuple[float, int | None] = (-DISK_EVERY_S, None)
+        self._state: tuple[storage.FileSignature, StateRead] | None = None
         self._live = False
         self.history_path = history.path_of(self.paths.dir)
         self.history_problems: list[ParseError] = []  # never the tenant's health: only its history
@@ -298,6 +299,19 @@ class AgentMonitor:
         self._disk = (now, total)
         return total
 
+    def _read_state(self) -> StateRead:
+        """``state.json``, parsed again only when its signature changed: a tenant streaming
+        dispatch records is judged on every read, and its state file rarely changes with them
+        (state writes replace the file: a new inode each time)."""
+        try:
+            sig = storage.signature_of(os.lstat(self.paths.state))
+        except OSError:
+            self._state = None
+            return read_state(self.paths)  # missing or unreadable: said by the read itself
+        if self._state is None or self._state[0] != sig:
+            self._state = (sig, read_state(self.paths))
+        return self._state[1]
+
     def created_at(self) -> float:
         """When the agent came to be: its directory's last change, else the workspace config's."""
         for path in (self.paths.dir, self.paths.root / CONFIG_NAME):
@@ -315,7 +329,7 @@ class AgentMonitor:
         """Judge the agent on its own window (``self.window``), against ``peers``; ``shown_window``
         only chooses the figures a panel shows alongside."""
         now = self.clock() if now is None else now
-        read = read_state(self.paths)
+        read = self._read_state()
         figures = figures or self.stats.figures(self.window, now)
         found: list[Reason] = []
         hb_age = None

@@ -4,13 +4,14 @@ The panel redraws only when what it shows changed at the resolution shown (each 
 each sparkline's bars as drawn), never on a clock: ages are shown only once they matter (a
 lost heartbeat), so an idle dashboard sends nothing. A tenant writing a hundred records a
 second changes its figures on every read: those redraws are capped at one per
-``REDRAW_EVERY_S`` per panel. The first change after a quiet spell is drawn at once (the
+``REDRAW_EVERY_S`` per panel, on ticks shared by all panels. The first change after a quiet spell is drawn at once (the
 leading edge), the latest one at the end of the spell (the trailing edge); a health
 transition (and a change of the window shown) is drawn at once, always, with everything pending.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -28,6 +29,13 @@ from catalyst_tui.ui.widgets.sparkline_bars import drawn_bars
 HEALTH_CLASSES = {h: f"-{h.value}" for h in Health}
 REDRAW_EVERY_S = 0.5  # per panel: at most two redraws a second while its figures stream
 Series = tuple[list[float], list[float]]
+
+
+def spell_end(drawn_at: float) -> float:
+    """When a panel drawn at ``drawn_at`` may draw again: the first tick of a shared
+    ``REDRAW_EVERY_S`` grid at least that long after. Streaming panels then redraw on the same
+    ticks, together: one compositor pass for all of them, not one per panel."""
+    return math.ceil((drawn_at + REDRAW_EVERY_S) / REDRAW_EVERY_S) * REDRAW_EVERY_S
 
 
 def figures_text(status: AgentStatus) -> Text:
@@ -89,6 +97,8 @@ class AgentPanel(Vertical, can_focus=True):
         self._drawn_at = -REDRAW_EVERY_S
         self._latest: tuple[AgentStatus, Series | None] | None = None
         self._timer = False
+        self._keys: tuple[object, object] | None = None  # the latest series' bars, once computed
+        self._spark_widgets: tuple[Sparkline, Sparkline] | None = None
         self.border_title = Text(agent)
         self.border_subtitle = "…"
 
@@ -112,13 +122,14 @@ class AgentPanel(Vertical, can_focus=True):
         """
         self.status = status
         self._latest = (status, series)
+        self._keys = None
         if (status.health is not self._health or status.view.window != self._window
                 or self.clock() - self._drawn_at >= REDRAW_EVERY_S):
             return self._draw()
         if self._timer or not self._differs(status, series):
             return self._timer
         self._timer = True
-        self.set_timer(max(0.0, self._drawn_at + REDRAW_EVERY_S - self.clock()), self.draw_pending)
+        self.set_timer(max(0.0, spell_end(self._drawn_at) - self.clock()), self.draw_pending)
         return True
 
     def draw_pending(self) -> None:
@@ -127,12 +138,20 @@ class AgentPanel(Vertical, can_focus=True):
         self._draw()
 
     def _spark_keys(self, series: Series | None) -> tuple[object, object]:
+        """The bars the latest series draws (computed once per status)."""
         if series is None:
             return self._bars
-        lat = self.query_one(".sparkline-latency", Sparkline)
-        errs = self.query_one(".sparkline-errors", Sparkline)
-        return (drawn_bars(series[0] or [0.0], lat.size.width, lat.size.height),
-                drawn_bars(series[1] or [0.0], errs.size.width, errs.size.height))
+        if self._keys is None:
+            lat, errs = self._sparklines()
+            self._keys = (drawn_bars(series[0] or [0.0], lat.size.width, lat.size.height),
+                          drawn_bars(series[1] or [0.0], errs.size.width, errs.size.height))
+        return self._keys
+
+    def _sparklines(self) -> tuple[Sparkline, Sparkline]:
+        if self._spark_widgets is None:
+            self._spark_widgets = (self.query_one(".sparkline-latency", Sparkline),
+                                   self.query_one(".sparkline-errors", Sparkline))
+        return self._spark_widgets
 
     def _differs(self, status: AgentStatus, series: Series | None) -> bool:
         bars = self._spark_keys(series)
@@ -163,9 +182,9 @@ class AgentPanel(Vertical, can_focus=True):
         if series is not None:
             bars = self._spark_keys(series)
             self._series = series
-            for i, cls in enumerate((".sparkline-latency", ".sparkline-errors")):
+            for i, spark in enumerate(self._sparklines()):
                 if bars[i] is None or bars[i] != self._bars[i]:  # None: not laid out yet, give it the data
-                    self.query_one(cls, Sparkline).data = series[i] or [0.0]
+                    spark.data = series[i] or [0.0]
                     changed = True
             self._bars = bars
         if changed:
@@ -176,6 +195,7 @@ class AgentPanel(Vertical, can_focus=True):
     def on_resize(self) -> None:
         """New sizes draw other bars: give the sparklines the latest data (their keys follow)."""
         if self._series is not None:
-            self.query_one(".sparkline-latency", Sparkline).data = self._series[0] or [0.0]
-            self.query_one(".sparkline-errors", Sparkline).data = self._series[1] or [0.0]
+            for spark, data in zip(self._sparklines(), self._series, strict=True):
+                spark.data = data or [0.0]
             self._bars = (None, None)
+            self._keys = None

@@ -11,7 +11,6 @@ in Textual's drawing fails that test instead of freezing a bar.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from fractions import Fraction
 
 STEPS_PER_ROW = 8  # "▁▂▃▄▅▆▇█"
 FULL = (-1,)  # one value: Textual draws every column full
@@ -32,8 +31,8 @@ def drawn_bars(data: Sequence[float], width: int, height: int) -> tuple[int, ...
     top = STEPS_PER_ROW * height - 1
     low, high = min(data), max(data)
     extent = high - low or 1
-    per_column = Fraction(n, width)
-    buckets = [b for i in range(width) if (b := data[int(per_column * i):int(per_column * (i + 1))])]
+    # Textual cuts at int(Fraction(n, width) * i): for whole, non-negative numbers that is n * i // width
+    buckets = [b for i in range(width) if (b := data[n * i // width:n * (i + 1) // width])]
     stride = len(buckets) / width
     levels = []
     at = 0.0

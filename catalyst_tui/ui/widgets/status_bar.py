@@ -35,6 +35,7 @@ class StatusBar(Static):
 
     _timer: Timer | None = None
     _shown: Text | None = None
+    _drawn_key: tuple[object, ...] | None = None  # what the text depends on while live, as last drawn
 
     def on_mount(self) -> None:
         app = self.app
@@ -46,14 +47,22 @@ class StatusBar(Static):
 
     def refresh_now(self) -> None:
         """Bring the text up to date (the screen calls it when it is shown again)."""
+        self._drawn_key = None
         self._changed()
 
     def _changed(self, _value: object = None) -> None:
+        app = self.app
+        # while live the text shows last_updated to the second: a stream of reads within one
+        # second changes nothing shown, so it is not even rebuilt (no timer runs while live)
+        key = (app.read_only, app.current_mode, app.live, int(app.last_updated), app.index_fallback)
+        if app.live and self._timer is None and key == self._drawn_key:
+            return
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
         if self.is_attached and not self.screen.is_current:
             return  # a hidden screen's bar catches up when it is shown again
+        self._drawn_key = key
         text = self.render_text()
         if self._shown is None or text != self._shown:
             self._shown = text
