@@ -190,3 +190,20 @@ async def test_the_palette_offers_the_products_themes_first(tmp_path: Path) -> N
         assert set(ours) == {"catalyst-dark", "catalyst-light", "catalyst-ansi", "night-shift"}
         rest = titles[len(app.product_themes):]
         assert rest and all(t.endswith("(Textual)") for t in rest)  # Textual's built-ins behind, marked
+
+
+async def test_sparklines_say_what_they_plot_and_over_what_span(tmp_path: Path) -> None:
+    from textual.widgets import Sparkline
+
+    app = make_app(slow_bjork(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("f2")
+        await until(pilot, lambda: app.screen.panel("bjork").status is not None)
+        panel = app.screen.panel("bjork")
+        assert [str(s.content) for s in panel.query(".spark-label")] == ["lat", "err"]
+        await until(pilot, lambda: panel.query_one(".sparkline-latency", Sparkline).tooltip is not None)
+        assert panel.query_one(".sparkline-latency", Sparkline).tooltip == "mean latency per bucket, last 5m"
+        await pilot.press("w")
+        errors = panel.query_one(".sparkline-errors", Sparkline)
+        await until(pilot, lambda: errors.tooltip == "errors per bucket, last 1h")

@@ -401,3 +401,31 @@ async def test_larger_terminals_show_more_of_every_lane(seed_factory) -> None:
         rows = [other.render_line(y).text for y in range(1, 4)]
         assert all(row.count(other.agent + " task") == 5 for row in rows)
 
+
+
+async def test_move_picker_filters_as_you_type(seeded: Workspace) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("9")
+        await pilot.press("m")
+        await pilot.pause()
+        from catalyst_tui.ui.screens.move_picker import MovePickerScreen
+
+        picker = app.screen
+        assert isinstance(picker, MovePickerScreen)
+        await pilot.press(*"cher rev")
+        await pilot.pause()
+        assert picker.shown == [("cher", "review")]
+        assert picker.query_one("OptionList").option_count == 1
+        await pilot.press("enter")
+        await settle(pilot)
+        assert where(seeded, "Heartbeat watchdog") == ("cher", "review")
+        await pilot.press("m")
+        await pilot.press(*"bjork")
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, MovePickerScreen) and {a for a, _ in picker.shown} == {"bjork"}
+        await pilot.press("down", "enter")  # the second of bjork's columns
+        await settle(pilot)
+        assert where(seeded, "Heartbeat watchdog") == ("bjork", seeded.config.board.columns[1])

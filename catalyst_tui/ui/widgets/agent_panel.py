@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Sparkline, Static
 
 from catalyst_tui.core.health import AgentStatus
@@ -76,7 +76,9 @@ class AgentPanel(Vertical, can_focus=True):
     AgentPanel:focus.-ok, AgentPanel:focus.-degraded, AgentPanel:focus.-quarantined,
     AgentPanel:focus.-offline { border: heavy $accent; }
     AgentPanel .figures { height: 1; width: 1fr; }
-    AgentPanel Sparkline { height: 1fr; min-height: 1; max-height: 6; width: 1fr; margin: 0; }
+    AgentPanel .spark-row { height: 1fr; min-height: 1; max-height: 6; }
+    AgentPanel .spark-label { width: 4; color: $text-muted; }
+    AgentPanel Sparkline { height: 1fr; width: 1fr; margin: 0; }
     AgentPanel .sparkline-errors > .sparkline--max-color { color: $error; }
     AgentPanel .sparkline-errors > .sparkline--min-color { color: $panel; }
     AgentPanel .reason { height: 1; width: 1fr; color: $text-muted; }
@@ -104,8 +106,13 @@ class AgentPanel(Vertical, can_focus=True):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("waiting for data…"), classes="figures")
-        yield Sparkline([0.0], classes="sparkline-latency")
-        yield Sparkline([0.0], classes="sparkline-errors")
+        # each sparkline says what it plots; the span is the window in the screen's sub-title
+        with Horizontal(classes="spark-row"):
+            yield Static("lat", classes="spark-label")
+            yield Sparkline([0.0], classes="sparkline-latency")
+        with Horizontal(classes="spark-row"):
+            yield Static("err", classes="spark-label")
+            yield Sparkline([0.0], classes="sparkline-errors")
         yield Static(Text(""), classes="reason")
 
     @property
@@ -169,6 +176,10 @@ class AgentPanel(Vertical, can_focus=True):
                 self.set_class(status.health is h, cls)
             self.border_subtitle = status.health.badge  # glyph and word: readable without colour
             changed = True
+        if status.view.window != self._window:
+            span = status.view.window
+            self.query_one(".sparkline-latency", Sparkline).tooltip = f"mean latency per bucket, last {span}"
+            self.query_one(".sparkline-errors", Sparkline).tooltip = f"errors per bucket, last {span}"
         self._window = status.view.window
         figures, detail = figures_text(status), detail_text(status)
         was = self._texts
