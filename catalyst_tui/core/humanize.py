@@ -18,6 +18,17 @@ def age(seconds: float) -> str:
     return f"{seconds / 86400:.0f} d"
 
 
+def age_changes_in(seconds: float) -> float:
+    """Seconds until :func:`age` of ``seconds`` reads differently (so a shown age can advance
+    exactly when its text does, and never redraw in between)."""
+    if seconds < 0:
+        return -seconds
+    for unit in (1.0, 60.0, 3600.0, 86400.0):
+        if seconds < unit * (60 if unit < 3600 else 24 if unit == 3600 else float("inf")):
+            return unit - (seconds + unit / 2) % unit + 0.01  # the rounding point of `age`
+    return 86400.0  # pragma: no cover
+
+
 def duration_ms(ms: float) -> str:
     return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
 

@@ -216,3 +216,19 @@ async def test_a_crashing_push_still_rearms_the_schedule(tmp_path: Path, monkeyp
         assert not app.jobs["snapshot"].running and screen.error == "RuntimeError: unexpected"
         assert app.jobs["snapshot"].next_due == pytest.approx(app.clock() + 300.0)
         assert "snapshot push failed" in app.triage.text
+
+
+async def test_ages_on_the_snapshots_screen_advance(tmp_path: Path) -> None:
+    """"last push 0 s ago" must not stand still while nothing is pushed."""
+    ws = seed_workspace(tmp_path / "ws", cards={"bjork": [("todo", "first")]})
+    app = make_app(ws, services=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_screen(pilot)
+        await pilot.press("p")
+        await pushes(pilot, 1)
+        status = screen.query_one(SnapshotStatus)
+        history = screen.query_one(SnapshotHistory)
+        assert "0 s ago" in status.rendered_text.plain and history.shown[0][0] == "0 s ago"
+        app.clock.advance(125)  # no push, no event: only the ages' own timers can move them
+        await until(pilot, lambda: "2 min ago" in status.rendered_text.plain, "the age to advance", timeout=3)
+        await until(pilot, lambda: history.shown[0][0] == "2 min ago", "the history's age to advance", timeout=3)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual.timer import Timer
 from textual.widgets import Static
 
-from catalyst_tui.core.humanize import age, size
+from catalyst_tui.core.humanize import age, age_changes_in, size
 
 if TYPE_CHECKING:
     from catalyst_tui.core.runtime import SnapshotSummary
@@ -49,6 +50,8 @@ class SnapshotStatus(Static):
     def __init__(self, **kw: Any) -> None:
         super().__init__(Text(""), **kw)
         self.rendered_text: Text = Text("")
+        self._ager: Timer | None = None
+        self._shown: tuple[str, SnapshotSummary | None, str | None] = ("", None, None)
 
     def show(self, url: str, last: SnapshotSummary | None, now: float, error: str | None) -> None:
         vars_ = self.app.theme_variables
@@ -57,3 +60,13 @@ class SnapshotStatus(Static):
         if text.plain != self.rendered_text.plain:
             self.rendered_text = text
             self.update(text)
+        self._shown = (url, last, error)
+        if self._ager is not None:
+            self._ager.stop()
+        # "last push 12 s ago" advances when its text would change, not only when a push happens
+        self._ager = self.set_timer(age_changes_in(now - last.created), self._aged) if last is not None else None
+
+    def _aged(self) -> None:
+        self._ager = None
+        url, last, error = self._shown
+        self.show(url, last, self.app.clock(), error)  # type: ignore[attr-defined]
