@@ -33,6 +33,19 @@ def duration_ms(ms: float) -> str:
     return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
 
 
+def rate(per_min: float) -> str:
+    """``7``, ``780``, ``2.1k``, ``54k``: two significant figures from 100 on. A rate over a
+    sliding window moves in its third digit on every record: that digit is noise, and shown,
+    it would redraw the figure on every read."""
+    if per_min < 100:
+        return f"{per_min:.0f}"
+    if per_min < 1000:
+        return f"{round(per_min, -1):.0f}"
+    if per_min < 9950:
+        return f"{per_min / 1000:.1f}k"
+    return f"{per_min / 1000:.0f}k"
+
+
 _BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalyst_tui.core.humanize import size
+from catalyst_tui.core.humanize import rate, size
 
 
 @pytest.mark.parametrize("n, shown", [
@@ -13,3 +13,8 @@ from catalyst_tui.core.humanize import size
 ])
 def test_sizes_are_binary_units_everywhere(n: int, shown: str) -> None:
     assert size(n) == shown
+
+
+def test_rate_two_significant_figures_from_100() -> None:
+    assert [rate(v) for v in (0, 7.4, 99.4, 100, 784, 2065, 2149, 9949, 9951, 54_321)] == \
+        ["0", "7", "99", "100", "780", "2.1k", "2.1k", "9.9k", "10k", "54k"]

@@ -23,7 +23,7 @@ from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui import themes
 from catalyst_tui.ui.messages import AgentsRefreshed
 from catalyst_tui.ui.testing import FROZEN_NOW, FrozenClock, make_app, seed_workspace, wait_for_data
-from catalyst_tui.ui.widgets.agent_panel import REDRAW_EVERY_S, AgentPanel
+from catalyst_tui.ui.widgets.agent_panel import REDRAW_EVERY_S, TICK_SLACK_S, AgentPanel, spell_end
 from catalyst_tui.ui.widgets.sparkline_bars import STEPS_PER_ROW, drawn_bars
 from catalyst_tui.ui.widgets.status_bar import StatusBar
 
@@ -230,3 +230,11 @@ async def test_the_status_bar_is_not_rebuilt_within_the_second_it_shows(ws: Work
         clock.advance(1)
         app.last_updated = clock.now + 0.5  # the next second: shown
         assert len(built) == 1 and time.strftime("%H:%M:%S", time.localtime(clock.now)) in str(bar._shown)
+
+
+def test_streaming_panels_redraw_on_shared_ticks() -> None:
+    drawn = (10.0, 10.03, 10.08, 10.2, 10.49)
+    ticks = [spell_end(t) for t in drawn]
+    assert ticks == [10.5, 10.5, 10.5, 11.0, 11.0]  # panels drawn at different moments meet on common ticks
+    assert all(end - t >= REDRAW_EVERY_S - TICK_SLACK_S for t, end in zip(drawn, ticks, strict=True))
+    assert spell_end(10.5 + 0.04) == 11.0  # drawn by a tick's (late) timer: the very next tick, not one more

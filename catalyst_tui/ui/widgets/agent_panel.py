@@ -21,21 +21,23 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Sparkline, Static
 
 from catalyst_tui.core.health import AgentStatus
-from catalyst_tui.core.humanize import duration_ms, size
+from catalyst_tui.core.humanize import duration_ms, rate, size
 from catalyst_tui.core.models import Health
 from catalyst_tui.core.text import visible
 from catalyst_tui.ui.widgets.sparkline_bars import drawn_bars
 
 HEALTH_CLASSES = {h: f"-{h.value}" for h in Health}
 REDRAW_EVERY_S = 0.5  # per panel: at most two redraws a second while its figures stream
+TICK_SLACK_S = 0.1  # a timer firing up to this late still lands on the next tick
 Series = tuple[list[float], list[float]]
 
 
 def spell_end(drawn_at: float) -> float:
     """When a panel drawn at ``drawn_at`` may draw again: the first tick of a shared
-    ``REDRAW_EVERY_S`` grid at least that long after. Streaming panels then redraw on the same
-    ticks, together: one compositor pass for all of them, not one per panel."""
-    return math.ceil((drawn_at + REDRAW_EVERY_S) / REDRAW_EVERY_S) * REDRAW_EVERY_S
+    ``REDRAW_EVERY_S`` grid about that long after. Streaming panels then redraw on the same
+    ticks, together: one compositor pass for all of them, not one per panel. A draw made by a
+    tick's timer runs a little after the tick: ``TICK_SLACK_S`` keeps it from skipping the next."""
+    return math.ceil((drawn_at + REDRAW_EVERY_S - TICK_SLACK_S) / REDRAW_EVERY_S) * REDRAW_EVERY_S
 
 
 def figures_text(status: AgentStatus) -> Text:
@@ -46,10 +48,10 @@ def figures_text(status: AgentStatus) -> Text:
 
 
 def detail_text(status: AgentStatus) -> Text:
-    """The first reason when there is one, else ``12/min cpu 3% 41.0 MiB``."""
+    """The first reason when there is one, else ``12/min cpu 3% 41.0 MiB`` (``2.1k/min``)."""
     if status.reasons:
         return Text(visible(status.reasons[0]), no_wrap=True, overflow="ellipsis")
-    bits = [f"{status.view.throughput_per_s * 60:.0f}/min"]
+    bits = [f"{rate(status.view.throughput_per_s * 60)}/min"]
     p = status.proc
     if p is not None and p.alive:
         if p.cpu_percent is not None:
