@@ -170,3 +170,17 @@ def test_a_snapshot_never_holds_the_writers_locks(make_ws: Make, tmp_path: Path)
     assert "board/index.lock" not in paths
     restore_into(mirror, tmp_path / "again")  # and it restores
     assert (tmp_path / "again/data/Cargo.lock").read_bytes() == b"a user's lock file: data"
+
+
+def test_the_files_kept_aside_never_go_through_a_symlinked_internal_dir(pushed, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ws, m = pushed
+    write(ws.root, "data/a", b"newer a")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    internal = ws.root / ".catalyst"
+    internal.rename(tmp_path / "internal-was")
+    internal.symlink_to(outside)  # planted by anyone who can write the workspace
+    with pytest.raises(SnapshotError, match="symbolic link"):
+        restore_into(Mirror(FileTarget(m)), ws.root, force=True)
+    assert list(outside.iterdir()) == []
+    assert (ws.root / "data/a").read_bytes() == b"newer a"  # refused before any file was replaced

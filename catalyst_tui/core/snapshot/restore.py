@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from catalyst_tui.core import storage
+from catalyst_tui.core.errors import os_reason
 from catalyst_tui.core.snapshot.manifest import FileEntry, SnapshotError, _index_seq
 from catalyst_tui.core.snapshot.mirror import Mirror, Record
 from catalyst_tui.core.snapshot.rollback import Seen
@@ -60,7 +61,19 @@ class _Aside:
         self.dir = into / INTERNAL / f"{ASIDE_PREFIX}{stamp}-{os.urandom(3).hex()}"
         self.kept = 0
 
+    def _make_dir(self) -> None:
+        """The aside directory, made by a descent that follows no link: a ``.catalyst`` planted
+        as a symlink would otherwise take the kept files out of the workspace."""
+        try:
+            with storage.dir_under(self.into, self.dir.relative_to(self.into).as_posix(), create=True):
+                pass
+        except OSError as exc:
+            raise SnapshotError(f"{self.dir}: cannot keep the replaced files aside ({os_reason(exc)}); "
+                                "nothing restored") from None
+
     def __call__(self, entries: list[FileEntry] | FileEntry) -> None:
+        if not self.dir.is_dir() or self.dir.is_symlink():
+            self._make_dir()
         for e in [entries] if isinstance(entries, FileEntry) else entries:
             src = self.into / e.path
             try:
