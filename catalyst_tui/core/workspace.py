@@ -56,10 +56,22 @@ def resolve_root(path: str | os.PathLike[str] | None) -> Path:
     return Path(chosen).expanduser().absolute()
 
 
+@dataclass(frozen=True)
+class MirrorOrigin:
+    """Where a workspace opened with ``--from-mirror`` came from: shown where the live view says
+    ``live``, so nobody mistakes a snapshot for the hub."""
+
+    url: str
+    snapshot_id: str
+    seq: int
+    created: float  # when the snapshot was taken (the hub's clock)
+
+
 @dataclass
 class Workspace:
     root: Path
     config: WorkspaceConfig
+    mirror: MirrorOrigin | None = None  # set for a snapshot restored from a mirror (read-only)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None) -> Workspace:

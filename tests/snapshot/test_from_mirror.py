@@ -49,3 +49,26 @@ def test_from_an_empty_mirror_is_a_clear_error(tmp_path: Path, capsys: pytest.Ca
     assert main(["--from-mirror", f"file://{tmp_path / 'nothing'}"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("catalyst-tui: error:") and "no current snapshot" in err and err.count("\n") == 1
+
+
+async def test_the_mirror_says_which_snapshot_and_skips_local_port_checks(tmp_path: Path) -> None:
+    """Where the live view says `live`, the mirror's says which snapshot it is and how old; this
+    machine's listeners say nothing of the remote hub, so no port check runs."""
+    from catalyst_tui.core.snapshot import Mirror
+    from catalyst_tui.core.snapshot.targets import FileTarget
+    from catalyst_tui.ui.testing import FrozenClock
+    from catalyst_tui.ui.widgets.status_bar import StatusBar
+
+    hub = seed_workspace(tmp_path / "hub", cards={"bjork": [("todo", "mirrored card")]})
+    push(hub, f"file://{tmp_path / 'm'}")
+    current = Mirror(FileTarget(tmp_path / "m")).current()
+    assert current is not None
+    with mirror_workspace(f"file://{tmp_path / 'm'}") as ws:
+        assert ws.mirror is not None and (ws.mirror.snapshot_id, ws.mirror.seq) == (current.id, current.seq)
+        app = make_app(ws, read_only=True, services=True, clock=FrozenClock(current.created + 180))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for_data(pilot)
+            await pilot.pause(0.3)
+            bar = str(app.screen.query_one(StatusBar).render_text())
+            assert f"mirror {current.id[:12]} seq {current.seq}, 3 min old" in bar and "live" not in bar
+            assert app.ports_report is None and "ports" not in app.shared_problems  # no local scan

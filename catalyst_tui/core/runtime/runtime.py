@@ -103,9 +103,10 @@ class Runtime:
         self.alerting: Any = None
         self.ports_job = PortsJob(self)
         self.feeds = Scheduler(self._job_changed, clock)
-        self.feeds.add(Job("ports", self.ports_job, lambda: self.ws.config.ports.scan_interval_s,
-                           lambda: max(30.0, self.ws.config.ports.scan_interval_s), first_delay=lambda: 0.0,
-                           publish=False))
+        if self.ws.mirror is None:  # a mirror's snapshot: this machine's listeners say nothing of its hub
+            self.feeds.add(Job("ports", self.ports_job, lambda: self.ws.config.ports.scan_interval_s,
+                               lambda: max(30.0, self.ws.config.ports.scan_interval_s), first_delay=lambda: 0.0,
+                               publish=False))
         self.feeds.add(Job("health", HealthSweep(self), lambda: SWEEP_S, lambda: 30.0, publish=False))
         self.duties = Scheduler(self._job_changed, clock)
         self.duties.add(Job("history", HistoryJob(self), lambda: HISTORY_S, lambda: 30.0, publish=False))

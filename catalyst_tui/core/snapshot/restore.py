@@ -145,12 +145,15 @@ def mirror_workspace(url: str, *, accept_rollback: bool = False) -> Iterator[Wor
     removed afterwards. A rolled-back mirror is refused unless ``accept_rollback``.
     """
     from catalyst_tui.core.snapshot.targets import open_target
-    from catalyst_tui.core.workspace import Workspace
+    from catalyst_tui.core.workspace import MirrorOrigin, Workspace
 
     tmp = Path(tempfile.mkdtemp(prefix="catalyst-mirror-"))
     try:
         with open_target(url) as target:
-            Mirror(target).restore(tmp, seen=Seen.default(), accept_rollback=accept_rollback)
-        yield Workspace.open(tmp)
+            record = Mirror(target).restore(tmp, seen=Seen.default(), accept_rollback=accept_rollback)
+        ws = Workspace.open(tmp)
+        if record is not None:
+            ws.mirror = MirrorOrigin(url, record.id, record.seq, record.created)
+        yield ws
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -94,7 +94,12 @@ class StatusBar(Static):
             text.append(label, style="bold underline" if name == current else "")
             text.append(" │ ", style="dim")
         elapsed = self._age()
-        if elapsed is None:
+        origin = app.ws.mirror
+        if origin is not None:  # a snapshot, not the hub: say which one and how old, never "live"
+            old = age(max(0.0, app.clock() - origin.created))
+            text.append("mirror", style="bold")
+            text.append(f" {origin.snapshot_id[:12]} seq {origin.seq}, {old} old")
+        elif elapsed is None:
             text.append("loading…")
         else:
             stamp = time.strftime("%H:%M:%S", time.localtime(app.last_updated))
