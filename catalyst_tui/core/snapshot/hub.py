@@ -9,6 +9,7 @@ push history shown by the Snapshots screen.
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ from typing import Any
 import orjson
 
 from catalyst_tui.core import outcomes, storage
-from catalyst_tui.core.errors import CatalystError, LockTimeout
+from catalyst_tui.core.errors import CatalystError, LockTimeout, os_reason
 from catalyst_tui.core.snapshot.manifest import (
     BUF,
     CACHE_NAME,
@@ -104,7 +105,12 @@ def _read_verified(path: str, size: int, sha: str) -> Iterator[bytes]:
     """The first ``size`` bytes of the staged copy, checked against ``sha`` as they stream."""
     digest = hashlib.sha256()
     remaining = size
-    with open(path, "rb") as fh:
+    try:  # never an open that waits (a FIFO), never through a link: a staged copy is a regular file
+        fd, _ = storage.open_regular(path, follow=False)
+    except OSError as exc:
+        raise StaleHash(f"{path}: not a regular file any more ({os_reason(exc)}); push abandoned, "
+                        "the next push stages every file again") from None
+    with os.fdopen(fd, "rb") as fh:
         while remaining:
             chunk = fh.read(min(BUF, remaining))
             if not chunk:
