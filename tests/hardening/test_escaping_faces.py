@@ -160,3 +160,24 @@ def test_stderr_logging_of_long_running_commands_is_one_visible_line() -> None:
     out = fmt.format(failed)
     assert "Traceback" not in out and "\n" not in out and "\x1b" not in out
     assert out.endswith("tool failed (ValueError: bad \\x1b[2J value\\x0amore)")
+
+
+async def test_janitor_items_title_is_literal() -> None:
+    """The items' border title quotes a run id read back from a report file: no markup, no controls."""
+    from textual.app import App, ComposeResult
+
+    from catalyst_tui.ui.widgets.janitor_items import JanitorItems
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield JanitorItems()
+
+    app = Host()
+    async with app.run_test(size=(100, 10)) as pilot:
+        items = app.query_one(JanitorItems)
+        items.show("flagged by run [b]r-1[/b] \x1b]0;pwned\x07", [])
+        await pilot.pause()
+        from textual.content import Content
+
+        plain = Content.from_markup(str(items.border_title)).plain  # what the border shows
+        assert "[b]r-1[/b]" in plain and "\\x1b]0;pwned\\x07" in plain and "\x1b" not in plain

@@ -42,7 +42,7 @@ class JanitorItems(DataTable[Text]):
         self.show_rows(title, ITEM_COLUMNS, rows)
 
     def show_rows(self, title: str, columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
-        self.border_title = title
+        self.border_title = Text(visible(title))  # a run id read back from a report file: no markup, no controls
         if columns != self.columns_shown:
             self._set_columns(columns)
         if list(rows) == self.rows_shown:
