@@ -25,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_push)
 
     v = ssub.add_parser("verify", help="re-hash every object of the mirror's current snapshot")
+    add_workspace_arg(v)  # accepted after the sub-command like everywhere (docs/cli.md); a mirror needs none
     v.add_argument("url", type=text, metavar="URL")
     v.add_argument("--id", type=text, help="verify this snapshot instead of the current one")
     _accept_rollback_flag(v)
@@ -32,11 +33,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.set_defaults(func=run_verify)
 
     ls = ssub.add_parser("list", help="the snapshots kept by a mirror (newest last)")
+    add_workspace_arg(ls)
     ls.add_argument("url", type=text, metavar="URL")
     add_json_flag(ls)
     ls.set_defaults(func=run_list)
 
     r = ssub.add_parser("restore", help="write a snapshot's files (default: the current one) into PATH")
+    add_workspace_arg(r)
     r.add_argument("url", type=text, metavar="URL")
     r.add_argument("id", type=text, metavar="ID", nargs="?", help="snapshot id or unique prefix")
     r.add_argument("--into", type=path, metavar="PATH", required=True)

@@ -93,3 +93,17 @@ def test_janitor_report_shows_a_hostile_run_id(ws: Workspace, capsys: pytest.Cap
     code, out, err = cli(capsys, "janitor", "report", "-w", str(ws.root))
     assert code == 0 and "Traceback" not in err, err
     assert "\x1b" not in out and "r\\x1b]0;pwned\\x07" in out
+
+
+@pytest.mark.parametrize("action", [("list",), ("verify",), ("restore", "--into", "INTO")])
+def test_snapshot_actions_accept_the_workspace_after_the_sub_command(ws: Workspace, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str],
+                                                                     action: tuple[str, ...]) -> None:
+    """docs/cli.md: global options go before or after the sub-command (``-w`` was 'unrecognized'
+    after ``snapshot list|verify|restore``, which need no workspace)."""
+    mirror = tmp_path / "mirror"
+    code, _, err = cli(capsys, "snapshot", "push", "--to", f"file://{mirror}", "-w", str(ws.root))
+    assert code == 0, err
+    argv = [a if a != "INTO" else str(tmp_path / "into") for a in action]
+    code, out, err = cli(capsys, "snapshot", argv[0], f"file://{mirror}", *argv[1:], "-w", str(ws.root))
+    assert code == 0 and err == "" and out, (code, err)
