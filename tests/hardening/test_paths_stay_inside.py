@@ -10,8 +10,9 @@ import pytest
 from hostile_files import cli, one_line_error
 
 from catalyst_tui.core import storage
-from catalyst_tui.core.board import IndexFile
+from catalyst_tui.core.board import IndexFile, archive
 from catalyst_tui.core.cardview import card_details
+from catalyst_tui.core.errors import CardError
 from catalyst_tui.core.models import CardRefs
 from catalyst_tui.core.workspace import Workspace
 
@@ -113,3 +114,19 @@ def test_ports_md_symlinked_out_is_not_read(ws: Workspace, capsys: pytest.Captur
     assert code == 1
     one_line_error(err, "symbolic link")
     assert (out / "PORTS.md").read_bytes() == before
+
+
+def test_a_symlinked_archive_directory_takes_no_card_out(ws: Workspace) -> None:
+    """The tenant owns agents/<name>/: its archive directory pointed elsewhere must not receive cards."""
+    out = ws.root.parent / "elsewhere"
+    out.mkdir()
+    card = ws.board.add("bjork", "keep me")
+    os.symlink(out, ws.root / "agents" / "bjork" / "archive")
+    with pytest.raises(CardError) as refused:
+        ws.board.archive(card.id)
+    assert "symbolic link" in str(refused.value) and "\n" not in str(refused.value)
+    assert os.listdir(out) == []  # nothing written outside
+    assert ws.board.find(card.id) == (card, False)  # and the card is still on the board
+    (out / "cards-2026-01.jsonl").write_bytes(b"")
+    listed = archive.read(ws.root, ["bjork"])
+    assert listed.cards == {} and any("symbolic link" in u for u in listed.unreadable)

@@ -60,24 +60,30 @@ def append(root: Path, agent: str, records: Iterable[ArchivedCard]) -> Path:
         return archive_file(root, agent, time.time())
     path = archive_file(root, agent, recs[0].ts)
     data = b"".join(msgspec.json.encode(r) + b"\n" for r in recs)
+    rel_dir = f"agents/{agent}/{ARCHIVE_DIR}"
     try:
         created = not path.parent.is_dir()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                raise CardError(f"{path}: not a regular file; cannot archive")
-            if st.st_size and os.pread(fd, 1, st.st_size - 1) != b"\n":
-                data = b"\n" + data  # never onto a torn line
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if created or st.st_size == 0:
-            storage.fsync_dir(path.parent)
+        # the tenant owns agents/<name>/: a symlink there must never take the operator's write
+        # out of the workspace, so the directory is reached one O_NOFOLLOW step at a time
+        with storage.dir_under(root, rel_dir, create=True) as dfd:
+            fd = os.open(path.name, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+                         | os.O_CLOEXEC, 0o644, dir_fd=dfd)
+            try:
+                st = os.fstat(fd)
+                if not stat.S_ISREG(st.st_mode):
+                    raise CardError(f"{path}: not a regular file; cannot archive")
+                if st.st_size and os.pread(fd, 1, st.st_size - 1) != b"\n":
+                    data = b"\n" + data  # never onto a torn line
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            if created or st.st_size == 0:
+                os.fsync(dfd)
+        if created:
+            storage.fsync_dir(path.parent.parent)
     except OSError as exc:
         raise CardError(f"{path}: cannot archive: {os_reason(exc)}") from None
     return path
@@ -94,8 +100,9 @@ class Archives:
 
 def files(root: Path, agent: str) -> list[Path]:
     try:
-        names = sorted(n for n in os.listdir(archive_dir(root, agent)) if _FILE_RE.match(n))
-    except (FileNotFoundError, NotADirectoryError):
+        with storage.dir_under(root, f"agents/{agent}/{ARCHIVE_DIR}") as dfd:  # no symlink on the way
+            names = sorted(n for n in os.listdir(dfd) if _FILE_RE.match(n))
+    except FileNotFoundError:
         return []
     except OSError as exc:
         raise CardError(f"{archive_dir(root, agent)}: unreadable: {os_reason(exc)}") from None
