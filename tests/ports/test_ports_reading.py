@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from catalyst_tui.core.ports import add_port, parse_ports_md
-from catalyst_tui.core.ports.registry import split_lines
+from catalyst_tui.core.ports.markdown import split_lines
 
 AGENTS = ["bjork", "slash"]
 BANDS = "| class | range |\n|---|---|\n| hub | 3100-3199 |\n\n"  # lines 1-4 (a blank line ends a table)

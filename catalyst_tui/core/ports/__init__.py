@@ -12,13 +12,13 @@ from catalyst_tui.core.faces import lazy_getattr
 if TYPE_CHECKING:
     from catalyst_tui.core.ports.compare import PortRow, PortsReport, PortStatus, check
     from catalyst_tui.core.ports.edit import PortsEditError, add_port, suggest
+    from catalyst_tui.core.ports.markdown import split_row
     from catalyst_tui.core.ports.registry import (
         PortsDoc,
         PortsFileError,
         load_ports_md,
         parse_ports_md,
         read_ephemeral_range,
-        split_row,
     )
     from catalyst_tui.core.ports.scan import (
         OWNER_UNKNOWN,
@@ -51,7 +51,7 @@ _WHERE = {
     "process_roots": "scan",
     "read_ephemeral_range": "registry",
     "scan_listeners": "scan",
-    "split_row": "registry",
+    "split_row": "markdown",
     "suggest": "edit",
 }
 __all__ = [

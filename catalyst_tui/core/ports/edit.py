@@ -13,8 +13,8 @@ from pathlib import Path
 
 from catalyst_tui.core import storage
 from catalyst_tui.core.errors import CatalystError
+from catalyst_tui.core.ports.markdown import BOM, split_lines, split_row
 from catalyst_tui.core.ports.registry import (
-    BOM,
     HUB_OWNER,
     MAX_CELL,
     PORT_MAX,
@@ -25,8 +25,6 @@ from catalyst_tui.core.ports.registry import (
     TableSpan,
     parse_ports_md,
     read_ports_text,
-    split_lines,
-    split_row,
 )
 from catalyst_tui.core.ports.scan import ScanResult
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from catalyst_tui.core import storage
 from catalyst_tui.core.errors import CatalystError, os_reason
 from catalyst_tui.core.names import is_valid_agent_name
+from catalyst_tui.core.ports.markdown import ODD_CHARS, plain_cell, split_row, visible_lines
 
 HUB_OWNER = "hub"
 PROTOCOLS = ("tcp", "udp")
@@ -135,144 +136,8 @@ def read_ephemeral_range(path: Path = EPHEMERAL_RANGE_FILE) -> tuple[int, int] |
     return (lo, hi) if PORT_MIN <= lo <= hi <= PORT_MAX else None
 
 
-# Markdown's line endings are LF, CRLF and a lone CR; nothing else (U+2028, NEL, a form feed)
-# ends a line for a reader, so nothing else may end a table here (str.splitlines would).
-_EOL = re.compile(r"\r\n|\r|\n")
-_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
-_TICKS = re.compile(r"`+")
-# only a line that starts with "<!--" (up to 3 spaces in) opens a comment that may span lines;
-# anywhere else an unclosed "<!--" is text (CommonMark's HTML block rule)
-_COMMENT_BLOCK = re.compile(r" {0,3}<!--")
-# characters that are no line break to Markdown but hide or distort a cell (reported, kept)
-_ODD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e"
-                        "\u2066-\u2069\ufeff]")
-BOM = "\ufeff"
-
-
-def split_lines(text: str, keepends: bool = False) -> list[str]:
-    """``text`` cut at LF, CRLF and lone CR only (the ends a Markdown reader sees)."""
-    out: list[str] = []
-    start = 0
-    for m in _EOL.finditer(text):
-        out.append(text[start:m.end() if keepends else m.start()])
-        start = m.end()
-    if start < len(text):
-        out.append(text[start:])
-    return out
-
-
-def split_row(line: str) -> list[str] | None:
-    """The cells of a Markdown table row, or None when the line is not one (no unescaped pipe).
-
-    Outer pipes are optional (``a | b`` is a row of two cells); ``\\|`` is a literal pipe."""
-    s = line.strip(" \t")
-    cells: list[str] = []
-    cur: list[str] = []
-    pipes = 0
-    i = 1 if s.startswith("|") else 0
-    pipes += i
-    while i < len(s):
-        ch = s[i]
-        if ch == "\\" and i + 1 < len(s) and s[i + 1] == "|":
-            cur.append("|")
-            i += 2
-            continue
-        if ch == "|":
-            pipes += 1
-            cells.append("".join(cur).strip())
-            cur = []
-        else:
-            cur.append(ch)
-        i += 1
-    if not pipes:
-        return None
-    tail = "".join(cur).strip()
-    if tail:  # no closing pipe: the last cell still counts
-        cells.append(tail)
-    return cells
-
-
-def _hide_inline_comments(line: str) -> str:
-    """Whole ``<!-- ... -->`` comments of one line blanked out, except inside a code span (text
-    there). One pass: each backtick run is looked up once (no regex backtracking on a long run)."""
-    if "<!--" not in line:
-        return line
-    out: list[str] = []
-    i = 0
-    tick = comment = -1
-    while i < len(line):
-        if comment < i:  # each search starts past the last one: the line is scanned once
-            comment = line.find("<!--", i)
-            if comment < 0:
-                break
-        if tick < i:
-            tick = line.find("`", i) % (len(line) + 1)  # none left: past the end, never searched again
-        if 0 <= tick < comment:  # a code span first: skip it whole (an unmatched run is text)
-            run = _TICKS.match(line, tick)
-            assert run is not None
-            width = run.end() - tick
-            close = run.end()
-            while (m := _TICKS.search(line, close)) is not None and m.end() - m.start() != width:
-                close = m.end()
-            end = m.end() if m is not None else run.end()
-            out.append(line[i:end])
-            i = end
-            continue
-        end = line.find("-->", comment + 4)
-        if end < 0:
-            break  # unclosed: text on this line (only a line that starts with it opens a block)
-        out.append(line[i:comment] + " " * (end + 3 - comment))
-        i = end + 3
-    out.append(line[i:])
-    return "".join(out)
-
-
-def visible_lines(text: str) -> list[str | None]:
-    """Each line as a reader sees it: ``None`` inside a fenced code block (fences included) or
-    an HTML comment; comments within a line removed. A UTF-8 BOM is no part of the first line."""
-    if text.startswith(BOM):
-        text = text[1:]
-    out: list[str | None] = []
-    fence: str | None = None
-    in_comment = False
-    for line in split_lines(text):
-        if fence is not None:
-            out.append(None)
-            stripped = line.strip()
-            if stripped.startswith(fence) and set(stripped) == {fence[0]}:
-                fence = None
-            continue
-        if in_comment:
-            end = line.find("-->")
-            if end < 0:
-                out.append(None)
-                continue
-            in_comment = False
-            line = " " * (end + 3) + line[end + 3:]
-        m = _FENCE.match(line)
-        if m and not (m.group(1)[0] == "`" and "`" in line[m.end():]):
-            fence = m.group(1)
-            out.append(None)
-            continue
-        line = _hide_inline_comments(line)
-        if _COMMENT_BLOCK.match(line):
-            in_comment = True
-            out.append(None)
-            continue
-        out.append(line)
-    return out
-
-
-def _plain(cell: str) -> str:
-    """A cell without Markdown code ticks around it."""
-    c = cell.strip()
-    if len(c) >= 2 and c[0] == "`" and c[-1] == "`":
-        c = c[1:-1].strip()
-    return c
-
-
 def parse_port_number(text: str) -> int | None:
-    t = _plain(text)
+    t = plain_cell(text)
     if not t.isascii() or not t.isdigit():
         return None
     return int(t)
@@ -301,7 +166,7 @@ class _Parser:
             if line is None or header is None:
                 i += 1
                 continue
-            names = [_plain(c).lower() for c in header]
+            names = [plain_cell(c).lower() for c in header]
             kind = ("bands" if all(c in names for c in BAND_REQUIRED) and "port" not in names
                     else "ports" if all(c in names for c in PORT_REQUIRED) else None)
             delimited = self._delimiter_at(i + 1)
@@ -325,7 +190,7 @@ class _Parser:
             span = TableSpan(kind, start + 1, i)
             self.doc.tables.append(span)
             for lineno, cells in rows:
-                odd = next((m.group(0) for c in cells if (m := _ODD_CHARS.search(c))), None)
+                odd = next((m.group(0) for c in cells if (m := ODD_CHARS.search(c))), None)
                 if odd is not None:
                     self.problem(lineno, "control-char", f"a cell holds the invisible character U+{ord(odd):04X} "
                                  "(it is no line break: the row is read with it)")
@@ -347,17 +212,17 @@ class _Parser:
     def _stray(self, lineno: int, cells: list[str]) -> None:
         """A row outside every table that reads like a documented port: nothing would read it."""
         port = parse_port_number(cells[0]) if cells else None
-        proto = any(_plain(c).lower() in PROTOCOL_ALIASES for c in cells)
+        proto = any(plain_cell(c).lower() in PROTOCOL_ALIASES for c in cells)
         if (port is not None and len(cells) >= 2) or (proto and len(cells) >= 3):
             self.problem(lineno, "stray-row", "a port row outside any ports table (a blank line, a code fence or "
                          "other text above it ends the table): it is not read", "error", port)
 
     def _band(self, lineno: int, row: dict[str, str]) -> None:
-        cls = _plain(row["class"]).lower()
+        cls = plain_cell(row["class"]).lower()
         if not _CLASS_RE.fullmatch(cls):
             self.problem(lineno, "bad-band", f"band class {row['class'][:40]!r} is not a simple name", "error")
             return
-        m = _RANGE_RE.fullmatch(_plain(row["range"]))
+        m = _RANGE_RE.fullmatch(plain_cell(row["range"]))
         lo = parse_port_number(m.group(1)) if m else None
         hi = parse_port_number(m.group(2)) if m else None
         if lo is None or hi is None:
@@ -374,10 +239,10 @@ class _Parser:
             if lo <= b.hi and b.lo <= hi:
                 self.problem(lineno, "overlap", f"band {cls} {lo}-{hi} overlaps band {b.cls} {b.lo}-{b.hi} "
                              f"(line {b.line})")
-        self.doc.bands.append(Band(cls, lo, hi, _plain(row.get("description", "")), lineno))
+        self.doc.bands.append(Band(cls, lo, hi, plain_cell(row.get("description", "")), lineno))
 
     def _port(self, lineno: int, row: dict[str, str], span: TableSpan) -> None:
-        raw = _plain(row["port"])
+        raw = plain_cell(row["port"])
         port = parse_port_number(raw)
         if port is None:
             self.problem(lineno, "bad-port", f"port {raw[:40]!r} is not a number", "error")
@@ -386,19 +251,19 @@ class _Parser:
             self.problem(lineno, "bad-port", f"port {port} is out of range ({PORT_MIN}-{PORT_MAX})", "error",
                          port)
             return
-        proto = _plain(row["protocol"]).lower()
+        proto = plain_cell(row["protocol"]).lower()
         if proto not in PROTOCOL_ALIASES:
             self.problem(lineno, "malformed", f"port {port}: protocol {proto[:20]!r} is not tcp, udp or tcp/udp",
                          "error", port)
             return
-        service = _plain(row["service"])
+        service = plain_cell(row["service"])
         if not service or len(service) > MAX_CELL:
             self.problem(lineno, "malformed", f"port {port}: the service name is empty or too long", "error", port)
             return
-        cls = _plain(row["class"]).lower()
-        owner = _plain(row["owner"]).lower()
-        entry = PortEntry(port, PROTOCOL_ALIASES[proto], service, cls, owner, _plain(row.get("notes", "")),
-                          _plain(row.get("process", "")), lineno)
+        cls = plain_cell(row["class"]).lower()
+        owner = plain_cell(row["owner"]).lower()
+        entry = PortEntry(port, PROTOCOL_ALIASES[proto], service, cls, owner, plain_cell(row.get("notes", "")),
+                          plain_cell(row.get("process", "")), lineno)
         self.doc.entries.append(entry)
         span.classes.add(cls)
         if owner != HUB_OWNER and (not is_valid_agent_name(owner)
