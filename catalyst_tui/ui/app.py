@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,15 +26,13 @@ from textual.reactive import reactive
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
-from catalyst_tui.core.applog import AppLog, JsonLinesHandler, default_path
 from catalyst_tui.core.board import Board, IndexView, describe
 from catalyst_tui.core.errors import CatalystError
 from catalyst_tui.core.models import AuditEvent
-from catalyst_tui.core.runtime import RoleError, Runtime
 from catalyst_tui.core.storage import FileSignature
 from catalyst_tui.core.text import visible, visible_block
 from catalyst_tui.core.workspace import Workspace
-from catalyst_tui.ui import bridge, themes
+from catalyst_tui.ui import themes
 from catalyst_tui.ui.commands import CatalystCommands
 from catalyst_tui.ui.messages import (
     AgentsRefreshed,
@@ -48,6 +47,7 @@ from catalyst_tui.ui.screens.base import CatalystScreen
 from catalyst_tui.ui.startup import FastStartApp
 
 if TYPE_CHECKING:
+    from catalyst_tui.core.applog import AppLog
     from catalyst_tui.core.health import (  # loaded after the first frame
         AgentStatus,
         SharedProblem,
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
         WorkspaceMonitor,
     )
     from catalyst_tui.core.ports import PortsReport
-    from catalyst_tui.core.runtime import JobState
+    from catalyst_tui.core.runtime import JobState, Runtime
 
 log = logging.getLogger("catalyst_tui.ui")
 
@@ -111,14 +111,8 @@ class CatalystApp(FastStartApp):
         self._agents_pending: set[str] = set()
         self._startup_problems: list[str] = []
         self._requested_theme = theme_name
-        self._file_log = AppLog(None if (read_only or viewer) else default_path(ws.internal_dir))
-        self._memory_log = AppLog(None)
         self.set_reactive(CatalystApp.read_only, read_only)
         self.viewer = viewer or read_only or not self.runs_jobs
-        self.runtime = Runtime(ws, kind="dashboard", role="viewer" if self.viewer else "auto",
-                               clock=lambda: self.clock(), log=self.app_log)
-        self.runtime.paused = lambda: self.read_only
-        self.runtime.subscribe(lambda event: bridge.post(self, event))  # runtime threads -> messages
         self.cards_signal: Signal[CardsUpdate] = Signal(self, "cards")
         self.agents_signal: Signal[dict[str, AgentStatus]] = Signal(self, "agents")
         self.ports_signal: Signal[PortsReport | None] = Signal(self, "ports")
@@ -128,9 +122,27 @@ class CatalystApp(FastStartApp):
         self._load_themes()
         self._preload_index()
 
+    @cached_property
+    def runtime(self) -> Runtime:
+        """The workspace's runtime, created on first use: after the first frame (its imports are
+        not the board's)."""
+        from catalyst_tui.core.applog import AppLog, default_path
+        from catalyst_tui.core.runtime import Runtime
+        from catalyst_tui.ui import bridge
+
+        self._file_log = AppLog(None if self.viewer else default_path(self.ws.internal_dir))
+        self._memory_log = AppLog(None)
+        runtime = Runtime(self.ws, kind="dashboard", role="viewer" if self.viewer else "auto",
+                          clock=lambda: self.clock(), log=self._memory_log if self.read_only else self._file_log)
+        runtime.paused = lambda: self.read_only
+        runtime.subscribe(lambda event: bridge.post(self, event))  # runtime threads -> messages
+        return runtime
+
     @property
     def app_log(self) -> AppLog:
         """The JSON-lines log; in memory only while the app is read-only (no writes at all)."""
+        if "runtime" not in self.__dict__:
+            _ = self.runtime  # the logs are made with it
         return self._memory_log if self.read_only else self._file_log
 
     @property
@@ -196,6 +208,8 @@ class CatalystApp(FastStartApp):
             hangup.watch(self)  # losing the terminal ends the process
 
     def _start_runtime(self) -> None:
+        from catalyst_tui.core.applog import JsonLinesHandler
+
         handler = JsonLinesHandler(lambda: self.app_log)  # the shell's own log lines join the runtime's
         logging.getLogger("catalyst_tui").addHandler(handler)
         self.call_on_exit(lambda: logging.getLogger("catalyst_tui").removeHandler(handler))
@@ -212,7 +226,8 @@ class CatalystApp(FastStartApp):
             self.run_save_settings({"theme": name})
 
     def watch_read_only(self, _on: bool) -> None:
-        self.runtime.log = self.app_log
+        if "runtime" in self.__dict__:  # created: its log follows
+            self.runtime.log = self.app_log
 
     # ------------------------------------------------------------------ screens
     def action_go(self, name: str) -> None:
@@ -285,7 +300,7 @@ class CatalystApp(FastStartApp):
             return False
         try:
             self.runtime.kick(name)
-        except RoleError as exc:
+        except CatalystError as exc:  # RoleError: this process is a viewer
             self.notify(str(exc), title=name, severity="warning", markup=False)
             return False
         return True
@@ -334,6 +349,7 @@ class CatalystApp(FastStartApp):
         return self.board.signature()
 
     def _start_agents(self, names: set[str]) -> None:
+        _ = self.runtime  # created here, on the main thread, before any worker can race to it
         self._agents_busy = True
         self.run_refresh_agents(names)
 
@@ -412,6 +428,8 @@ class CatalystApp(FastStartApp):
             show(msg.agent, msg.cards)
 
     def on_runtime_noticed(self, msg: RuntimeNoticed) -> None:
+        from catalyst_tui.ui import bridge
+
         bridge.handle(self, msg.event)
 
     def on_board_op_failed(self, msg: BoardOpFailed) -> None:
