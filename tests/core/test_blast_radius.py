@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -111,14 +112,18 @@ def test_one_agents_corruption_leaves_the_other_eight_untouched(
     ws = Workspace.create(tmp_path / "ws")
     _healthy(ws)
     card = ws.board.add("slash", "still movable")
+    frozen = time.time() + 1.0  # figures such as throughput depend on "now": the same now for every read
     monitor = ws.monitor()
+    monitor.clock = lambda: frozen
     before = {n: s.to_json() for n, s in monitor.refresh_all().items()}
     assert {s["health"] for s in before.values()} == {"ok"}
 
     corrupt(AgentPaths(ws.root, VICTIM))
     monkeypatch.setattr(health, "TORN_GRACE_S", 0.0)  # no wait for a torn last line to count as one
     after = {n: s.to_json() for n, s in monitor.refresh_all().items()}
-    fresh = {n: s.to_json() for n, s in ws.monitor().refresh_all().items()}  # a cold reader too
+    cold = ws.monitor()  # a cold reader too
+    cold.clock = lambda: frozen
+    fresh = {n: s.to_json() for n, s in cold.refresh_all().items()}
 
     for view in (after, fresh):
         victim = view[VICTIM]
