@@ -55,7 +55,7 @@ async def test_shift_right_left_and_angle_brackets_move_and_persist(seeded: Work
     app = make_app(seeded)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
-        await pilot.press("2", "right")  # bjork / todo: "Fix the router"
+        await pilot.press("2")  # bjork's first card: todo / "Fix the router" (backlog is empty)
         assert focused(app).title == "Fix the router"
         await pilot.press("shift+right")
         await settle(pilot)
@@ -79,7 +79,7 @@ async def test_shift_up_down_reassign_lane(seeded: Workspace) -> None:
     app = make_app(seeded)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
-        await pilot.press("2", "right")
+        await pilot.press("2")
         await pilot.press("shift+down")
         await settle(pilot)
         assert where(seeded, "Fix the router") == ("bowie", "todo")
@@ -117,7 +117,7 @@ async def test_undo_redo_from_the_journal(seeded: Workspace) -> None:
     app = make_app(seeded)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
-        await pilot.press("2", "right", "shift+right")
+        await pilot.press("2", "shift+right")
         await settle(pilot)
         await pilot.press("shift+right")
         await settle(pilot)
@@ -143,7 +143,7 @@ async def test_new_edit_archive(seeded: Workspace) -> None:
     app = make_app(seeded)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
-        await pilot.press("4", "right", "right")  # cher / doing
+        await pilot.press("4")  # cher's first card: doing
         await pilot.press("n")
         await pilot.pause()
         await pilot.press(*"Drain queue", "enter")
@@ -180,7 +180,7 @@ async def test_enter_shows_details(seeded: Workspace) -> None:
     app = make_app(seeded)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
-        await pilot.press("2", "right", "right", "enter")
+        await pilot.press("2", "right", "enter")  # todo / "Tune p95 alerts", then doing
         await settle(pilot)
         assert isinstance(app.screen, CardDetailScreen)
         det = app.screen.details
@@ -259,7 +259,7 @@ async def test_flags_show_on_cards_and_filter_by_flag(seeded: Workspace) -> None
     app = make_app(seeded)
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_for_data(pilot)
-        await pilot.press("2", "right")
+        await pilot.press("2")
         lane = app.screen.view.lane
         text = "\n".join(lane.render_line(y).text for y in range(lane.size.height))
         assert "⚑log-missing" in text
@@ -307,7 +307,7 @@ async def test_bindings_are_remappable_by_id(seeded: Workspace) -> None:
     app = make_app(seeded)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
-        await pilot.press("2", "right", "x")
+        await pilot.press("2", "x")
         await settle(pilot)
         assert where(seeded, "Fix the router") == ("bjork", "doing")
         await pilot.press("z")
@@ -321,7 +321,7 @@ async def test_a_refused_move_is_shown_then_undone_on_screen(seeded: Workspace, 
     app = make_app(seeded)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
-        await pilot.press("2", "right")
+        await pilot.press("2")
         card = focused(app)
 
         def refuse(*a, **k):
@@ -343,7 +343,7 @@ async def test_a_reload_during_a_move_does_not_undo_its_preview(seeded: Workspac
     app = make_app(seeded)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
-        await pilot.press("2", "right")
+        await pilot.press("2")
         card = focused(app)
         gate = threading.Event()
         real_move = seeded.board.move

@@ -39,7 +39,7 @@ async def test_hostile_titles_render_literally(tmp_path: Path, size: tuple[int, 
     app = make_app(ws)
     async with app.run_test(size=size) as pilot:
         await wait_for_data(pilot)
-        await pilot.press("2", "right")
+        await pilot.press("2")
         await settle(pilot)
         view = app.screen.view
         assert app.is_running and app.current_mode == "board"

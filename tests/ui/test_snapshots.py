@@ -58,7 +58,7 @@ def test_theme_snapshot(_app, snap_compare, theme: str) -> None:
 
     async def run_before(pilot) -> None:
         await wait_for_data(pilot)
-        await pilot.press("2", "right", "shift+right")
+        await pilot.press("2", "shift+right")
         await settle(pilot)
         seen["theme"] = pilot.app.theme
         seen["where"] = next(c.column for c in pilot.app.board.cards_for("bjork") if c.title == "Fix the router")
@@ -95,7 +95,7 @@ def test_card_detail_snapshot(_app, snap_compare, size: tuple[int, int]) -> None
 
     async def run_before(pilot) -> None:
         await wait_for_data(pilot)
-        await pilot.press("2", "right", "shift+right")
+        await pilot.press("2", "shift+right")
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)

@@ -115,12 +115,17 @@ class BoardScreen(CatalystScreen):
 
     def action_jump(self, slot: int) -> None:
         if slot <= len(self.view.lanes):
-            self.view.set_current(slot - 1)
+            self._jump(slot - 1)
 
     def jump_to_agent(self, agent: str) -> None:
         agents = self.view.agents
         if agent in agents:
-            self.view.set_current(agents.index(agent))
+            self._jump(agents.index(agent))
+
+    def _jump(self, index: int) -> None:
+        if not self.view.jump(index):
+            self.notify(f"no card of {self.view.agents[index]} matches the filter (esc clears it)",
+                        severity="warning", markup=False)
 
     # ------------------------------------------------------------------ moves (through the core, in a worker)
     def _card_for(self, what: str) -> Card | None:
@@ -280,6 +285,7 @@ class BoardScreen(CatalystScreen):
             if inp.value != text:
                 inp.value = text
         self.view.apply(self.app.index.cards, self.filter)
+        self.view.lane.land()  # a new set of cards: the cursor on one of them, not on a gap
 
     def action_clear_filter(self) -> None:
         self.set_filter("")

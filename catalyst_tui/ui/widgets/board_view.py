@@ -1,7 +1,8 @@
 """The nine lanes on one screen. Lanes are mounted once; updates only redraw changed lanes.
 
 Height: every lane gets ``k`` rows (1 at 80x24, up to 4 on tall terminals) and the focused
-lane takes the rest, so all lanes stay on screen at 80x24.
+lane takes the rest, so all lanes stay on screen at 80x24. While a filter is on, a lane it
+leaves empty is collapsed (no rows at all), so the matches get the room.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class BoardView(Vertical, can_focus=True):
         self.lane_of = {lane.agent: lane for lane in self.lanes}
         self.current = 0
         self.grouped = Grouped()
+        self.collapsing = False  # a filter is on: lanes without a match take no room
+        self._landed = False  # the first cards shown put the cursor on the first lane's first card
 
     def compose(self) -> ComposeResult:
         yield Static(self._head_text(), id="board-head")
@@ -90,9 +93,31 @@ class BoardView(Vertical, can_focus=True):
     def layout_lanes(self, avail: int | None = None) -> None:
         if avail is None:
             avail = self.size.height - 1
-        for lane, h in zip(self.lanes, lane_heights(avail, len(self.lanes), self.current), strict=True):
+        shown = [lane for lane in self.lanes if lane.display]
+        focused = shown.index(self.lane) if self.lane in shown else 0
+        for lane, h in zip(shown, lane_heights(avail, len(shown), focused), strict=True):
             if lane.styles.height is None or lane.styles.height.value != h:
                 lane.styles.height = h
+
+    def shown(self, index: int) -> bool:
+        return self.lanes[index].display
+
+    def _collapse(self) -> None:
+        """Under a filter, hide the lanes it left empty; show every lane otherwise. The cursor
+        leaves a lane that was just hidden for the first one still shown."""
+        changed = False
+        for lane in self.lanes:
+            show = not self.collapsing or any(lane.cards)
+            if lane.display != show:
+                lane.display = show
+                changed = True
+        if not self.lane.display:
+            first = next((i for i in range(len(self.lanes)) if self.shown(i)), None)
+            if first is not None:
+                self.set_current(first)
+                self.lane.land()
+        if changed:
+            self.layout_lanes()
 
     # ------------------------------------------------------------------ data
     def apply(self, cards: dict[str, Card], flt: CardFilter | None, focus: str | None = None) -> list[str]:
@@ -102,8 +127,13 @@ class BoardView(Vertical, can_focus=True):
         for lane in self.lanes:
             if lane.set_cards(self.grouped.lanes[lane.agent]):
                 changed.append(lane.agent)
+        self.collapsing = flt is not None and flt.active
+        self._collapse()
         if focus is not None:
             self.follow(focus)
+        elif not self._landed and any(self.lane.cards):
+            self.lane.land()  # the first frame with cards: the summary's card is the cursor's
+            self._landed = True
         return changed
 
     def preview_move(self, card: Card, agent: str, column: str, now: float,
@@ -127,6 +157,7 @@ class BoardView(Vertical, can_focus=True):
             dst_cols[ci].append(moved)
             src.set_cards(src_cols)
             dst.set_cards(dst_cols, keep=moved.id)
+        self._collapse()
         self.follow(moved.id)
 
     def follow(self, card_id: str) -> bool:
@@ -159,17 +190,34 @@ class BoardView(Vertical, can_focus=True):
         self.lanes[index].set_lane_focused(True)
         self.layout_lanes()
 
+    def jump(self, index: int) -> bool:
+        """Go to lane ``index`` (0-based), its cursor on a card when it has one; False when
+        the lane is collapsed by the filter (the cursor stays)."""
+        if not 0 <= index < len(self.lanes) or not self.shown(index):
+            return False
+        self.set_current(index)
+        self.lane.land()
+        return True
+
+    def _next_shown(self, delta: int) -> int | None:
+        i = self.current + delta
+        while 0 <= i < len(self.lanes):
+            if self.shown(i):
+                return i
+            i += delta
+        return None
+
     def cursor_up(self) -> None:
-        if not self.lane.move_row(-1) and self.current > 0:
+        if not self.lane.move_row(-1) and (above := self._next_shown(-1)) is not None:
             col = self.lane.col
-            self.set_current(self.current - 1)
+            self.set_current(above)
             self.lane.col = col
             self.lane.go_to_row(len(self.lane.cards[col]) - 1)
 
     def cursor_down(self) -> None:
-        if not self.lane.move_row(1) and self.current < len(self.lanes) - 1:
+        if not self.lane.move_row(1) and (below := self._next_shown(1)) is not None:
             col = self.lane.col
-            self.set_current(self.current + 1)
+            self.set_current(below)
             self.lane.col = col
             self.lane.go_to_row(0)
 

@@ -132,6 +132,19 @@ class LaneView(Widget):
                     return True
         return False
 
+    def land(self) -> bool:
+        """Put an empty cursor on the lane's first card (its first column that holds one), so
+        the card the summary names is the one a move key acts on. A cursor already on a card
+        stays where the operator left it. True if the cursor moved."""
+        if self.focused_card() is not None:
+            return False
+        for ci, col in enumerate(self.cards):
+            if col:
+                self.col, self.rows[ci] = ci, 0
+                self._redraw()
+                return True
+        return False
+
     def move_row(self, delta: int) -> bool:
         """Move the cursor within the column; False at the edge (the board then changes lane)."""
         row = self.rows[self.col] + delta
