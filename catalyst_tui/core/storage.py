@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
 import stat
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -254,8 +256,13 @@ def append_lines(path: Path, data: bytes) -> None:
         if not stat.S_ISREG(st.st_mode):
             raise FileRefused(path, f"{file_kind(st.st_mode)}, not a regular file")
         # Never onto a torn line (a writer killed mid-append, a truncated copy): the record starts
-        # on a fresh line, so the torn bytes stay one bad line and this record is whole. (Racing
-        # appenders can at worst add an empty line, which readers skip.)
+        # on a fresh line, so the torn bytes stay one bad line and this record is whole. A large
+        # append grows the file page by page, so another appender's write in progress looks torn:
+        # our appenders take the file's flock around the look and the write. One that cannot get
+        # it at once (a foreign process holding it) appends anyway: at worst an empty line, which
+        # readers skip.
+        if _flock_briefly(fd):
+            st = os.fstat(fd)
         if st.st_size and os.pread(fd, 1, st.st_size - 1) != b"\n":
             line = b"\n" + line
         written = os.write(fd, line)
@@ -263,6 +270,19 @@ def append_lines(path: Path, data: bytes) -> None:
             raise OSError(f"{path}: short append ({written} of {len(line)} bytes)")
     finally:
         os.close(fd)
+
+
+def _flock_briefly(fd: int, tries: int = 50) -> bool:
+    """Take ``fd``'s exclusive flock within ~50 ms, or give up (released when ``fd`` closes)."""
+    for _ in range(tries):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            time.sleep(0.001)
+        except OSError:
+            return False  # a filesystem without flock
+    return False
 
 
 def append_jsonl(path: Path, obj: Any) -> None:
