@@ -74,6 +74,9 @@ def make_workspace(base: Path, name: str = "ws") -> Workspace:
     return ws
 
 
+# Heartbeats are written once: without these, all nine tenants turn "heartbeat lost" two minutes
+# in (a real change, rightly shown and notified, but not what the idle and ssh phases measure).
+QUIET_HEARTBEATS = {"CATALYST_HEALTH__HEARTBEAT_STALE_S": "3600", "CATALYST_HEALTH__HEARTBEAT_OFFLINE_S": "7200"}
 WATCH_ENV: dict[str, str] = {}  # --step / --debounce: CATALYST_WATCH__* for every dashboard started
 DASH_CMD = [PY, "-m", "catalyst_tui"]
 
@@ -231,10 +234,7 @@ def phase_idle(base: Path, seconds: float) -> dict[str, float]:
     for i, agent in enumerate(ws.config.agent_names):  # cards a day old: their ages read "1 d" / "24 h"
         ws.board.clock = lambda i=i: now - 86_400 - i
         ws.board.add(agent, f"{agent}: an idle card")
-    # Nothing may change during the phase: heartbeats written once must not go stale in it (120 s
-    # by default, and then "heartbeat lost" is a real change, rightly shown and notified).
-    quiet = {"CATALYST_HEALTH__HEARTBEAT_STALE_S": "3600", "CATALYST_HEALTH__HEARTBEAT_OFFLINE_S": "7200"}
-    dash = start_dashboard(base, ws, "idle", env=quiet, agents_screen=False)
+    dash = start_dashboard(base, ws, "idle", env=QUIET_HEARTBEATS, agents_screen=False)
     bare_py = base / "bare_app.py"
     bare_py.write_text(BARE_APP)
     bare = TmuxSession(base, "bare")
@@ -305,7 +305,8 @@ def phase_ssh(base: Path, seconds: float) -> dict[str, float]:
     with sshd_with_tty(Path(tempfile.mkdtemp(prefix="c4-sshd-"))) as server:
         ws = make_workspace(server.scratch("ws"), "ws")  # type: ignore[attr-defined]
         server.grant_read(ws.root)  # type: ignore[attr-defined]
-        argv = server.remote(["env", "TERM=screen-256color", server.python, *DASH_CMD[1:],  # type: ignore[attr-defined]
+        quiet = [f"{k}={v}" for k, v in QUIET_HEARTBEATS.items()]  # as in the idle phase: no tenant goes stale
+        argv = server.remote(["env", "TERM=screen-256color", *quiet, server.python, *DASH_CMD[1:],  # type: ignore[attr-defined]
                               "--read-only", "--workspace", str(ws.root)])
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
