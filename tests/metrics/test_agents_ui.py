@@ -26,6 +26,7 @@ from catalyst_tui.ui.testing import (
     without_ports,
 )
 from catalyst_tui.ui.widgets.agent_panel import AgentPanel
+from catalyst_tui.ui.widgets.sparkline_bars import drawn_bars
 
 
 @pytest.fixture(autouse=True)
@@ -92,10 +93,13 @@ async def test_appended_record_shows_in_panel_and_triage(ws: Workspace) -> None:
         # the transition is drawn at once; a stronger reason read a moment later, at the spell's end
         await until(pilot, lambda: panel_text(bjork).endswith("errors 100% (10 of 10)"))
         spark = bjork.query_one(".sparkline-errors", Sparkline)
-        await until(pilot, lambda: bool(spark.data and max(spark.data)))  # a panel redraws at most twice a second
-        errs = spark.data
-        assert errs is not None and len(errs) == 60 and max(errs) == 10 and sum(errs) == 10
+        errs: list[float] = (app.statuses["bjork"].series or ([], []))[1]
+        assert len(errs) == 60 and max(errs) == 10 and sum(errs) == 10
         assert errs.index(10) >= 58  # in the newest buckets
+        # the sparkline draws those bars (its data is replaced only when the drawn bars change)
+        shown = lambda: drawn_bars(spark.data or [], spark.size.width, spark.size.height)  # noqa: E731
+        await until(pilot, lambda: shown() == drawn_bars(errs, spark.size.width, spark.size.height))
+        assert max(shown() or ()) > 0 and (shown() or ())[-1] == max(shown() or ())  # the newest column is the top
         assert screen.panel("cher").has_class("-ok")  # nobody else touched
         assert app.statuses["cher"].figures.records == 0
 
