@@ -57,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
     if not is_loopback(args.host) and not token:
         raise UsageError(f"--host {args.host} is not loopback: a token is required "
                          f"(--token TOKEN, ${TOKEN_ENV}, or a bare --token to generate one)")
+    if args.allow_writes and not token:
+        # loopback is not one person: every local account on the hub could reach 127.0.0.1
+        raise UsageError(f"--allow-writes needs a token: any local user could move cards "
+                         f"(--token TOKEN, ${TOKEN_ENV}, or a bare --token to generate one)")
     dash = WebDashboard(ws.root, host=args.host, port=args.port, token=token, allow_writes=args.allow_writes,
                         max_sessions=args.max_sessions)
     shown = f"[{args.host}]" if ":" in args.host else args.host

@@ -103,6 +103,20 @@ def test_a_non_loopback_bind_needs_a_token(ws: Workspace, web_server, unused_por
     assert _get(server.port, Authorization="Bearer s3cret-from-env").status == 200
 
 
+def test_writes_need_a_token_even_on_loopback(ws: Workspace, web_server, unused_port: int) -> None:
+    out = subprocess.run([sys.executable, "-m", "catalyst_tui", "web", "-w", str(ws.root), "--allow-writes",
+                          "--port", str(unused_port)], capture_output=True, text=True, check=False, timeout=30)
+    assert out.returncode == 2 and out.stdout == ""
+    assert "--allow-writes needs a token" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+    with pytest.raises(ConnectionRefusedError):  # it never listened
+        _get(unused_port)
+    server = web_server("--allow-writes", "--token", "s3cret")
+    assert "writes allowed; token required" in server.banner
+    assert _get(server.port).status == 401
+    assert _get(server.port, Authorization="Bearer s3cret").status == 200
+
+
 def test_loopback_names_and_same_origin_only(ws: Workspace, web_server) -> None:
     server = web_server()
     port = server.port
