@@ -238,3 +238,21 @@ def test_streaming_panels_redraw_on_shared_ticks() -> None:
     assert ticks == [10.5, 10.5, 10.5, 11.0, 11.0]  # panels drawn at different moments meet on common ticks
     assert all(end - t >= REDRAW_EVERY_S - TICK_SLACK_S for t, end in zip(drawn, ticks, strict=True))
     assert spell_end(10.5 + 0.04) == 11.0  # drawn by a tick's (late) timer: the very next tick, not one more
+
+
+async def test_panels_take_new_statuses_inside_the_apps_handler(ws: Workspace) -> None:
+    """Delivered later (a callback on the screen's own queue), a panel's refresh missed the frame
+    the status bar had already started, and a lone write reached the screen a frame late."""
+    from catalyst_tui.ui.screens.agents import AgentsScreen
+
+    app = make_app(ws)
+    feed = Feed(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(app.screen, AgentsScreen)
+        panel = app.screen.panel("bjork")
+        status = feed.write()
+        app.on_agents_refreshed(AgentsRefreshed({"bjork": status}))  # no pause: nothing else has run yet
+        assert panel.status is status

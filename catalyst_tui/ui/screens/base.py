@@ -47,7 +47,10 @@ class CatalystScreen(Screen[Any]):
         # Every screen hears the app's data (subclasses' own on_mount handlers run as well).
         app = self.app
         app.cards_signal.subscribe(self, lambda update: self.cards_reloaded(*update))
-        app.agents_signal.subscribe(self, self.agents_refreshed)
+        # immediate: the panels take new statuses inside the app's handler, with the status bar's
+        # clock; delivered later, their refresh missed the frame the status bar had started and
+        # waited for the next one (a lone write drawn a frame late)
+        app.agents_signal.subscribe(self, self.agents_refreshed, immediate=True)
 
     def on_screen_resume(self) -> None:
         # A hidden screen's status bar skips updates; it catches up here, when shown again
