@@ -23,10 +23,10 @@ from catalyst_tui.core.runtime import (
 from catalyst_tui.ui.messages import AgentsRefreshed, IndexChangedOnDisk, RuntimeNoticed
 
 if TYPE_CHECKING:
-    from catalyst_tui.ui.app import CatalystApp
+    from catalyst_tui.ui.app_runtime import RuntimeShell
 
 
-def post(app: CatalystApp, event: object) -> None:
+def post(app: RuntimeShell, event: object) -> None:
     """A runtime thread: one message per event (the app may be gone: then nothing)."""
     if isinstance(event, AgentsUpdated):
         app.post_message(AgentsRefreshed(event.statuses))
@@ -36,7 +36,7 @@ def post(app: CatalystApp, event: object) -> None:
         app.post_message(RuntimeNoticed(event))
 
 
-def handle(app: CatalystApp, event: object) -> None:
+def handle(app: RuntimeShell, event: object) -> None:
     """The main thread: keep the latest of each, tell the screens."""
     if isinstance(event, JobChanged):
         job, before = event.job, app.jobs.get(event.job.name)
@@ -66,7 +66,7 @@ def handle(app: CatalystApp, event: object) -> None:
         _config_reloaded(app, event)
 
 
-def _role_changed(app: CatalystApp, event: StateChanged) -> None:
+def _role_changed(app: RuntimeShell, event: StateChanged) -> None:
     before = app.jobs_runner
     app.jobs_runner = event.holder or "nobody runs the jobs"
     if event.role == "viewer" and event.state is not None:
@@ -78,7 +78,7 @@ def _role_changed(app: CatalystApp, event: StateChanged) -> None:
     app.jobs_signal.publish(app.jobs)
 
 
-def _health_changed(app: CatalystApp, event: HealthChanged) -> None:
+def _health_changed(app: RuntimeShell, event: HealthChanged) -> None:
     if event.was == "waiting" and not event.worse:
         return  # a tenant's first heartbeat after start-up is no news
     if event.health == "ok":
@@ -90,7 +90,7 @@ def _health_changed(app: CatalystApp, event: HealthChanged) -> None:
                    severity="warning" if event.health == "degraded" else "error")
 
 
-def _config_reloaded(app: CatalystApp, event: ConfigReloaded) -> None:
+def _config_reloaded(app: RuntimeShell, event: ConfigReloaded) -> None:
     if event.error:
         app.notify(f"{event.error} (the previous configuration keeps running)", title="catalyst.toml",
                    severity="error", timeout=10, markup=False)
