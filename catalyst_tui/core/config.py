@@ -105,7 +105,10 @@ class WatchConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
     backend: Annotated[Literal["auto", "inotify", "watchfiles"],
                        _doc("auto: inotify on Linux, else watchfiles")] = "auto"
-    coalesce_ms: Annotated[int, _doc("inotify: a burst after its first write, in windows", ge=0, le=1000)] = 20
+    coalesce_ms: Annotated[int, _doc("inotify: rest after a delivery; what comes meanwhile is delivered together",
+                                     ge=0, le=1000)] = 10
+    read_every_ms: Annotated[int, _doc("inotify: a tenant whose files keep changing is read at most this often "
+                                       "(a quiet one at once)", ge=0, le=1000)] = 100
     debounce_ms: Annotated[int, _doc("watchfiles: longest a burst is grouped before it is shown", ge=1)] = 50
     step_ms: Annotated[int, _doc("watchfiles: quiet time that ends a burst; the idle wake-up period", ge=1)] = 50
     poll_interval_s: Annotated[float, _doc("the fallback when watching fails", gt=0)] = 2.0

@@ -18,6 +18,7 @@ from catalyst_tui.core.health import ChangeSet, WorkspaceWatcher, classify, inot
 from catalyst_tui.core.health import watch as watch_mod
 from catalyst_tui.core.storage import append_jsonl, append_line, atomic_write_bytes
 from catalyst_tui.core.workspace import Workspace
+from catalyst_tui.ui.testing import FrozenClock
 
 NAMES = ["bjork", "slash", "cher"]
 
@@ -99,6 +100,12 @@ def test_watcher_maps_changes_to_their_tenant(ws: Workspace, backend: str) -> No
         time.sleep(0.1)
         record_dispatch(ws.agent("bjork"), id="d1", event="enqueued")
         assert rec.wait_for(lambda s: "bjork" in s) == {"bjork"}
+        # creating the log is two events (create, modify): the second may be held for bjork's spell
+        time.sleep(0.05)  # the second event is in (held or read)
+        end = time.monotonic() + 5
+        while w.pacer.held and time.monotonic() < end:
+            time.sleep(0.02)
+        assert set().union(*(c.agents for c in rec.drain())) <= {"bjork"}
         atomic_write_bytes(ws.root / "board" / "index.json", (ws.root / "board" / "index.json").read_bytes())
         seen = rec.wait_for(lambda s: "shared:index" in s)
         assert not (seen & set(ws.config.agent_names))
@@ -294,3 +301,74 @@ def test_disabled_watching_polls(ws: Workspace) -> None:
     finally:
         w.stop()
         t.join(5)
+
+
+def _start_paced(ws: Workspace, clock: FrozenClock,
+                 **cfg: object) -> tuple[WorkspaceWatcher, Recorder, threading.Thread]:
+    rec = Recorder()
+    w = WorkspaceWatcher(ws.root, ws.config.agent_names,
+                         WatchConfig(backend="inotify", read_every_ms=200, **cfg),  # type: ignore[arg-type]
+                         rec.changes.put, lambda m, r: rec.modes.append((m, r)))
+    w.clock = clock  # the pacer's clock: it moves only when the test says so
+    t = threading.Thread(target=w.run, daemon=True)
+    t.start()
+    end = time.monotonic() + 5
+    while w.mode == "starting" and time.monotonic() < end:
+        time.sleep(0.02)
+    return w, rec, t
+
+
+def _next_change(rec: Recorder, timeout: float = 5.0) -> ChangeSet:
+    return rec.changes.get(timeout=timeout)
+
+
+def test_a_streaming_tenant_is_held_a_quiet_one_read_at_once_and_the_held_read_comes_by_itself(
+        ws: Workspace) -> None:
+    clock = FrozenClock(1000.0)
+    w, rec, t = _start_paced(ws, clock)
+    try:
+        record_dispatch(ws.agent("bjork"), id="d1", event="enqueued")
+        assert _next_change(rec).agents == {"bjork"}  # quiet: at once
+        record_dispatch(ws.agent("bjork"), id="d2", event="enqueued")  # within its spell (the clock stands)
+        end = time.monotonic() + 5
+        while "bjork" not in w.pacer.held and time.monotonic() < end:
+            time.sleep(0.01)
+        assert w.pacer.held == {"bjork"} and rec.drain() == []
+        record_dispatch(ws.agent("slash"), id="s1", event="enqueued")
+        assert _next_change(rec).agents == {"slash"}  # not held behind bjork's spell
+        assert w.pacer.held == {"bjork"}
+        clock.advance(0.2)  # bjork's spell ends: no new event, the feed wakes for it
+        assert _next_change(rec).agents == {"bjork"}
+        assert not w.pacer.held
+    finally:
+        _stop(w, t)
+
+
+def test_shared_state_is_never_held(ws: Workspace) -> None:
+    clock = FrozenClock(1000.0)
+    w, rec, t = _start_paced(ws, clock)
+    try:
+        for _ in range(2):  # the second write is within the first one's spell
+            index = ws.root / "board" / "index.json"
+            atomic_write_bytes(index, index.read_bytes())
+            assert "index" in _next_change(rec).shared
+    finally:
+        _stop(w, t)
+
+
+def test_a_held_read_is_not_left_behind_when_watching_fails(ws: Workspace) -> None:
+    clock = FrozenClock(1000.0)
+    w, rec, t = _start_paced(ws, clock, poll_interval_s=0.1)
+    try:
+        record_dispatch(ws.agent("bjork"), id="d1", event="enqueued")
+        assert _next_change(rec).agents == {"bjork"}
+        record_dispatch(ws.agent("bjork"), id="d2", event="enqueued")
+        end = time.monotonic() + 5
+        while "bjork" not in w.pacer.held and time.monotonic() < end:
+            time.sleep(0.01)
+        assert w.pacer.held == {"bjork"}
+        shutil.rmtree(ws.root)  # the feed stops: polling next (the other tenants' deletions: read at once)
+        assert "bjork" in rec.wait_for(lambda s: "bjork" in s)  # the clock never moved: read on the way out
+        assert not w.pacer.held
+    finally:
+        _stop(w, t)

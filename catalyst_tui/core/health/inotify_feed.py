@@ -14,18 +14,22 @@ tree is walked again: the reader re-reads every tenant from its saved offsets, n
 missed. Failing to watch (the inotify watch limit, permission denied on a directory) returns the
 reason: the caller falls back to polling and says so.
 
-Bursts: the first event of a quiet period is delivered at once; events arriving in the next
-``coalesce_ms`` are delivered together at its end, and so on while the stream lasts. So a lone
-write is never held, and a stream of 900 writes/s costs at most ``1000 / coalesce_ms`` batches
-a second.
+Bursts: the first event of a quiet period is delivered at once; after each delivery the
+thread rests ``coalesce_ms`` (a stop still wakes it) and then delivers everything queued
+meanwhile in one go. So a lone write is never held, and a stream of 900 writes/s costs at most
+``1000 / coalesce_ms`` wake-ups a second, however the writes are spread.
+
+The caller may also ask to be called back later without any event (``wait_s``: seconds, or None
+for "only on events"): ``on_paths`` then receives an empty set. The watcher uses it to read a
+streaming tenant it held back (core/health/read_pacing.py).
 """
 
 from __future__ import annotations
 
 import errno
+import math
 import os
 import select
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,11 +53,13 @@ class InotifyFeed:
     missed). :meth:`stop` may be called from any thread.
     """
 
-    def __init__(self, root: Path, on_paths: Callable[[set[str]], None], coalesce_ms: int = 20,
-                 on_ready: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, root: Path, on_paths: Callable[[set[str]], None], coalesce_ms: int = 10,
+                 on_ready: Callable[[], None] = lambda: None,
+                 wait_s: Callable[[], float | None] = lambda: None) -> None:
         self.root = Path(root)
         self.on_paths = on_paths
         self.on_ready = on_ready
+        self.wait_s = wait_s
         self.coalesce_s = max(0, coalesce_ms) / 1000
         self._dirs: dict[int, str] = {}  # watch descriptor -> relative dir ("" is the root)
         self._stop_r, self._stop_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
@@ -144,30 +150,27 @@ class InotifyFeed:
                 poller = select.poll()
                 poller.register(ino.fileno(), select.POLLIN)
                 poller.register(self._stop_r, select.POLLIN)
+                rest = select.poll()  # the pause after a delivery: only a stop ends it early
+                rest.register(self._stop_r, select.POLLIN)
                 while not self._stopped:
-                    ready = {fd for fd, _ in poller.poll()}  # no timeout: woken only by the kernel
+                    wait = self.wait_s()
+                    # no timeout unless the caller asked for one: woken only by the kernel
+                    ready = {fd for fd, _ in poller.poll(None if wait is None else math.ceil(wait * 1000))}
                     if self._stop_r in ready or self._stopped:
                         return None
                     batch: set[str] = set()
+                    reason = None
                     try:
-                        reason = self._collect(ino, batch)
-                        # a burst: deliver now, then gather what follows for one window at a time
-                        while batch and reason is None and not self._stopped:
-                            self.on_paths(batch)
-                            batch = set()
-                            deadline = time.monotonic() + self.coalesce_s
-                            while (left := deadline - time.monotonic()) > 0 and not self._stopped:
-                                if not poller.poll(left * 1000):
-                                    break
-                                reason = self._collect(ino, batch)
-                                if reason is not None:
-                                    break
+                        if ready:
+                            reason = self._collect(ino, batch)
                     except OSError as exc:  # a new directory could not be watched
                         return _reason(exc, self.root)
+                    if batch or not ready:  # events, or the time the caller asked for
+                        self.on_paths(batch)
                     if reason is not None:
-                        if batch:
-                            self.on_paths(batch)
                         return reason
+                    if batch and self.coalesce_s:
+                        rest.poll(self.coalesce_s * 1000)  # what comes meanwhile is delivered together
                 return None
         except OSError as exc:  # inotify_init1 itself: too many instances
             return _reason(exc, self.root)

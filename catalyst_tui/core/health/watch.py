@@ -8,8 +8,10 @@ Two backends behind this one interface (``[watch] backend``):
 
 * ``inotify`` (Linux, the default there): ``inotify_feed.InotifyFeed`` sleeps in ``poll()`` on
   the inotify descriptor, so an idle workspace wakes nothing and a write is reported as soon as
-  the kernel sees it; bursts are grouped in ``coalesce_ms`` windows after an immediate first
-  delivery.
+  the kernel sees it; after each delivery it rests ``coalesce_ms`` and delivers what came
+  meanwhile together. A tenant whose files keep changing is read at most every
+  ``read_every_ms`` (``read_pacing.ReadPacer``: a quiet tenant at once, shared state always at
+  once), so a stream costs a few reads a second, not one per delivery.
 * ``watchfiles`` (portable, and the choice where inotify is missing): ``watchfiles.watch``,
   which wakes every ``step_ms`` and groups a burst for up to ``debounce_ms``.
 
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from catalyst_tui.core.config import WatchConfig
+from catalyst_tui.core.health.read_pacing import ReadPacer
 from catalyst_tui.core.storage import FileSignature, file_signature, is_tmp_name
 
 if TYPE_CHECKING:
@@ -95,6 +98,8 @@ class WorkspaceWatcher:
         self.ports_file = ports_file
         self.stop_event = threading.Event()
         self._feed: InotifyFeed | None = None
+        self.pacer = ReadPacer(config.read_every_ms / 1000)
+        self.clock: Callable[[], float] = time.monotonic
         self.mode = "starting"
         self.reason: str | None = None
         self.batches = 0
@@ -117,7 +122,7 @@ class WorkspaceWatcher:
             self.mode, self.reason = mode, reason
             self.on_mode(mode, reason)
 
-    def _emit(self, rels: Iterable[str]) -> None:
+    def _emit(self, rels: Iterable[str], paced: bool = False) -> None:
         agents: set[str] = set()
         shared: set[str] = set()
         for rel in rels:
@@ -125,6 +130,8 @@ class WorkspaceWatcher:
             if hit is None:
                 continue
             (agents if hit[0] == "agent" else shared).add(hit[1])
+        if paced:  # tenants streaming changes wait for their spell; shared state never waits
+            agents = self.pacer.take(agents, self.clock())
         change = ChangeSet(frozenset(agents), frozenset(shared))
         if change:
             self.batches += 1
@@ -153,16 +160,18 @@ class WorkspaceWatcher:
         from catalyst_tui.core.health.inotify_feed import EVERYTHING
 
         if EVERYTHING in rels:  # the kernel's queue overflowed: what changed is unknown
+            self.pacer.read_all(self.agent_names, self.clock())
             self.batches += 1
             self.on_change(ChangeSet(frozenset(self.agent_names), SHARED_KINDS))
             return
-        self._emit(rels)
+        self._emit(rels, paced=True)  # an empty set: a held read is due
 
     def _watch_inotify(self) -> str | None:
         from catalyst_tui.core.health.inotify_feed import InotifyFeed
 
         feed = InotifyFeed(self.root, self._feed_paths, self.config.coalesce_ms,
-                           on_ready=lambda: self._set_mode("watching"))
+                           on_ready=lambda: self._set_mode("watching"),
+                           wait_s=lambda: self.pacer.wait_s(self.clock()))
         self._feed = feed  # before looking at the stop flag: a stop() now either sees it or is seen
         try:
             if self._stopping():
@@ -170,6 +179,11 @@ class WorkspaceWatcher:
             reason = feed.run()
         finally:
             self._feed = None
+        held = self.pacer.held
+        if held and not self.stop_event.is_set():  # polling next: a held read is not left behind
+            self.pacer.read_all(held, self.clock())
+            self.batches += 1
+            self.on_change(ChangeSet(held, frozenset()))
         return None if self.stop_event.is_set() else reason
 
     def _watch_watchfiles(self) -> str | None:
