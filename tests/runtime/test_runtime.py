@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rt_helpers import set_config, until
 
-from catalyst_tui.core.agents import write_state
+from catalyst_tui.core.agents import record_dispatch, write_state
 from catalyst_tui.core.models import AgentState
 from catalyst_tui.core.runtime import (
     HealthChanged,
@@ -156,3 +156,25 @@ def test_janitor_failures_carry_their_file_and_tenant() -> None:
     assert summary.errors[0].line() == "agents/bjork/x.lock: archive failed: Permission denied"
     (problem,) = janitor_shared_problems(summary)
     assert problem.agents == ("bjork",) and problem.text == "janitor: 1 action(s) failed"
+
+
+def test_what_tenants_wrote_before_the_start_is_judged_at_once(fast_ws: Workspace) -> None:
+    """The change feed tells only of new writes: the first health run reads every log, so a
+    tenant failing before the daemon started is degraded from the start, never "turned" later."""
+    now = time.time()
+    paths = fast_ws.agent("bjork")
+    write_state(paths, AgentState(agent="bjork", status="running", heartbeat=now, updated=now))
+    for i in range(10):
+        record_dispatch(paths, id=f"e{i}", event="finished", status="error" if i < 4 else "ok", latency_ms=50.0,
+                        ts=now - 5)
+    rt = Runtime(fast_ws, kind="daemon", role="holder")
+    changes: list[HealthChanged] = []
+    rt.subscribe(changes.append, kinds=(HealthChanged,), holder_only=True)
+    rt.start(watch=False)
+    try:
+        until(lambda: "bjork" in rt.statuses, timeout=3.0, what="the first health run")
+        st = rt.statuses["bjork"]
+        assert st.health.value == "degraded" and st.reasons[0] == "errors 40% (4 of 10)"
+        assert not changes  # judged once, from its logs: no transition to tell
+    finally:
+        rt.stop()

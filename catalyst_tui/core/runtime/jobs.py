@@ -32,6 +32,7 @@ class JobHost(Protocol):
     def emit(self, event: object) -> None: ...
     def report_shared(self, source: str, problems: list[SharedProblem]) -> None: ...
     def statuses_swept(self, statuses: dict[str, AgentStatus]) -> None: ...
+    def refresh_agents(self, names: set[str] | list[str]) -> dict[str, AgentStatus]: ...
     def sweep(self) -> dict[str, AgentStatus]: ...
     def flush_history(self) -> int: ...
 
@@ -176,12 +177,22 @@ class PortsJob:
 
 
 class HealthSweep:
-    """Re-judge every agent without reading its logs: ages advance, pids die, windows slide."""
+    """Re-judge every agent without reading its logs: ages advance, pids die, windows slide.
+
+    The first run reads every agent's logs: the change feed only tells of what is written after
+    it started, so without this read a daemon would judge what its tenants did before it started
+    by no figures at all (and turn them "worse" a minute later, when the history duty read them)."""
 
     def __init__(self, host: JobHost) -> None:
         self.host = host
+        self.read_once = False
 
     def __call__(self, ctx: JobContext) -> Outcome:
+        if not self.read_once:
+            self.read_once = True
+            statuses = self.host.refresh_agents(self.host.ws.config.agent_names)
+            bad = sum(1 for s in statuses.values() if s.health.value != "ok")
+            return Outcome(f"{len(statuses)} agents read, {bad} not ok")
         statuses = self.host.sweep()
         self.host.statuses_swept(statuses)
         bad = sum(1 for s in statuses.values() if s.health.value != "ok")

@@ -107,7 +107,8 @@ class Runtime:
             self.feeds.add(Job("ports", self.ports_job, lambda: self.ws.config.ports.scan_interval_s,
                                lambda: max(30.0, self.ws.config.ports.scan_interval_s), first_delay=lambda: 0.0,
                                publish=False))
-        self.feeds.add(Job("health", HealthSweep(self), lambda: SWEEP_S, lambda: 30.0, publish=False))
+        self.feeds.add(Job("health", HealthSweep(self), lambda: SWEEP_S, lambda: 30.0, first_delay=lambda: 0.0,
+                           publish=False))
         self.duties = Scheduler(self._job_changed, clock)
         self.duties.add(Job("history", HistoryJob(self), lambda: HISTORY_S, lambda: 30.0, publish=False))
         self.duties.add(Job("janitor", JanitorJob(self), lambda: self.ws.config.janitor.interval_s,
