@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import time
 from collections.abc import Callable
 from typing import Any
 
 from catalyst_tui.core.ports import ListenerScanner, kernel_listener_signature, scan_listeners
+from catalyst_tui.core.ports.scan import Listener, ScanResult
 
 
 def _mine(scan: Any, pid: int) -> set[tuple[int, str, int]]:
@@ -92,7 +95,8 @@ def test_every_nth_scan_is_full_and_a_missing_table_always_scans() -> None:
         calls.append(1)
         return scan_listeners(describe=False)
 
-    scanner = ListenerScanner(full_every=3, scan=fake, signature=lambda: frozenset({("t", "a", "1")}))
+    scanner = ListenerScanner(full_every=3, scan=fake, signature=lambda: frozenset({("t", "a", "1")}),
+                              owner_start=lambda pid: b"1")
     for _ in range(7):
         scanner()
     assert len(calls) == 3 and scanner.full_scans == 3 and scanner.reused == 4  # scans 1, 4, 7 are full
@@ -101,3 +105,75 @@ def test_every_nth_scan_is_full_and_a_missing_table_always_scans() -> None:
     for _ in range(3):
         blind()
     assert len(calls) == 3
+
+
+def test_an_owner_gone_behind_the_same_socket_is_seen_at_the_next_scan(spawn_listener: Callable[..., Any],
+                                                                      free_port: Callable[[], int]) -> None:
+    """A pre-fork server: the process shown as the socket's owner dies, the other keeps the
+    socket. The kernel's table is the same (same inode), the owner is not; the next scan says so
+    (no waiting for the periodic full scan)."""
+    port = free_port()
+    server = spawn_listener(f"tcp:127.0.0.1:{port}", fork=True)
+    worker = server.child_pid
+    assert worker is not None
+    scanner = ListenerScanner(full_every=1000)
+    try:
+        (shown,) = {lst.pid for lst in scanner().listeners if lst.port == port}  # psutil names one per inode
+        assert shown in (server.pid, worker)
+        scanner()
+        assert scanner.full_scans == 1 and scanner.reused == 1  # nothing changed
+        sig = kernel_listener_signature()
+        if shown == worker:
+            os.kill(worker, signal.SIGKILL)
+            until_gone(worker)
+        else:
+            server.proc.kill()
+            server.proc.wait(5)
+        assert kernel_listener_signature() == sig  # the socket lives on in the other process
+        after = scanner()
+        assert scanner.full_scans == 2
+        assert {lst.pid for lst in after.listeners if lst.port == port} == {server.pid, worker} - {shown}
+    finally:
+        for pid in (worker, server.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def until_gone(pid: int) -> None:
+    """The forked worker is the listener child's child: reaped by it, so wait until it is gone."""
+    for _ in range(250):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return
+        except OSError:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"pid {pid} still running")
+
+
+def test_an_owner_unseen_at_the_full_scan_keeps_the_scans_full() -> None:
+    """A pid that exited between the scan and the look at its start time is never trusted; a
+    pid whose start time changed (gone, or reused) makes the next scan full."""
+    calls: list[int] = []
+
+    def fake() -> ScanResult:
+        calls.append(1)
+        return ScanResult([Listener(4242, "tcp", 4, "127.0.0.1", 777)])
+
+    starts: dict[int, bytes | None] = {777: b"100"}
+    scanner = ListenerScanner(full_every=100, scan=fake, signature=lambda: frozenset({("t", "a", "1")}),
+                              owner_start=starts.get)
+    scanner()
+    scanner()
+    assert len(calls) == 1  # the owner is the same process: reused
+    starts[777] = b"200"  # pid 777 is another process now
+    scanner()
+    scanner()
+    assert len(calls) == 2  # one full scan, then reused again
+    starts[777] = None  # gone (also when it was gone at the full scan's look)
+    scanner()
+    scanner()
+    assert len(calls) == 4

@@ -268,34 +268,59 @@ def kernel_listener_signature() -> Signature | None:
     return frozenset(out)
 
 
+def _proc_start(pid: int) -> bytes | None:
+    """The process's start time as the kernel wrote it (field 22 of ``/proc/PID/stat``, after
+    the parenthesised name, which may hold spaces), or None when the pid is gone or a zombie
+    (exited, its sockets closed). One read: a pid that exited, or was reused, reads differently."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    fields = data[data.rfind(b")") + 2:].split()
+    if len(fields) <= 19 or fields[0] in (b"Z", b"X"):
+        return None
+    return fields[19]
+
+
 class ListenerScanner:
-    """:func:`scan_listeners` for a periodic job: when the kernel's set of listening sockets
-    (:func:`kernel_listener_signature`) is what it was at the last scan, the last result is
-    reused (with a new ``taken_at``) instead of walking every process again. Every
-    ``full_every``-th scan is a full one anyway, so an owner that changed without its socket
-    changing (a process exiting while a child keeps the socket) is seen within that many scans.
+    """:func:`scan_listeners` for a periodic job: while the kernel's set of listening sockets
+    (:func:`kernel_listener_signature`) is what it was at the last full scan and every owner
+    that scan found is the same process (its pid's start time unchanged), the last result is
+    reused (with a new ``taken_at``) instead of walking every process again. An owner that exits
+    while a child keeps its socket is therefore seen at the next scan. Every ``full_every``-th
+    scan is a full one anyway, for what neither shows: a socket handed to another process
+    (descriptor passing) whose first owner lives on, or an owner that exec'ed another program.
     """
 
-    def __init__(self, full_every: int = 6, scan: Any = None, signature: Any = None) -> None:
+    def __init__(self, full_every: int = 30, scan: Any = None, signature: Any = None,
+                 owner_start: Any = None) -> None:
         self.full_every = full_every
         self._scan = scan or scan_listeners
         self._signature = signature or kernel_listener_signature
+        self._owner_start = owner_start or _proc_start
         self._last: ScanResult | None = None
         self._last_sig: Signature | None = None
+        self._owners: dict[int, bytes | None] = {}
         self._since_full = 0
         self.full_scans = 0
         self.reused = 0
+
+    def _owners_unchanged(self) -> bool:
+        return all(start is not None and self._owner_start(pid) == start for pid, start in self._owners.items())
 
     def __call__(self) -> ScanResult:
         t0 = time.perf_counter()
         sig = self._signature()
         last = self._last
         if (sig is not None and sig == self._last_sig and last is not None and last.error is None
-                and self._since_full + 1 < self.full_every):
+                and self._since_full + 1 < self.full_every and self._owners_unchanged()):
             self._since_full += 1
             self.reused += 1
             return ScanResult(list(last.listeners), time.time(), time.perf_counter() - t0)
         result = self._scan()
+        pids = {lst.pid for lst in result.listeners if lst.pid is not None}
+        self._owners = {pid: self._owner_start(pid) for pid in pids}
         self._last, self._last_sig, self._since_full = result, sig, 0
         self.full_scans += 1
         return result
