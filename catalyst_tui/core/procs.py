@@ -35,6 +35,22 @@ def process_start_time(pid: int) -> float | None:
         return None
 
 
+def start_stamp(pid: int) -> bytes | None:
+    """The process's start time as the kernel wrote it (field 22 of ``/proc/PID/stat``, after
+    the parenthesised name, which may hold spaces), or None when the pid is gone or a zombie.
+    One read, for periodic jobs asking "is it still the same process": a pid that exited, or
+    was reused by another process, reads differently. None too where there is no ``/proc``."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    fields = data[data.rfind(b")") + 2:].split()
+    if len(fields) <= 19 or fields[0] in (b"Z", b"X"):
+        return None
+    return fields[19]
+
+
 def owner_liveness(pid: int | None, start_time: float | None = None, host: str | None = None) -> Liveness:
     if host and host != hostname():
         return Liveness(True, f"owner on another host ({host}): assumed alive")

@@ -21,6 +21,8 @@ from typing import Any
 
 import psutil
 
+from catalyst_tui.core.procs import start_stamp
+
 OWNER_UNKNOWN = "owner unknown"
 MAX_CMDLINE = 4096
 
@@ -268,21 +270,6 @@ def kernel_listener_signature() -> Signature | None:
     return frozenset(out)
 
 
-def _proc_start(pid: int) -> bytes | None:
-    """The process's start time as the kernel wrote it (field 22 of ``/proc/PID/stat``, after
-    the parenthesised name, which may hold spaces), or None when the pid is gone or a zombie
-    (exited, its sockets closed). One read: a pid that exited, or was reused, reads differently."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return None
-    fields = data[data.rfind(b")") + 2:].split()
-    if len(fields) <= 19 or fields[0] in (b"Z", b"X"):
-        return None
-    return fields[19]
-
-
 class ListenerScanner:
     """:func:`scan_listeners` for a periodic job: while the kernel's set of listening sockets
     (:func:`kernel_listener_signature`) is what it was at the last full scan and every owner
@@ -298,7 +285,7 @@ class ListenerScanner:
         self.full_every = full_every
         self._scan = scan or scan_listeners
         self._signature = signature or kernel_listener_signature
-        self._owner_start = owner_start or _proc_start
+        self._owner_start = owner_start or start_stamp
         self._last: ScanResult | None = None
         self._last_sig: Signature | None = None
         self._owners: dict[int, bytes | None] = {}

@@ -22,12 +22,15 @@ if TYPE_CHECKING:
     from catalyst_tui.core.workspace import Workspace
 
 PROGRESS_EVERY_S = 0.2  # progress lines reach the screens at most this often
+SWEEP_S = 10.0  # re-judge ages and pid liveness even when no file changes
+SWEEP_IDLE_MAX_S = 30.0  # while nothing changes at all, the full re-judge stretches up to this
 
 
 class JobHost(Protocol):
     ws: Workspace
     clock: Callable[[], float]
     paused: Callable[[], bool]
+    statuses: dict[str, AgentStatus]
 
     def emit(self, event: object) -> None: ...
     def report_shared(self, source: str, problems: list[SharedProblem]) -> None: ...
@@ -181,23 +184,63 @@ class HealthSweep:
 
     The first run reads every agent's logs: the change feed only tells of what is written after
     it started, so without this read a daemon would judge what its tenants did before it started
-    by no figures at all (and turn them "worse" a minute later, when the history duty read them)."""
+    by no figures at all (and turn them "worse" a minute later, when the history duty read them).
 
-    def __init__(self, host: JobHost) -> None:
+    Idle back-off: the job wakes every ``SWEEP_S``; while nothing at all changes (no agent judged
+    since, no verdict moved by the last sweep) the full re-judge is stretched, doubling up to
+    ``SWEEP_IDLE_MAX_S``, and each wake in between only checks that every live agent pid is still
+    the same process (one ``/proc`` read each). A pid dying re-judges at once; any change brings
+    the cadence back to ``SWEEP_S``. So a pid's death is seen within ``SWEEP_S``; what only the
+    clock moves (a heartbeat turning stale, an error burst sliding out of the window) within
+    ``SWEEP_IDLE_MAX_S`` on a workspace where nothing else happens.
+    """
+
+    def __init__(self, host: JobHost, every_s: float = SWEEP_S, idle_max_s: float = SWEEP_IDLE_MAX_S,
+                 stamp: Callable[[int], bytes | None] | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        from catalyst_tui.core.procs import start_stamp
+
         self.host = host
+        self.monotonic = monotonic
         self.read_once = False
+        self.every_s, self.idle_max_s = every_s, idle_max_s
+        self.stamp = stamp or start_stamp
+        self.quiet_s = every_s  # the stretch before the next full re-judge
+        self.full_sweeps = 0
+        self._next_full = 0.0  # time.monotonic()
+        self._seen: object = None  # host.statuses as the last full sweep left it (replaced whole on any judgement)
+        self._pids: dict[int, bytes | None] = {}
+        self._last = Outcome("")
 
     def __call__(self, ctx: JobContext) -> Outcome:
         if not self.read_once:
             self.read_once = True
             statuses = self.host.refresh_agents(self.host.ws.config.agent_names)
-            bad = sum(1 for s in statuses.values() if s.health.value != "ok")
-            return Outcome(f"{len(statuses)} agents read, {bad} not ok")
+            self._after(False)
+            self._last = _swept(statuses)  # the sweeps' own words: an unchanged summary publishes nothing
+            return self._last
+        if (self.monotonic() < self._next_full and self.host.statuses is self._seen
+                and all(start is not None and self.stamp(pid) == start for pid, start in self._pids.items())):
+            return self._last  # nothing moved: the same outcome (nothing published, nothing sent)
+        before = self.host.statuses
         statuses = self.host.sweep()
         self.host.statuses_swept(statuses)
-        bad = sum(1 for s in statuses.values() if s.health.value != "ok")
-        return Outcome(f"{len(statuses)} agents, {bad} not ok")
+        self.full_sweeps += 1
+        self._after(self.host.statuses is not before)
+        self._last = _swept(statuses)
+        return self._last
 
+    def _after(self, changed: bool) -> None:
+        self.quiet_s = self.every_s if changed else min(self.quiet_s * 2, self.idle_max_s)
+        self._next_full = self.monotonic() + self.quiet_s - 0.5  # the wake due then runs it
+        self._seen = self.host.statuses
+        pids = {st.proc.pid for st in self._seen.values() if st.proc is not None and st.proc.alive}
+        self._pids = {pid: self.stamp(pid) for pid in pids}
+
+
+def _swept(statuses: dict[str, AgentStatus]) -> Outcome:
+    bad = sum(1 for s in statuses.values() if s.health.value != "ok")
+    return Outcome(f"{len(statuses)} agents, {bad} not ok")
 
 
 class HistoryJob:

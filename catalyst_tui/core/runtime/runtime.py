@@ -36,6 +36,7 @@ from catalyst_tui.core.runtime.events import (
     WatchModeChanged,
 )
 from catalyst_tui.core.runtime.jobs import (
+    SWEEP_S,
     HealthSweep,
     HistoryJob,
     JanitorJob,
@@ -56,7 +57,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("catalyst_tui.runtime")
 
-SWEEP_S = 10.0  # re-judge ages and pid liveness even when no file changes
 HISTORY_S = 60.0  # a minute: the history file's grain
 FOLLOW_S = 1.0  # a viewer's cheap stat of runtime.json
 INDEX_SOURCES = frozenset({"index", "audit", "board"})
