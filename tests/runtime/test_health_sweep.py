@@ -45,23 +45,25 @@ def test_the_sweep_backs_off_while_idle_and_a_dying_pid_is_seen_at_once(tmp_path
         assert fulls == [0, 1, 1, 1, 2, 2, 2, 3, 3, 3]  # full at 20 s, then every 30 s
         assert sweep.quiet_s == 30.0 and not changes
 
+        sweep(JobContext(1e18, threading.Event(), lambda _text: None, kicked=True))  # asked for: always
+        assert sweep.full_sweeps == 4
         rt.refresh_agents({"bjork"})  # activity (the change feed read a tenant): the next wake re-judges
         clock[0] += 10.0
         sweep(ctx)
-        assert sweep.full_sweeps == 4
+        assert sweep.full_sweeps == 5
 
         agent.kill()
         agent.wait(5)
         clock[0] += 10.0  # the very next wake, well inside the back-off
         sweep(ctx)
-        assert sweep.full_sweeps == 5
+        assert sweep.full_sweeps == 6
         assert rt.statuses["bjork"].health.value == "offline"
         assert f"pid {agent.pid} not running" in rt.statuses["bjork"].reasons[0]
         assert {c.agent for c in changes if c.worse} == set(ws.config.agent_names)
         assert sweep.quiet_s == 10.0  # a change: back to the normal cadence
         clock[0] += 10.0
         sweep(ctx)
-        assert sweep.full_sweeps == 6
+        assert sweep.full_sweeps == 7
     finally:
         agent.kill()
         agent.wait(5)

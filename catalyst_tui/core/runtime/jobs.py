@@ -192,7 +192,7 @@ class HealthSweep:
     the same process (one ``/proc`` read each). A pid dying re-judges at once; any change brings
     the cadence back to ``SWEEP_S``. So a pid's death is seen within ``SWEEP_S``; what only the
     clock moves (a heartbeat turning stale, an error burst sliding out of the window) within
-    ``SWEEP_IDLE_MAX_S`` on a workspace where nothing else happens.
+    ``SWEEP_IDLE_MAX_S`` on a workspace where nothing else happens. A kicked run always re-judges.
     """
 
     def __init__(self, host: JobHost, every_s: float = SWEEP_S, idle_max_s: float = SWEEP_IDLE_MAX_S,
@@ -219,7 +219,7 @@ class HealthSweep:
             self._after(False)
             self._last = _swept(statuses)  # the sweeps' own words: an unchanged summary publishes nothing
             return self._last
-        if (self.monotonic() < self._next_full and self.host.statuses is self._seen
+        if (not ctx.kicked and self.monotonic() < self._next_full and self.host.statuses is self._seen
                 and all(start is not None and self.stamp(pid) == start for pid, start in self._pids.items())):
             return self._last  # nothing moved: the same outcome (nothing published, nothing sent)
         before = self.host.statuses

@@ -25,6 +25,7 @@ class JobContext:
     deadline: float  # time.monotonic() value the run should end by
     stopping: threading.Event
     progress: Callable[[str], None]
+    kicked: bool = False  # asked for now (a key, an edit): a job that may skip a quiet run must not
 
 
 @dataclass(frozen=True)
@@ -109,11 +110,11 @@ class Scheduler:
 
     def run_now(self, job: Job) -> None:
         """One run of ``job`` on this thread (the loop, or ``--once``), then re-armed."""
-        job._kicked = False
+        kicked, job._kicked = job._kicked, False
         cap = job.cap()
         started, t0 = self.clock(), time.monotonic()
         self._set(job, running=True, started=started, progress=None, cap_s=cap, publish=job.publish)
-        ctx = JobContext(t0 + cap, self.stopping, lambda text: self._set(job, progress=text))
+        ctx = JobContext(t0 + cap, self.stopping, lambda text: self._set(job, progress=text), kicked)
         error: JobError | None = None
         outcome: Outcome | None = None
         try:
