@@ -33,7 +33,7 @@ from _common import parser, report  # noqa: E402
 from bench_metrics import lines  # noqa: E402
 
 from catalyst_tui.core.health import history  # noqa: E402
-from catalyst_tui.core.health.metrics import bin_of, bin_value  # noqa: E402
+from catalyst_tui.core.health.buckets import bin_of, bin_value  # noqa: E402
 from catalyst_tui.core.workspace import Workspace  # noqa: E402
 
 RATE = 20.0  # dispatches per second per agent, every minute of the week

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from catalyst_tui.core.health import DispatchStats, bin_of, bin_value, hist_percentile, metrics, percentile
+from catalyst_tui.core.health import DispatchStats, bin_of, bin_value, buckets, hist_percentile, metrics, percentile
 from catalyst_tui.core.models import DispatchRecord
 
 NOW = 1_700_000_000.0  # a multiple of 60: bucket edges are easy to reason about
@@ -23,7 +23,7 @@ def enq(i: int | str, ts: float) -> DispatchRecord:
 
 def test_bins_are_within_one_percent() -> None:
     for v in (0.02, 1.0, 3.3, 99.9, 250.0, 4200.0, 123456.0):
-        assert bin_value(bin_of(v)) == pytest.approx(v, rel=metrics.REL_ACCURACY)
+        assert bin_value(bin_of(v)) == pytest.approx(v, rel=buckets.REL_ACCURACY)
     assert bin_value(bin_of(0.0)) == 0.0
 
 
@@ -168,9 +168,9 @@ def test_brute_force_agreement_random_streams() -> None:
         recs.append(r)
         s.observe(r, NOW)
     for w, span in metrics.WINDOWS.items():
-        width = span / metrics.SLOTS
+        width = span / buckets.SLOTS
         head = math.floor(NOW / width)
-        inside = [r for r in recs if math.floor(r.ts / width) > head - metrics.SLOTS]
+        inside = [r for r in recs if math.floor(r.ts / width) > head - buckets.SLOTS]
         lats = sorted(r.latency_ms for r in inside)  # type: ignore[misc]
         f = s.figures(w, NOW)
         assert f.finished == len(inside)
@@ -194,7 +194,7 @@ def test_memory_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert all(int(i) % 3 == 0 for i in s.open)
     for ring in s.rings.values():
         live = [b for b in ring.buckets if b is not None]
-        assert len(live) <= metrics.SLOTS
+        assert len(live) <= buckets.SLOTS
         assert ring.agg.finished == sum(b.finished for b in ring.ordered() if b)
         assert sum(ring.agg.hist.values()) == ring.agg.finished
     head = math.floor(t[0] / 60)  # the 1 h window: the 60 one-minute buckets up to now
@@ -207,7 +207,7 @@ def test_series_for_sparklines() -> None:
     s.observe(fin("a", NOW, lat=200.0, status="error"))  # the newest bucket
     s.observe(fin("b", NOW - 30, lat=800.0))  # 30 one-second buckets back
     lat, errs = s.series("1m")
-    assert len(lat) == len(errs) == metrics.SLOTS
+    assert len(lat) == len(errs) == buckets.SLOTS
     assert lat[-1] == pytest.approx(200, rel=0.01) and errs[-1] == 1
     assert lat[-31] == pytest.approx(800, rel=0.01) and errs[-31] == 0
     assert sum(1 for v in lat if v) == 2

@@ -10,7 +10,7 @@ import pytest
 from catalyst_tui.core.agents import own_state, record_dispatch, write_state
 from catalyst_tui.core.health import WorkspaceMonitor
 from catalyst_tui.core.health import history as hist
-from catalyst_tui.core.health.monitor import seek_since
+from catalyst_tui.core.health.tail_seek import seek_since
 from catalyst_tui.core.models import Health
 from catalyst_tui.core.workspace import Workspace
 
@@ -128,7 +128,7 @@ def test_24h_and_7d_views_come_from_history_and_never_judge_health(ws: Workspace
 
 
 def _bucket(finished: int, errors: int, latency_ms: float):  # type: ignore[no-untyped-def]
-    from catalyst_tui.core.health.metrics import Bucket, bin_of
+    from catalyst_tui.core.health.buckets import Bucket, bin_of
 
     b = Bucket()
     for i in range(finished):

@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import Static
 
 from catalyst_tui.core.health import history as hist
-from catalyst_tui.core.health.metrics import Bucket, bin_of
+from catalyst_tui.core.health.buckets import Bucket, bin_of
 from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui.screens.agents import AgentsScreen
 from catalyst_tui.ui.testing import FROZEN_NOW, make_app, seed_workspace, until, wait_for_data

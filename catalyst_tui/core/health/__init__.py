@@ -10,16 +10,19 @@ from typing import TYPE_CHECKING
 from catalyst_tui.core.faces import lazy_getattr
 
 if TYPE_CHECKING:
+    from catalyst_tui.core.health.agent_status import AgentStatus
+    from catalyst_tui.core.health.buckets import bin_of, bin_value, hist_percentile, percentile
     from catalyst_tui.core.health.exporter import CatalystCollector, MetricsServer, render
-    from catalyst_tui.core.health.metrics import WINDOWS, DispatchStats, bin_of, bin_value, hist_percentile, percentile
-    from catalyst_tui.core.health.monitor import AgentMonitor, AgentStatus, WorkspaceMonitor, seek_since
+    from catalyst_tui.core.health.metrics import WINDOWS, DispatchStats
+    from catalyst_tui.core.health.monitor import AgentMonitor, WorkspaceMonitor
     from catalyst_tui.core.health.reasons import NO_PEERS, Kind, Peers, Reason, fleet, ranked, wilson_lower
+    from catalyst_tui.core.health.tail_seek import seek_since
     from catalyst_tui.core.health.verdict import SHARED_HINT, SharedProblem, Triage, TriageEntry, summarize, triage
     from catalyst_tui.core.health.watch import ChangeSet, WorkspaceWatcher, classify
 
 _WHERE = {
     "AgentMonitor": "monitor",
-    "AgentStatus": "monitor",
+    "AgentStatus": "agent_status",
     "CatalystCollector": "exporter",
     "ChangeSet": "watch",
     "DispatchStats": "metrics",
@@ -29,13 +32,13 @@ _WHERE = {
     "WINDOWS": "metrics",
     "WorkspaceMonitor": "monitor",
     "WorkspaceWatcher": "watch",
-    "bin_of": "metrics",
-    "bin_value": "metrics",
+    "bin_of": "buckets",
+    "bin_value": "buckets",
     "classify": "watch",
-    "hist_percentile": "metrics",
-    "percentile": "metrics",
+    "hist_percentile": "buckets",
+    "percentile": "buckets",
     "render": "exporter",
-    "seek_since": "monitor",
+    "seek_since": "tail_seek",
     "summarize": "verdict",
     "triage": "verdict",
     "wilson_lower": "reasons",

@@ -21,8 +21,9 @@ from prometheus_client import CollectorRegistry, generate_latest, start_http_ser
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from catalyst_tui.core.health.agent_status import AgentStatus
 from catalyst_tui.core.health.metrics import LATENCY_BOUNDS_S
-from catalyst_tui.core.health.monitor import AgentStatus, WorkspaceMonitor
+from catalyst_tui.core.health.monitor import WorkspaceMonitor
 from catalyst_tui.core.health.verdict import triage
 from catalyst_tui.core.models import Health
 

@@ -26,7 +26,8 @@ from pathlib import Path
 import msgspec
 
 from catalyst_tui.core import storage
-from catalyst_tui.core.health.metrics import Bucket, Figures, hist_percentile
+from catalyst_tui.core.health.buckets import Bucket, hist_percentile
+from catalyst_tui.core.health.metrics import Figures
 from catalyst_tui.core.jsonl import JsonlTail, ParseError
 
 HISTORY_NAME = "history.jsonl"

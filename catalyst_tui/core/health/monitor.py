@@ -3,28 +3,25 @@
 A :class:`WorkspaceMonitor` keeps one :class:`AgentMonitor` per agent. Each reads its own
 agent's files incrementally (saved offsets), so refreshing one agent never touches another,
 and bad data in one agent's files only ever affects that agent. At start-up only the last
-hour of each dispatch log is read, found by scanning back from the end of the file
-(:func:`seek_since`), so start-up cost does not grow with the history.
+hour of each dispatch log is read (``tail_seek.seek_since``), so start-up cost does not grow
+with the history. What it says of an agent is an ``agent_status.AgentStatus``.
 """
 
 from __future__ import annotations
 
 import os
-import stat
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import msgspec
 
 from catalyst_tui.core import storage
 from catalyst_tui.core.agents import AgentPaths, StateRead, read_state
 from catalyst_tui.core.config import CONFIG_NAME, HealthConfig, WorkspaceConfig
 from catalyst_tui.core.errors import os_reason
 from catalyst_tui.core.health import history
+from catalyst_tui.core.health.agent_status import AgentStatus
 from catalyst_tui.core.health.metrics import WINDOWS, DispatchStats, Figures
 from catalyst_tui.core.health.reasons import (
     DECISIVE,
@@ -39,148 +36,19 @@ from catalyst_tui.core.health.reasons import (
     plain,
     ranked,
 )
+from catalyst_tui.core.health.tail_seek import seek_since
 from catalyst_tui.core.jsonl import JsonlTail, ParseError
-from catalyst_tui.core.models import AgentState, DispatchRecord, Health, WorkRecord, decode_dispatch, decode_work
-from catalyst_tui.core.procs import ProcInfo, ProcSampler
+from catalyst_tui.core.models import DispatchRecord, Health, WorkRecord, decode_dispatch, decode_work
+from catalyst_tui.core.procs import ProcSampler
 
 KEEP_ERRORS = 20
 KEEP_TAIL = 200  # dispatch / work-log lines kept for the detail view
-SCAN_CHUNK = 64 * 1024
-MAX_SCAN_BYTES = 256 << 20  # never scan back further than this at start-up
 HISTORY_SLACK_S = 120.0  # read a little more than the 1 h window (out-of-order records)
 WORKLOG_TAIL_BYTES = 256 * 1024
 DISK_EVERY_S = 30.0
 # An unterminated last line older than this is reported as a torn write / truncated file
 # (tests/core/test_blast_radius.py relies on this name; keep it).
 TORN_GRACE_S = 2.0
-
-
-class _Stamp(msgspec.Struct):
-    ts: float
-
-
-_STAMP = msgspec.json.Decoder(_Stamp)
-
-
-def _first_ts(chunk: bytes) -> tuple[int, float] | None:
-    """(offset in chunk, ts) of the first complete, readable line after a newline."""
-    pos = chunk.find(b"\n")
-    while 0 <= pos < len(chunk) - 1:
-        end = chunk.find(b"\n", pos + 1)
-        if end < 0:
-            return None
-        try:
-            return pos + 1, _STAMP.decode(chunk[pos + 1:end]).ts
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            pos = end
-    return None
-
-
-def _first_at_or_after(chunk: bytes, at: int, cutoff: float) -> int:
-    """Offset in ``chunk`` of the first whole line stamped >= ``cutoff`` (scanning from ``at``).
-
-    Unreadable lines are skipped over (the reader reports them later). Without one, the end
-    of the chunk (where the next, newer chunk begins)."""
-    pos = at
-    while pos < len(chunk):
-        end = chunk.find(b"\n", pos)
-        if end < 0:
-            break
-        try:
-            if _STAMP.decode(chunk[pos:end]).ts >= cutoff:
-                return pos
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            pass
-        pos = end + 1
-    return len(chunk) - 1  # the chunk holds one byte past its end: the next chunk's first byte
-
-
-def seek_since(tail: JsonlTail[Any], cutoff: float, max_bytes: int = MAX_SCAN_BYTES) -> None:
-    """Position ``tail`` so reading starts at (about) the first record stamped >= ``cutoff``.
-
-    Scans back from the end in chunks, decoding one timestamp per chunk; stops at the first
-    chunk whose first line is older than the cutoff. A file that is mostly recent is read
-    whole; only the tail of a long history is ever touched.
-    """
-    try:
-        st = os.stat(tail.path)
-    except OSError:
-        return  # missing or unreadable: the tail's own read reports it
-    if not stat.S_ISREG(st.st_mode):
-        return  # a directory or FIFO under the log's name is reported by the tail, never opened here
-    size = st.st_size
-    pos = size
-    while pos > 0 and size - pos < max_bytes:
-        start = max(0, pos - SCAN_CHUNK)
-        try:
-            fd, _ = storage.open_regular(tail.path, follow=False)
-        except OSError:
-            return
-        try:
-            chunk = os.pread(fd, pos - start + 1, start)
-        except OSError:
-            return
-        finally:
-            os.close(fd)
-        if start == 0:
-            return  # reached the beginning: read everything
-        found = _first_ts(chunk)
-        if found is not None and found[1] < cutoff:
-            tail.seek_tail(size - start - _first_at_or_after(chunk, found[0], cutoff))
-            return
-        pos = start
-    tail.seek_tail(size - pos)
-
-
-@dataclass
-class AgentStatus:
-    name: str
-    health: Health
-    findings: list[Reason]  # ranked: most severe, then strongest evidence, first
-    state: AgentState | None
-    figures: Figures  # the judged window ([metrics] window): the verdict never depends on a display toggle
-    parse_errors: int
-    recent_parse_errors: list[ParseError]
-    heartbeat_age_s: float | None
-    proc: ProcInfo | None = None
-    disk_bytes: int | None = None
-    checked: float = 0.0
-    series: tuple[list[float], list[float]] | None = None  # sparklines of `view`: mean latency, errors per bucket
-    shown: Figures | None = None  # the window the operator chose to look at (None: the judged one)
-    peers: Peers = NO_PEERS
-
-    @property
-    def reasons(self) -> list[str]:
-        """The reasons' texts, strongest first."""
-        return [r.text for r in self.findings]
-
-    @property
-    def headline(self) -> str:
-        """The strongest reason, for the triage line."""
-        return self.findings[0].text if self.findings else self.health.value
-
-    @property
-    def view(self) -> Figures:
-        """What a panel shows: the operator's window when one was chosen."""
-        return self.shown or self.figures
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "agent": self.name,
-            "health": self.health.value,
-            "reasons": self.reasons,
-            "findings": [r.to_json() for r in self.findings],
-            "peers": self.peers.to_json(),
-            "parse_errors": self.parse_errors,
-            "recent_parse_errors": [str(e) for e in self.recent_parse_errors],
-            "heartbeat_age_s": None if self.heartbeat_age_s is None else round(self.heartbeat_age_s, 3),
-            "pid": self.state.pid if self.state else None,
-            "current_card": self.state.current_card if self.state else None,
-            "status": self.state.status if self.state else None,
-            "process": self.proc.to_json() if self.proc else None,
-            "disk_bytes": self.disk_bytes,
-            "figures": self.figures.to_json(),
-        }
 
 
 def _short_problem(problem: str, path: Path) -> str:

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from catalyst_tui.core.health.monitor import AgentStatus
+from catalyst_tui.core.health.agent_status import AgentStatus
 from catalyst_tui.core.health.reasons import Reason
 from catalyst_tui.core.models import Health
 
