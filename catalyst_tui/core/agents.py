@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +26,11 @@ from catalyst_tui.core import storage
 from catalyst_tui.core.errors import os_reason
 from catalyst_tui.core.models import AgentState
 from catalyst_tui.core.names import validate_agent_name
-from catalyst_tui.core.procs import hostname, process_start_time
 
 _SESSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
-@dataclass(frozen=True)
-class AgentPaths:
+class AgentPaths(msgspec.Struct, frozen=True):
     root: Path
     name: str
 
@@ -73,8 +70,7 @@ class AgentPaths:
             d.mkdir(parents=True, exist_ok=True)
 
 
-@dataclass(frozen=True)
-class StateRead:
+class StateRead(msgspec.Struct, frozen=True):
     state: AgentState | None
     problem: str | None  # set when the file is corrupt: the agent is quarantined
     missing: bool = False
@@ -113,6 +109,8 @@ def write_state(paths: AgentPaths, state: AgentState) -> None:
 
 def own_state(paths: AgentPaths, status: str = "running", **extra: Any) -> AgentState:
     """A state record for an agent run by *this* process (used by the simulator)."""
+    from catalyst_tui.core.procs import hostname, process_start_time  # not the dashboard's start-up path
+
     pid = os.getpid()
     now = time.time()
     return AgentState(agent=paths.name, status=status, pid=pid,  # type: ignore[arg-type]
@@ -139,6 +137,8 @@ def write_session_lock(paths: AgentPaths, session: str, pid: int | None = None,
     """A session lock file: who holds the session (pid + start time + host)."""
     if not _SESSION_RE.fullmatch(session):
         raise ValueError(f"invalid session name {session!r}")
+    from catalyst_tui.core.procs import hostname, process_start_time  # not the dashboard's start-up path
+
     paths.locks.mkdir(parents=True, exist_ok=True)
     path = paths.locks / f"{session}.lock"
     pid = os.getpid() if pid is None else pid

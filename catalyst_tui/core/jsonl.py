@@ -14,10 +14,10 @@ import os
 import stat
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+import msgspec
 import orjson
 
 from catalyst_tui.core import storage
@@ -29,8 +29,7 @@ MAX_LINE_BYTES = 1 << 20  # a longer line is reported and skipped, never parsed
 CHUNK = 1 << 20
 
 
-@dataclass(frozen=True, slots=True)
-class ParseError:
+class ParseError(msgspec.Struct, frozen=True):
     path: str
     line: int
     reason: str
@@ -48,8 +47,7 @@ def _default_decode(raw: bytes) -> Any:
     return obj
 
 
-@dataclass
-class JsonlTail(Generic[T]):
+class JsonlTail(msgspec.Struct, Generic[T]):
     """Reads a JSONL file from a saved offset. Not thread-safe; one reader per file."""
 
     path: Path
@@ -63,7 +61,7 @@ class JsonlTail(Generic[T]):
     partial_since: float | None = None  # monotonic time that partial line was first seen
     unreadable: str | None = None  # why the file cannot be read right now (a directory, EACCES...)
     max_file_bytes: int | None = None  # a longer file is reported unreadable, not read (read_all)
-    _skipping: bool = field(default=False, repr=False)  # inside an over-long line
+    _skipping: bool = False  # inside an over-long line
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)

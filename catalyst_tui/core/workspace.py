@@ -8,6 +8,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from catalyst_tui.core import storage
 from catalyst_tui.core.agents import AgentPaths
 from catalyst_tui.core.board import Board
@@ -56,8 +58,7 @@ def resolve_root(path: str | os.PathLike[str] | None) -> Path:
     return Path(chosen).expanduser().absolute()
 
 
-@dataclass(frozen=True)
-class MirrorOrigin:
+class MirrorOrigin(msgspec.Struct, frozen=True):
     """Where a workspace opened with ``--from-mirror`` came from: shown where the live view says
     ``live``, so nobody mistakes a snapshot for the hub."""
 

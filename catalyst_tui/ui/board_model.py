@@ -6,7 +6,8 @@ No widgets here (so it is cheap to test and to benchmark).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+
+import msgspec
 
 from catalyst_tui.core.board import in_column_order
 from catalyst_tui.core.models import Card
@@ -14,8 +15,7 @@ from catalyst_tui.core.models import Card
 FILTER_KEYS = ("agent", "column", "flag")
 
 
-@dataclass(frozen=True)
-class CardFilter:
+class CardFilter(msgspec.Struct, frozen=True):
     """``/`` filter: free words match the title or id; ``agent:``, ``column:``, ``flag:`` match exactly."""
 
     words: tuple[str, ...] = ()
@@ -54,11 +54,10 @@ def parse_filter(text: str) -> CardFilter:
                       frozenset(keyed["flag"]), text.strip())
 
 
-@dataclass
-class Grouped:
+class Grouped(msgspec.Struct):
     """Cards per lane, per column (in board order), after the filter."""
 
-    lanes: dict[str, list[list[Card]]] = field(default_factory=dict)
+    lanes: dict[str, list[list[Card]]] = msgspec.field(default_factory=dict)
     hidden: int = 0  # cards the filter hid
     stray: int = 0  # cards in an unknown lane or column (the janitor reports them)
 

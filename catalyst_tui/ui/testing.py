@@ -11,7 +11,6 @@ import itertools
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from catalyst_tui.core.agents import write_state
@@ -37,14 +36,14 @@ class FrozenClock:
 
 @contextlib.contextmanager
 def fixed_ids(prefix: int = 0) -> Iterator[None]:
-    """Card and event ids from a counter instead of ``secrets`` (c-00000001, ...)."""
+    """Card and event ids from a counter instead of random bytes (c-00000001, ...)."""
     counter = itertools.count(prefix + 1)
-    real = board_mod.secrets
-    board_mod.secrets = SimpleNamespace(token_hex=lambda n: f"{next(counter):0{2 * n}x}")  # type: ignore[assignment]
+    real = board_mod._token
+    board_mod._token = lambda nbytes: f"{next(counter):0{2 * nbytes}x}"
     try:
         yield
     finally:
-        board_mod.secrets = real
+        board_mod._token = real
 
 
 def seed_workspace(root: Path, cards: dict[str, list[tuple[str, str]]] | None = None,

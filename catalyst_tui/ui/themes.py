@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -154,11 +153,10 @@ def config_dir() -> Path:
     return Path(base).expanduser() / "catalyst-tui"
 
 
-@dataclass
-class Loaded:
-    themes: dict[str, Theme] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-    origin: dict[str, Path] = field(default_factory=dict)
+class Loaded(msgspec.Struct):
+    themes: dict[str, Theme] = msgspec.field(default_factory=dict)
+    problems: list[str] = msgspec.field(default_factory=list)
+    origin: dict[str, Path] = msgspec.field(default_factory=dict)
 
 
 def load_all(user_dir: Path | None = None, shipped: Path | None = None) -> Loaded:
@@ -219,8 +217,7 @@ def read_keymap(directory: Path) -> tuple[dict[str, str], str | None]:
     return keymap, None
 
 
-@dataclass
-class Choice:
+class Choice(msgspec.Struct):
     name: str
     problems: list[str]
 

@@ -17,7 +17,6 @@ import re
 import stat
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import msgspec
@@ -89,13 +88,12 @@ def append(root: Path, agent: str, records: Iterable[ArchivedCard]) -> Path:
     return path
 
 
-@dataclass
-class Archives:
+class Archives(msgspec.Struct):
     """Every archived card of some agents, the latest line per card id."""
 
-    cards: dict[str, ArchivedCard] = field(default_factory=dict)
-    problems: list[ParseError] = field(default_factory=list)
-    unreadable: list[str] = field(default_factory=list)
+    cards: dict[str, ArchivedCard] = msgspec.field(default_factory=dict)
+    problems: list[ParseError] = msgspec.field(default_factory=list)
+    unreadable: list[str] = msgspec.field(default_factory=list)
 
 
 def files(root: Path, agent: str) -> list[Path]:

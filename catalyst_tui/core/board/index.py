@@ -8,7 +8,6 @@ ones flagged ``archived``; it is read as it is and converted by the first write
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
@@ -40,8 +39,7 @@ def encode_index(idx: IndexFile) -> bytes:
     return msgspec.json.encode(idx) + b"\n"
 
 
-@dataclass
-class IndexView:
+class IndexView(msgspec.Struct):
     """What a reader got: the live cards, and whether it had to fall back to the last good copy."""
 
     cards: dict[str, Card]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
@@ -30,8 +29,7 @@ from catalyst_tui.core.models import AuditEvent, decode_audit
 TAIL_BYTES = 64 * 1024  # how far back heal() looks for the last whole event
 
 
-@dataclass
-class AuditJournal:
+class AuditJournal(msgspec.Struct):
     path: Path
 
     # ------------------------------------------------------------------ reading

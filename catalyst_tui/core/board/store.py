@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -59,8 +58,14 @@ SESSION_LOG_MAX = 10_000  # events a session remembers for its undo (older ones 
 _BAD_INDEX = (msgspec.DecodeError, msgspec.ValidationError)
 
 
+def _token(nbytes: int) -> str:
+    """``secrets.token_hex``: the same bytes (os.urandom), without importing secrets (its hmac and
+    hashlib imports would be on the dashboard's way to its first frame)."""
+    return os.urandom(nbytes).hex()
+
+
 def new_session_id() -> str:
-    return "s-" + secrets.token_hex(6)
+    return "s-" + _token(6)
 
 
 def place(card: Card) -> dict[str, str]:
@@ -314,7 +319,7 @@ class BoardStore:
         return event
 
     def _event(self, action: str, card: Card, by: str, **kw: object) -> AuditEvent:
-        return AuditEvent(id="e-" + secrets.token_hex(6), ts=self.clock(), by=by, action=action,  # type: ignore[arg-type]
+        return AuditEvent(id="e-" + _token(6), ts=self.clock(), by=by, action=action,  # type: ignore[arg-type]
                           card=card.id, seq=self._txn_seq, session=self.session, **kw)  # type: ignore[arg-type]
 
     def _to_archive(self, idx: IndexFile, card: Card, by: str, action: str, **kw: object) -> AuditEvent:
@@ -355,7 +360,7 @@ class BoardStore:
 
 def new_card_id(idx: IndexFile) -> str:
     while True:
-        card_id = "c-" + secrets.token_hex(4)
+        card_id = "c-" + _token(4)
         if card_id not in idx.cards:
             return card_id
 

@@ -8,7 +8,8 @@ repeat and say what they did (``effect``), so the stacks are rebuilt from the jo
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+import msgspec
 
 from catalyst_tui.core.models import AuditEvent
 
@@ -31,8 +32,7 @@ def stacks(events: Iterable[AuditEvent]) -> tuple[list[AuditEvent], list[AuditEv
     return done, undone
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(msgspec.Struct, frozen=True):
     """What reversing (or repeating) one action means: the card must be ``expect``; it becomes ``then``.
 
     ``expect``/``then`` are ``{"agent", "column"}`` places, or ``ARCHIVE``; ``title`` steps change a
