@@ -5,7 +5,7 @@ No widgets here (so it is cheap to test and to benchmark).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import msgspec
 
@@ -54,16 +54,19 @@ def parse_filter(text: str) -> CardFilter:
                       frozenset(keyed["flag"]), text.strip())
 
 
+REGROUP_MAX = 64  # more changed cards than this: grouping from scratch is as cheap
+
+
 class Grouped(msgspec.Struct):
     """Cards per lane, per column (in board order), after the filter."""
 
     lanes: dict[str, list[list[Card]]] = msgspec.field(default_factory=dict)
-    hidden: int = 0  # cards the filter hid
-    stray: int = 0  # cards in an unknown lane or column (the janitor reports them)
 
 
 def group(cards: Iterable[Card], agents: list[str], columns: list[str],
           flt: CardFilter | None = None) -> Grouped:
+    """Every card into its lane and column (cards of an unknown lane or column are left out:
+    the janitor reports them)."""
     col_pos = {c: i for i, c in enumerate(columns)}
     out = Grouped({a: [[] for _ in columns] for a in agents})
     lanes = out.lanes
@@ -74,10 +77,8 @@ def group(cards: Iterable[Card], agents: list[str], columns: list[str],
         lane = lanes.get(card.agent)
         pos = col_pos.get(card.column)
         if lane is None or pos is None:
-            out.stray += 1
             continue
         if matches is not None and not matches(card):
-            out.hidden += 1
             continue
         lane[pos].append(card)
     for lane in out.lanes.values():
@@ -85,3 +86,62 @@ def group(cards: Iterable[Card], agents: list[str], columns: list[str],
             col.sort(key=in_column_order)
     return out
 
+
+def changed_ids(old: Mapping[str, Card], new: Mapping[str, Card], limit: int = REGROUP_MAX) -> list[str] | None:
+    """The ids of the cards added, changed or removed from ``old`` to ``new``; None past ``limit``.
+
+    Cards are frozen and a reader re-reading an index it wrote keeps the unchanged ones as the
+    same objects, so most are told apart by identity, without comparing their fields."""
+    changed: list[str] = []
+    kept = 0
+    for cid, card in new.items():
+        was = old.get(cid)
+        if was is not None:
+            kept += 1
+            if was is card or was == card:
+                continue
+        changed.append(cid)
+        if len(changed) > limit:
+            return None
+    if kept < len(old):  # some left (archived): find which
+        changed += [cid for cid in old if cid not in new]
+        if len(changed) > limit:
+            return None
+    return changed
+
+
+def regroup(grouped: Grouped, old: Mapping[str, Card], new: Mapping[str, Card], columns: list[str],
+            flt: CardFilter | None = None) -> Grouped | None:
+    """``grouped`` (the grouping of ``old``) updated for ``new``; None when too many cards
+    changed (group from scratch then). Only the lanes the changed cards left or joined are
+    rebuilt, as new lists (the lanes' own lists are never changed in place); the others are
+    the same lists as before."""
+    ids = changed_ids(old, new)
+    if ids is None:
+        return None
+    col_pos = {c: i for i, c in enumerate(columns)}
+    matches = flt.matches if flt is not None and flt.active else None
+    lanes = dict(grouped.lanes)
+    touched: set[str] = set()
+    resort: set[tuple[str, int]] = set()
+
+    def lane(agent: str) -> list[list[Card]] | None:
+        if agent not in lanes:
+            return None
+        if agent not in touched:
+            lanes[agent] = [list(col) for col in lanes[agent]]
+            touched.add(agent)
+        return lanes[agent]
+
+    for cid in ids:
+        was, card = old.get(cid), new.get(cid)
+        if was is not None and (cols := lane(was.agent)) is not None and (pos := col_pos.get(was.column)) is not None:
+            cols[pos] = [c for c in cols[pos] if c.id != cid]
+        if card is None or card.archived or (matches is not None and not matches(card)):
+            continue
+        if (cols := lane(card.agent)) is not None and (pos := col_pos.get(card.column)) is not None:
+            cols[pos].append(card)
+            resort.add((card.agent, pos))
+    for agent, pos in resort:
+        lanes[agent][pos].sort(key=in_column_order)
+    return Grouped(lanes)

@@ -35,8 +35,14 @@ def decode_index(raw: bytes) -> IndexFile:
     return idx
 
 
+def index_chunks(idx: IndexFile) -> tuple[bytes, bytes]:
+    """The file's bytes in two chunks, written one after the other (joining them would copy
+    the whole index once more on every write)."""
+    return msgspec.json.encode(idx), b"\n"
+
+
 def encode_index(idx: IndexFile) -> bytes:
-    return msgspec.json.encode(idx) + b"\n"
+    return b"".join(index_chunks(idx))
 
 
 class IndexView(msgspec.Struct):

@@ -36,7 +36,7 @@ from catalyst_tui.core.board.index import (
     IndexFile,
     IndexView,
     decode_index,
-    encode_index,
+    index_chunks,
     live_cards,
     set_aside_name,
 )
@@ -293,7 +293,7 @@ class BoardStore:
                 os.link(self.index_path, tmp_link)
                 os.replace(tmp_link, self.backup_path)
             self._hook("backup")
-            storage.atomic_write_bytes(self.index_path, encode_index(idx))
+            storage.atomic_write_chunks(self.index_path, index_chunks(idx))
         except BaseException as exc:
             with contextlib.suppress(CardError):  # else the next writer voids them (heal)
                 self.journal.append([abort_event(seq, self.clock())])
@@ -355,7 +355,7 @@ class BoardStore:
 
     @staticmethod
     def _next_order(idx: IndexFile, agent: str, column: str) -> float:
-        return next_order(c for c in idx.cards.values() if c.agent == agent and c.column == column)
+        return next_order([c for c in idx.cards.values() if c.agent == agent and c.column == column])
 
 
 def new_card_id(idx: IndexFile) -> str:

@@ -18,7 +18,7 @@ from textual.widgets import Static
 
 from catalyst_tui.core.board import next_order
 from catalyst_tui.core.models import Card
-from catalyst_tui.ui.board_model import CardFilter, Grouped, group
+from catalyst_tui.ui.board_model import CardFilter, Grouped, group, regroup
 from catalyst_tui.ui.widgets.lane import BADGE_W, COUNT_W, NAME_W, LaneView
 
 if TYPE_CHECKING:
@@ -54,7 +54,9 @@ class BoardView(Vertical, can_focus=True):
         self.lanes = [LaneView(a, i, columns, clock) for i, a in enumerate(agents, start=1)]
         self.lane_of = {lane.agent: lane for lane in self.lanes}
         self.current = 0
-        self.grouped = Grouped()
+        self.grouped = Grouped({a: [[] for _ in columns] for a in agents})
+        self._shown: dict[str, Card] = {}  # the cards (and filter) self.grouped was made from
+        self._shown_filter: CardFilter | None = None
         self.collapsing = False  # a filter is on: lanes without a match take no room
         self._landed = False  # the first cards shown put the cursor on the first lane's first card
 
@@ -121,10 +123,15 @@ class BoardView(Vertical, can_focus=True):
 
     # ------------------------------------------------------------------ data
     def apply(self, cards: dict[str, Card], flt: CardFilter | None, focus: str | None = None) -> list[str]:
-        """Show a new index; only lanes whose cards changed redraw. Returns those lanes' agents."""
-        self.grouped = group(cards.values(), self.agents, self.columns, flt)
+        """Show a new index; only lanes whose cards changed redraw. Returns those lanes' agents.
+
+        After a write of a few cards (a move, an undo), only the lanes those cards left or
+        joined are regrouped; a new filter, or a new index from elsewhere, regroups them all."""
+        update = regroup(self.grouped, self._shown, cards, self.columns, flt) if flt == self._shown_filter else None
+        self.grouped = group(cards.values(), self.agents, self.columns, flt) if update is None else update
+        self._shown, self._shown_filter = cards, flt
         changed = []
-        for lane in self.lanes:
+        for lane in self.lanes:  # every lane: one may still show a preview the index did not take
             if lane.set_cards(self.grouped.lanes[lane.agent]):
                 changed.append(lane.agent)
         self.collapsing = flt is not None and flt.active

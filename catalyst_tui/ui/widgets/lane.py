@@ -72,11 +72,28 @@ class LaneView(Widget):
         """Replace the lane's cards; returns False (and draws nothing) when nothing changed."""
         if cols == self.cards:
             return False
+        if self._drawn_alike(cols):
+            self.cards = cols  # the same cards in the same places, drawn the same (a move's preview
+            return False  # replaced by the written move): nothing on screen changes
         keep = keep or (c.id if (c := self.focused_card()) else None)
         self.cards = cols
         if keep is None or not self.focus_card(keep):
             self._clamp()
         self._redraw()
+        return True
+
+    def _drawn_alike(self, cols: list[list[Card]]) -> bool:
+        """Would ``cols`` draw exactly what the lane shows now? (ids, titles, flags, ages)"""
+        if len(cols) != len(self.cards):
+            return False
+        now = self.clock()
+        for new, old in zip(cols, self.cards, strict=True):
+            if len(new) != len(old):
+                return False
+            for a, b in zip(new, old, strict=True):
+                if a is not b and (a.id != b.id or a.title != b.title or a.flags != b.flags
+                                   or lane_age(now - a.moved) != lane_age(now - b.moved)):
+                    return False
         return True
 
     def set_status(self, status: AgentStatus) -> None:
@@ -127,8 +144,9 @@ class LaneView(Widget):
         for ci, col in enumerate(self.cards):
             for ri, card in enumerate(col):
                 if card.id == card_id:
-                    self.col, self.rows[ci] = ci, ri
-                    self._redraw()
+                    if (self.col, self.rows[ci]) != (ci, ri):  # already there: nothing to redraw
+                        self.col, self.rows[ci] = ci, ri
+                        self._redraw()
                     return True
         return False
 
