@@ -217,3 +217,32 @@ def read_all(path: Path, decode: Callable[[bytes], T] | None = None,
     if tail.unreadable:
         errors.append(ParseError(tail.label, 0, tail.unreadable.removeprefix(f"{tail.label}: ")))
     return records, errors
+
+
+def read_matching(path: Path, decode: Callable[[bytes], T], needles: tuple[bytes, ...],
+                  kind: str = "journal") -> tuple[list[T], list[ParseError]]:
+    """The records of the lines holding any of ``needles`` (bytes, as the file spells them),
+    decoding no other line: a look-up of one record in a large file costs a byte search. Read
+    whole (capped by ``storage.LIMITS[kind]``, no link followed); a torn last line is left out;
+    a line a needle matched by chance is decoded and is the caller's to filter."""
+    label = str(path)
+    try:
+        data = storage.read_bytes(path, kind, follow=False)
+    except FileNotFoundError:
+        return [], []
+    except OSError as exc:
+        return [], [ParseError(label, 0, os_reason(exc))]
+    records: list[T] = []
+    errors: list[ParseError] = []
+    lines = data.split(b"\n")
+    lines.pop()  # after the last newline: empty, or a torn line still being written
+    for i, raw in enumerate(lines, start=1):
+        if any(n in raw for n in needles):
+            if len(raw) > MAX_LINE_BYTES:
+                errors.append(ParseError(label, i, f"line longer than {MAX_LINE_BYTES} bytes skipped"))
+                continue
+            try:
+                records.append(decode(raw))
+            except Exception as exc:  # noqa: BLE001 - a bad line is reported, never fatal
+                errors.append(ParseError(label, i, _reason(exc)))
+    return records, errors

@@ -138,3 +138,45 @@ def test_a_missing_index_never_restarts_the_board_from_nothing(ws: Workspace) ->
     os.unlink(ws.board.index_path)
     ws.board.move(b.id, "todo")
     assert set(ws.board.load().cards) == {a.id, b.id}
+
+
+def test_every_transaction_the_index_never_reached_is_voided_not_only_the_last(ws: Workspace) -> None:
+    """Two phantom transactions above the index's seq (a sequence that went back leaves such a
+    tail): both are voided. Voiding only the last let the older one count as committed once the
+    index reached its seq again: a move nobody made in the card's history, and in a fallback."""
+    card = ws.board.add("bjork", "a")
+    seq = ws.board.load().seq
+
+    def phantom(eid: str, s: int, column: str) -> bytes:
+        return orjson.dumps({"id": eid, "ts": 2.0, "by": "operator", "action": "move", "card": card.id,
+                             "src": {"agent": "bjork", "column": "backlog"},
+                             "dst": {"agent": "bjork", "column": column}, "seq": s}) + b"\n"
+
+    with open(ws.board.audit_path, "ab") as fh:
+        fh.write(phantom("e-one", seq + 1, "done") + phantom("e-two", seq + 2, "review"))
+    ws.board.move(card.id, "todo")  # seq + 1
+    ws.board.move(card.id, "doing")  # seq + 2
+    history = ws.board.history(card.id)
+    assert not {"e-one", "e-two"} & {e.id for e in history}
+    assert [e.dst["column"] for e in history if e.dst] == ["backlog", "todo", "doing"]
+
+
+def test_a_fallback_continues_the_sequence_past_events_it_could_not_apply(ws: Workspace) -> None:
+    """The fallback's seq is the last committed event's, applied or not: the next writer does not
+    take that event for a killed writer's and void it."""
+    card = ws.board.add("bjork", "a")
+    ws.board.add("bjork", "b")  # the backup now holds card a
+    seq = ws.board.load().seq
+    # a committed event that changes nothing when re-applied (a restore of a card that is live)
+    ghost = {"id": "e-noop", "ts": 3.0, "by": "operator", "action": "restore", "card": card.id,
+             "dst": {"agent": "bjork", "column": "backlog"}, "seq": seq + 1, "title": "a"}
+    with open(ws.board.audit_path, "ab") as fh:
+        fh.write(orjson.dumps(ghost) + b"\n")
+    ws.board.backup_path.unlink()
+    os.link(ws.board.index_path, ws.board.backup_path)  # the last good copy: seq, the event is newer
+    ws.board.index_path.unlink()  # (a new file: the backup is another name of this one)
+    ws.board.index_path.write_bytes(b"{corrupt")
+    assert ws.board.load().seq == seq + 1
+    ws.board.move(card.id, "todo")  # repairs the index from the fallback, as seq + 2
+    assert "e-noop" in {e.id for e in ws.board.history(card.id)}
+    assert ws.board.load().seq == seq + 2

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import orjson
 
-from catalyst_tui.core.jsonl import MAX_LINE_BYTES, JsonlTail
+from catalyst_tui.core.jsonl import MAX_LINE_BYTES, JsonlTail, read_matching
 from catalyst_tui.core.models import decode_dispatch
 
 
@@ -120,3 +120,17 @@ def test_seek_tail_reads_only_the_end(tmp_path: Path) -> None:
     assert 0 < len(recs) < 20 and errs == []
     assert recs[-1]["a"] == 999
     assert [r["a"] for r in recs] == list(range(1000 - len(recs), 1000))  # whole lines only
+
+
+def test_read_matching_decodes_only_the_lines_naming_the_needle(tmp_path: Path) -> None:
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(b'{"card": "c-1", "n": 1}\n'
+                     b"not json at all, and not asked for\n"
+                     b'{"card": "c-2", "n": 2}\n'
+                     b'{"card": "c-1", broken\n'
+                     b'{"card": "c-1", "n": 3}\n'
+                     b'{"card": "c-1", "n": 4')  # torn: still being written
+    records, errors = read_matching(path, orjson.loads, (b'"c-1"',))
+    assert [r["n"] for r in records] == [1, 3]
+    assert [(e.line, e.reason.split(":")[0]) for e in errors] == [(4, "malformed record")]
+    assert read_matching(tmp_path / "missing.jsonl", orjson.loads, (b"x",)) == ([], [])

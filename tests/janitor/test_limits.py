@@ -309,3 +309,27 @@ def test_no_stray_temp_of_the_index_after_kill_9(ws: Workspace) -> None:
     board = ws.board.index_path.parent
     assert [n for n in os.listdir(board) if n.startswith(".index.json.bak.tmp-")] == [], final["recovered"]
     assert len(ws.board.load().cards) == 2000  # and the index is whole
+
+
+def test_card_archives_and_journal_segments_are_protected_from_a_greedy_rule(ws: Workspace) -> None:
+    """A rule over every agent file (``agents/*/**``) or the board's would take the archived cards
+    away from ``card restore`` and the history from ``card show``: they are never touched."""
+    ws.board.journal_rotate_bytes = 1  # every write seals a segment of the audit journal
+    card = ws.board.add("bjork", "done long ago")
+    ws.board.archive(card.id)
+    ws.board.add("bjork", "still here")
+    kept = sorted(p.relative_to(ws.root).as_posix() for p in [*(ws.root / "agents/bjork/archive").iterdir(),
+                                                             *(ws.root / "board").glob("audit-*")])
+    assert any("/archive/cards-" in k for k in kept) and any(k.endswith(".jsonl") for k in kept if "audit-" in k)
+    for rel in kept:
+        os.utime(ws.root / rel, (OLD, OLD))
+    before = {rel: (ws.root / rel).read_bytes() for rel in kept}
+    greedy = [JanitorRule(name="agents", pattern="agents/*/**", ttl_s=0, action="archive"),
+              JanitorRule(name="board", pattern="board/**", ttl_s=0, action="remove")]
+    r = janitor(ws, rules=greedy).run(full=True)
+    assert {rel: (ws.root / rel).read_bytes() for rel in kept} == before
+    for rel in kept:
+        assert (_kept(r, rel) or "").startswith("protected ("), (rel, r["kept"])
+    assert ws.board.find(card.id) == (ws.board.find(card.id)[0], True)  # still archived, still found
+    assert [e.action for e in ws.board.history(card.id)] == ["add", "archive"]
+    assert ws.board.restore(card.id).card == card.id

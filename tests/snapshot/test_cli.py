@@ -7,7 +7,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from snaphelpers import write
+from snaphelpers import DEFAULT_INCLUDE, write
 
 from catalyst_tui.cli import main
 from catalyst_tui.core.snapshot import object_key, sha256_hex
@@ -99,3 +99,32 @@ def test_a_restored_snapshot_keeps_the_archived_cards(tmp_path: Path, capsys: py
     code, out, _ = run(capsys, "card", "show", gone.id, "-w", str(restored.root), "--json")
     shown = orjson.loads(out)["card"]
     assert code == 0 and shown["title"] == "archived last week" and shown["archived"] is True
+
+
+@pytest.mark.parametrize("include_logs", [False, True])
+def test_an_include_list_from_before_the_archives_still_takes_them(tmp_path: Path, include_logs: bool,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A catalyst.toml written when the default include list had no archives (init writes every
+    setting): the index's archives come with it all the same; with the logs, the audit journal's
+    sealed segments and their summaries come too, so `card show` has the archived card's history."""
+    ws = Workspace.create(tmp_path / "ws")
+    toml = (ws.root / "catalyst.toml").read_text()
+    old = 'include = ["board/index.json", "catalyst.toml", "PORTS.md", "agents/*/state.json"]'
+    logs = f"include_logs = {str(include_logs).lower()}"
+    toml = toml.replace(DEFAULT_INCLUDE, old).replace("include_logs = false", logs)
+    assert old in toml and logs in toml
+    (ws.root / "catalyst.toml").write_text(toml)
+    ws = Workspace.open(ws.root)
+    ws.board.journal_rotate_bytes = 1  # every write seals a segment
+    gone = ws.board.add("slash", "archived long ago")
+    ws.board.archive(gone.id)
+    ws.board.add("bjork", "a later card")
+    assert ws.board.journal.segments()
+    url = f"file://{tmp_path / 'm'}"
+    assert run(capsys, "snapshot", "push", "-w", str(ws.root), "--to", url)[0] == 0
+    assert run(capsys, "snapshot", "restore", url, "--into", str(tmp_path / "new"))[0] == 0
+    restored = Workspace.open(tmp_path / "new")
+    card, archived = restored.board.find(gone.id)
+    assert archived is True and card.title == "archived long ago"
+    history = [e.action for e in restored.board.history(gone.id)]
+    assert history == (["add", "archive"] if include_logs else [])

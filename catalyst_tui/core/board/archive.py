@@ -23,7 +23,7 @@ import msgspec
 
 from catalyst_tui.core import storage
 from catalyst_tui.core.errors import CardError, os_reason
-from catalyst_tui.core.jsonl import ParseError, read_all
+from catalyst_tui.core.jsonl import ParseError, read_all, read_matching
 from catalyst_tui.core.models import Card
 
 ARCHIVE_DIR = "archive"
@@ -105,6 +105,21 @@ def files(root: Path, agent: str) -> list[Path]:
     except OSError as exc:
         raise CardError(f"{archive_dir(root, agent)}: unreadable: {os_reason(exc)}") from None
     return [archive_dir(root, agent) / n for n in names]
+
+
+def find(root: Path, agent: str, card_id: str) -> ArchivedCard | None:
+    """``card_id``'s latest line in ``agent``'s archive, decoding only the lines that name it."""
+    try:
+        paths = files(root, agent)
+    except CardError:
+        return None
+    found: ArchivedCard | None = None
+    for path in paths:
+        records, _ = read_matching(path, _decode, (msgspec.json.encode(card_id),))
+        for rec in records:
+            if rec.card.id == card_id and (found is None or (rec.seq, rec.ts) >= (found.seq, found.ts)):
+                found = rec
+    return found
 
 
 def read(root: Path, agents: Iterable[str], live: Iterable[str] = ()) -> Archives:

@@ -33,7 +33,7 @@ class Board(BoardStore):
     def new_session(self) -> Board:
         """The same board as another session (a dashboard: its own undo stack)."""
         return Board(self.root, list(self.columns), list(self.agents), self.lock_timeout, self.clock,
-                     self.done_ttl_s)
+                     self.done_ttl_s, self.journal_rotate_bytes)
 
     # ------------------------------------------------------------------ reading
     def get(self, card_id: str) -> Card:
@@ -206,7 +206,7 @@ class Board(BoardStore):
             if by is None:
                 events, whose = list(self._session_log), "in this session"
             else:
-                events, whose = [e for e in self.journal.read()[0] if e.by == by], f"for {by}"
+                events, whose = self.journal.read_by(by)[0], f"for {by}"
             done, undone = stacks(events)
             stack = done if action == "undo" else undone
             if not stack:

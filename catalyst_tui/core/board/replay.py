@@ -26,7 +26,9 @@ def effect_of(ev: AuditEvent) -> str:
 def replay(idx: IndexFile, events: Iterable[AuditEvent], find_archived: FindArchived) -> int:
     """Apply to ``idx`` (in place) the events newer than it; returns how many changed it.
 
-    ``idx.seq`` becomes the highest seq applied, so the next write continues the sequence.
+    ``idx.seq`` becomes the highest seq of the committed events newer than it, applied or not
+    (one that changes nothing here was committed all the same): the next write continues the
+    sequence, and no writer takes such an event for a killed one's and voids it.
     """
     since_seq, since_ts = idx.seq, idx.updated
     top = idx.seq
@@ -35,11 +37,11 @@ def replay(idx: IndexFile, events: Iterable[AuditEvent], find_archived: FindArch
         if ev.seq is not None:
             if ev.seq <= since_seq:
                 continue
+            top = max(top, ev.seq)
         elif ev.ts <= since_ts:
             continue
         if _apply(idx, ev, find_archived):
             n += 1
-            top = max(top, ev.seq or 0)
     idx.seq = top
     return n
 

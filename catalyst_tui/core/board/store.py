@@ -40,7 +40,7 @@ from catalyst_tui.core.board.index import (
     live_cards,
     set_aside_name,
 )
-from catalyst_tui.core.board.journal import AuditJournal, abort_event
+from catalyst_tui.core.board.journal import ROTATE_BYTES, AuditJournal, abort_event
 from catalyst_tui.core.board.order import next_order
 from catalyst_tui.core.board.replay import replay, with_flag
 from catalyst_tui.core.errors import CardError, os_reason
@@ -82,6 +82,7 @@ class BoardStore:
     lock_timeout: float = storage.DEFAULT_LOCK_TIMEOUT
     clock: Callable[[], float] = time.time
     done_ttl_s: float = DEFAULT_DONE_TTL_S
+    journal_rotate_bytes: int = ROTATE_BYTES  # the audit journal's live file is sealed as a segment past this
     # each Board is one session (a dashboard, a CLI invocation): its events carry this id and
     # its own undo stack is the events it committed (kept here: no journal read on ``u``)
     session: str = field(default_factory=new_session_id)
@@ -116,7 +117,7 @@ class BoardStore:
 
     @property
     def journal(self) -> AuditJournal:
-        return AuditJournal(self.audit_path)
+        return AuditJournal(self.audit_path, self.journal_rotate_bytes)
 
     # ------------------------------------------------------------------ reading
     def signature(self) -> storage.FileSignature | None:
@@ -145,7 +146,7 @@ class BoardStore:
         except (FileNotFoundError, *_BAD_INDEX, OSError) as exc:
             raise CardError(f"{reason}; last good copy {self.backup_path} unusable too: {exc}") from None
         idx = IndexFile(version=bak.version, seq=bak.seq, updated=bak.updated, cards=dict(bak.cards))
-        events, _ = self.journal.read()
+        events, _ = self.journal.read_after(bak.seq, bak.updated)
         replayed = replay(idx, events, self._find_archived_card)
         fallback = (f"{reason}; using last good copy {self.backup_path.name} (seq {bak.seq})"
                     + (f" + {replayed} change(s) replayed from the audit journal" if replayed else ""))
@@ -175,12 +176,16 @@ class BoardStore:
     def audit(self) -> tuple[list[AuditEvent], list[ParseError]]:
         """The committed events: voided ones left out, and so are those of a write still under
         way (or killed) whose index is not in place yet."""
-        events, errors = self.journal.read()
+        return self._committed(self.journal.read())
+
+    def _committed(self, read: tuple[list[AuditEvent], list[ParseError]]) -> tuple[list[AuditEvent], list[ParseError]]:
+        events, errors = read
         top = self.load().seq
         return [e for e in events if e.seq is None or e.seq <= top], errors
 
     def history(self, card_id: str) -> list[AuditEvent]:
-        return [e for e in self.audit()[0] if e.card == card_id]
+        """One card's committed events (only the journal segments that hold some are read)."""
+        return self._committed(self.journal.read_card(card_id))[0]
 
     def archived(self, agents: list[str] | None = None) -> Archives:
         """The archived cards of ``agents`` (all lanes by default), cards live in the index left out."""
@@ -194,7 +199,7 @@ class BoardStore:
         """Look in ``agent``'s archive first (where the journal says it went), then in every lane's."""
         order = ([agent] if agent in self.agents else []) + [a for a in self.agents if a != agent]
         for name in order:
-            rec = archive.read(self.root, [name]).cards.get(card_id)
+            rec = archive.find(self.root, name, card_id)
             if rec is not None:
                 return rec
         return None
@@ -235,7 +240,12 @@ class BoardStore:
             self._sweep_stray_temps()
             idx, current_ok = self._read_for_write()
             before = dict(idx.cards)
-            self.journal.heal(idx.seq, self.clock)  # a writer killed between its journal and index writes
+            journal = self.journal
+            journal.heal(idx.seq, self.clock)  # a writer killed between its journal and index writes
+            try:
+                journal.seal()  # past its size: a new segment (after heal: a sealed one needs no voiding)
+            except CardError as exc:
+                log.warning("%s", exc)  # the journal stays one file a while longer; the change goes on
             self._pending, self._archive_out, self._created = [], {}, []
             self._txn_seq = idx.seq + 1
             if idx.version < INDEX_VERSION:

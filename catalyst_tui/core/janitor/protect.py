@@ -1,13 +1,13 @@
 """Files no janitor rule may touch: the shared and live state of the workspace.
 
-The board index, its backup, lock and corrupt set-asides, the audit journal, ``catalyst.toml``,
-the ports file and its lock, every agent's ``state.json`` (and its lock), its live logs
-(``dispatch``, ``worklog``, ``chat``, ``history`` ``.jsonl``; rotated ``chat-*.jsonl`` are
-not live), the per-agent card archives, and everything under ``.catalyst/`` (the runtime's files, the janitor's own
-journal, reports and state). A rule that matches one of them is never applied to it (the
-file is kept, with the reason), and the conflict is reported each time the rules are loaded
-from ``catalyst.toml`` (in every run's problems, and by ``janitor rules``-style readers of
-:func:`rule_conflicts`).
+The board index, its backup, lock and corrupt set-asides, the audit journal (and its sealed
+segments with their summaries), ``catalyst.toml``, the ports file and its lock, every agent's
+``state.json`` (and its lock), its live logs (``dispatch``, ``worklog``, ``chat``, ``history``
+``.jsonl``; rotated ``chat-*.jsonl`` are not live), the per-agent card archives, and everything
+under ``.catalyst/`` (the runtime's files, the janitor's own journal, reports and state). A rule
+that matches one of them is never applied to it (the file is kept, with the reason), and the
+conflict is reported each time the rules are loaded from ``catalyst.toml`` (in every run's
+problems, and by ``janitor rules``-style readers of :func:`rule_conflicts`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ _PROTECTED: tuple[tuple[str, str], ...] = (
     (r"board/index\.json\.corrupt-.+", "a corrupt index kept for review"),
     (r"board/index\.lock", "the index lock"),
     (r"board/audit\.jsonl", "the audit journal"),
+    (r"board/audit-\d{6,}\.jsonl?", "a sealed segment of the audit journal (or its summary)"),
     (r"catalyst\.toml(?:\.lock)?", "the workspace configuration"),
     (r"agents/[^/]+/state\.json(?:\.lock)?", "an agent's live state"),
     (r"agents/[^/]+/archive/.+", "an agent's card archive"),
@@ -32,7 +33,8 @@ _PROTECTED: tuple[tuple[str, str], ...] = (
 )
 # one concrete path per protected kind, to test rules against (the patterns above are regexes)
 _SAMPLES = ("board/index.json", "board/index.json.bak", "board/index.json.corrupt-1700000000-1",
-            "board/index.lock", "board/audit.jsonl", "catalyst.toml", ".catalyst/janitor/journal.jsonl",
+            "board/index.lock", "board/audit.jsonl", "board/audit-000001.jsonl",
+            "board/audit-000001.json", "catalyst.toml", ".catalyst/janitor/journal.jsonl",
             ".catalyst/janitor/run.lock", ".catalyst/snapshot-state.json", ".catalyst/app.log")
 
 

@@ -37,7 +37,12 @@ from catalyst_tui.core.workspace import Workspace
 
 MANIFEST_VERSION = 1
 HEX64 = re.compile(r"[0-9a-f]{64}")
-LOG_PATTERNS = ("agents/*/dispatch.jsonl", "agents/*/worklog.jsonl", "agents/*/chat.jsonl", "board/audit.jsonl")
+LOG_PATTERNS = ("agents/*/dispatch.jsonl", "agents/*/worklog.jsonl", "agents/*/chat.jsonl", "board/audit.jsonl",
+                "board/audit-*.jsonl", "board/audit-*.json")
+# The cards that left the index: a snapshot of the index without them would restore a board with
+# no history (no `card restore`, no `card show` of an archived card). Taken whenever the index is,
+# also for an include list written before they were in the default one.
+ARCHIVE_PATTERN = "agents/*/archive/cards-*.jsonl"
 CACHE_NAME = "snapshot-hashes.json"
 OBJECTS_DIR = "snapshot-objects"
 BUF = 1 << 20
@@ -133,7 +138,10 @@ class HashCache:
 
 def include_patterns(ws: Workspace) -> list[str]:
     cfg = ws.config.snapshot
-    return [*cfg.include, *(LOG_PATTERNS if cfg.include_logs else ())]
+    patterns = [*cfg.include, *(LOG_PATTERNS if cfg.include_logs else ())]
+    if ARCHIVE_PATTERN not in patterns and any(globs.matches(p, "board/index.json") for p in patterns):
+        patterns.append(ARCHIVE_PATTERN)
+    return patterns
 
 
 def _scan(root: str, parts: list[str], idx: int, rel: str, out: dict[str, os.stat_result]) -> None:
