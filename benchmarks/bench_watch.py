@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+import _ttytrace  # noqa: E402  (benchmarks/_ttytrace.py)
 from _tmux import TmuxSession, cpu_seconds, wait_for  # noqa: E402  (benchmarks/_tmux.py)
 
 from catalyst_tui.core.agents import AgentPaths, write_state  # noqa: E402
@@ -77,6 +78,8 @@ def make_workspace(base: Path, name: str = "ws") -> Workspace:
 # Heartbeats are written once: without these, all nine tenants turn "heartbeat lost" two minutes
 # in (a real change, rightly shown and notified, but not what the idle and ssh phases measure).
 QUIET_HEARTBEATS = {"CATALYST_HEALTH__HEARTBEAT_STALE_S": "3600", "CATALYST_HEALTH__HEARTBEAT_OFFLINE_S": "7200"}
+TRACE_DIR: Path | None = None  # --trace: the ssh phase's stream, timed, and where its bytes went
+TRACE: _ttytrace.Trace | None = None
 WATCH_ENV: dict[str, str] = {}  # --step / --debounce: CATALYST_WATCH__* for every dashboard started
 DASH_CMD = [PY, "-m", "catalyst_tui"]
 
@@ -293,7 +296,7 @@ def sshd_with_tty(workdir: Path) -> Iterator[object]:
         sshd_harness.subprocess.Popen = real  # type: ignore[misc]
 
 
-def phase_ssh(base: Path, seconds: float) -> dict[str, float]:
+def phase_ssh(base: Path, seconds: float, idle_s: float) -> dict[str, float]:
     import fcntl
     import pty
     import struct
@@ -325,6 +328,8 @@ def phase_ssh(base: Path, seconds: float) -> dict[str, float]:
                 if not data:
                     return
                 counted[0] += len(data)
+                if TRACE is not None:
+                    TRACE.add(time.monotonic(), data)
 
         th = threading.Thread(target=reader, daemon=True)
         th.start()
@@ -334,12 +339,16 @@ def phase_ssh(base: Path, seconds: float) -> dict[str, float]:
             os.write(master, b"\x1bOQ")  # F2: the Agents screen
             time.sleep(SETTLE["ssh"])
             b0, w0 = counted[0], time.monotonic()
-            time.sleep(seconds)
+            time.sleep(idle_s)
             idle = (counted[0] - b0) / (time.monotonic() - w0) * 60
             with Load(ws, 100.0):
                 b0, w0 = counted[0], time.monotonic()
                 time.sleep(seconds)
                 busy = (counted[0] - b0) / (time.monotonic() - w0) * 60
+            if TRACE is not None and TRACE_DIR is not None:
+                TRACE.save(TRACE_DIR, "ssh")
+                n = int(seconds)
+                print(_ttytrace.report(TRACE, w0, n, ((0, n), (0, min(n, 10)), (max(0, n - 10), n))))
             print(f"ssh -t (80x24, TERM=screen-256color): {idle / 1024:.1f} KB/min idle, "
                   f"{busy / 1024:.1f} KB/min under 9 x 100 records/s (targets: 0 idle, <= 120 under load)")
             return {"idle_bytes_per_min": idle, "load_bytes_per_min": busy}
@@ -356,10 +365,15 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="smoke run: few writes, short phases")
     ap.add_argument("--only", default=None,
                     help="comma-separated phases (default: latency,load,idle,ssh; with --quick: no ssh)")
-    ap.add_argument("--idle", type=float, default=60.0, help="seconds of the idle phase (full run)")
+    ap.add_argument("--idle", type=float, default=60.0,
+                    help="seconds of the idle phases (the ssh phase's idle window: at most 60)")
     ap.add_argument("--step", type=int, help="override [watch] step_ms for this run")
     ap.add_argument("--debounce", type=int, help="override [watch] debounce_ms for this run")
+    ap.add_argument("--trace", type=Path, help="ssh phase: save the stream here and print bytes by second and row")
     args = ap.parse_args()
+    if args.trace:
+        global TRACE, TRACE_DIR
+        TRACE, TRACE_DIR = _ttytrace.Trace(), args.trace
     if args.step:
         WATCH_ENV["CATALYST_WATCH__STEP_MS"] = str(args.step)
     if args.debounce:
@@ -382,7 +396,7 @@ def main() -> int:
         if "idle" in phases:
             phase_idle(base, 2.0 if args.quick else args.idle)
         if "ssh" in phases:
-            phase_ssh(base, 1.0 if args.quick else 60.0)
+            phase_ssh(base, 1.0 if args.quick else 60.0, 1.0 if args.quick else min(60.0, args.idle))
     finally:
         shutil.rmtree(base, ignore_errors=True)
         print("load average (1/5/15 min) at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
