@@ -69,6 +69,6 @@ async def test_the_mirror_says_which_snapshot_and_skips_local_port_checks(tmp_pa
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for_data(pilot)
             await pilot.pause(0.3)
-            bar = str(app.screen.query_one(StatusBar).render_text())
+            bar = str(app.screen.query_one(StatusBar).stamp_text())
             assert f"mirror {current.id[:12]} seq {current.seq}, 3 min old" in bar and "live" not in bar
             assert app.ports_report is None and "ports" not in app.shared_problems  # no local scan

@@ -22,6 +22,11 @@ from catalyst_tui.ui.widgets.status_bar import StatusBar
 from catalyst_tui.ui.widgets.triage_line import TriageLine
 
 
+def drawn(bar: StatusBar) -> tuple[str, str]:
+    """The status bar's two parts as drawn: the tabs (left) and the data stamp (right)."""
+    return str(bar.query_one(".tabs").render()), str(bar.query_one(".stamp").render())
+
+
 def tree_digest(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file()}
@@ -62,7 +67,7 @@ async def test_read_only_writes_nothing(seeded: Workspace) -> None:
     app = make_app(seeded, read_only=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
-        assert "READ-ONLY" in str(app.screen.query_one(StatusBar).render())
+        assert "READ-ONLY" in drawn(app.screen.query_one(StatusBar))[0]
         await pilot.press("2", "shift+right", "shift+down", "u", "ctrl+r", "n", "e", "d", "m")
         await settle(pilot)
         app.action_set_theme("night-shift")  # not even the settings file
@@ -80,7 +85,7 @@ async def test_toggle_read_only_from_palette_action(seeded: Workspace) -> None:
         await wait_for_data(pilot)
         app.action_toggle_read_only()
         await pilot.pause()
-        assert app.read_only and "READ-ONLY" in str(app.screen.query_one(StatusBar).render())
+        assert app.read_only and "READ-ONLY" in drawn(app.screen.query_one(StatusBar))[0]
         await pilot.press("2", "shift+right")
         await settle(pilot)
         assert {c.column for c in seeded.board.cards_for("bjork")} == {"todo", "review"}
@@ -153,7 +158,7 @@ async def test_registry_and_screen_switching(seeded: Workspace) -> None:
         app.action_go("no-such-screen")  # absent screens are simply absent
         await pilot.press(SCREENS["board"].key)
         assert app.current_mode == "board"
-        assert "F1 Board" in str(app.screen.query_one(StatusBar).render())
+        assert "F1 Board" in drawn(app.screen.query_one(StatusBar))[0]
 
 
 async def test_status_bar_age_comes_from_the_injected_clock(seeded: Workspace) -> None:
@@ -165,11 +170,11 @@ async def test_status_bar_age_comes_from_the_injected_clock(seeded: Workspace) -
         await wait_for_data(pilot)
         bar = app.screen.query_one(StatusBar)
         stamp = time.strftime("%H:%M:%S", time.localtime(app.last_updated))
-        assert str(bar.render_text()).endswith(f"updated {stamp}")  # under a minute: the time only
+        assert str(bar.stamp_text()) == f"updated {stamp}"  # under a minute: the time only
         clock.advance(59)
-        assert str(bar.render_text()).endswith(f"updated {stamp}")
+        assert str(bar.stamp_text()) == f"updated {stamp}"
         clock.advance(66)
-        assert str(bar.render_text()).endswith(f"updated {stamp}, 2 min ago")  # then the age, by the minute
+        assert str(bar.stamp_text()) == f"updated {stamp}, 2 min ago"  # then the age, by the minute
 
 
 async def test_status_bar_redraws_only_when_its_text_changes(seeded: Workspace) -> None:
@@ -181,19 +186,56 @@ async def test_status_bar_redraws_only_when_its_text_changes(seeded: Workspace) 
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
         bar = app.screen.query_one(StatusBar)
-        updates: list[object] = []
-        real = bar.update
-        bar.update = lambda *a, **k: (updates.append(k), real(*a, **k))  # type: ignore[method-assign]
+        updates = watch_updates(bar)
         bar._changed()
         bar._changed()
         assert updates == []  # same text: nothing redrawn
         assert bar._timer is not None and 59 < bar._timer._interval <= 60.1  # next change in a minute, not a second
         clock.advance(61)
         bar._changed()
-        assert updates == [{"layout": False}]
+        assert updates == [("stamp", {"layout": True})]  # ", 1 min ago" widens the stamp: its layout only
         app.last_updated = clock()
         await pilot.pause()
-        assert len(updates) == 2 and "ago" not in str(bar.render_text())
+        assert len(updates) == 2 and "ago" not in drawn(bar)[1]
+
+
+async def test_a_stamp_moving_every_second_repaints_the_stamp_only(seeded: Workspace) -> None:
+    """Under load the data changes every second: the stamp is its own widget of a fixed width,
+    so its repaint is a dozen cells, not the whole line (Textual repaints a widget's region).
+    Read-only at 80 columns the tabs do not all fit: they give way, the stamp stays in view."""
+    from catalyst_tui.ui.testing import FrozenClock
+
+    clock = FrozenClock()
+    app = make_app(seeded, clock=clock, read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        bridge.handle(app, WatchModeChanged("watching", None))
+        await pilot.pause()
+        bar = app.screen.query_one(StatusBar)
+        tabs = drawn(bar)[0]
+        updates = watch_updates(bar)
+        for _ in range(5):
+            clock.advance(1)
+            app.last_updated = clock()
+            await pilot.pause()
+        stamp = time.strftime("%H:%M:%S", time.localtime(app.last_updated))
+        assert updates == [("stamp", {"layout": False})] * 5 and drawn(bar) == (tabs, f"live {stamp}")
+        stamp_region = bar.query_one(".stamp").region
+        assert stamp_region.width == len(f"live {stamp}") and stamp_region.right <= 79  # visible at 80 columns
+        assert app.screen.get_widget_at(stamp_region.x, stamp_region.y)[0] is bar.query_one(".stamp")
+        assert bar.query_one(".tabs").region.right < stamp_region.x  # the tabs are cut before it
+
+
+def watch_updates(bar: StatusBar) -> list[tuple[str, dict[str, object]]]:
+    """Each part's ``update`` calls from now on, in order: (part, keyword arguments)."""
+    from textual.widgets import Static
+
+    seen: list[tuple[str, dict[str, object]]] = []
+    for part in ("tabs", "stamp"):
+        widget = bar.query_one(f".{part}", Static)
+        real = widget.update
+        widget.update = lambda *a, _p=part, _r=real, **k: (seen.append((_p, k)), _r(*a, **k))  # type: ignore[method-assign]
+    return seen
 
 
 async def test_status_bar_is_still_while_the_watcher_is_live(seeded: Workspace) -> None:
@@ -209,14 +251,14 @@ async def test_status_bar_is_still_while_the_watcher_is_live(seeded: Workspace) 
         stamp = time.strftime("%H:%M:%S", time.localtime(app.last_updated))
         bridge.handle(app, WatchModeChanged("watching", None))  # the runtime's watcher watches
         await pilot.pause()
-        assert app.live and str(bar.render_text()).endswith(f"live {stamp}")
+        assert app.live and str(bar.stamp_text()) == f"live {stamp}" == drawn(bar)[1]
         assert bar._timer is None  # nothing scheduled: no redraw until the data changes
         clock.advance(3600)
         bar._changed()
-        assert str(bar.render_text()).endswith(f"live {stamp}") and bar._timer is None
+        assert str(bar.stamp_text()) == f"live {stamp}" and bar._timer is None
         bridge.handle(app, WatchModeChanged("polling", "inotify limit"))  # the watcher failed
         await pilot.pause()
-        assert not app.live and str(bar.render_text()).endswith(f"updated {stamp}, 1 h ago")
+        assert not app.live and str(bar.stamp_text()) == f"updated {stamp}, 1 h ago" == drawn(bar)[1]
         assert bar._timer is not None
 
 
@@ -259,7 +301,7 @@ async def test_every_registered_screen_has_the_shell_chrome(seeded: Workspace) -
             assert "shared disk 99% full" in shown or " shared" in shown, name
             assert "shared disk 99% full" in app.triage.text and len(shown) <= 78, name
             assert line.region.height == 1 and line.region.y < 24
-            assert f"{entry.key.upper()} {entry.title}" in str(screen.query_one(StatusBar).render_text())
+            assert f"{entry.key.upper()} {entry.title}" in drawn(screen.query_one(StatusBar))[0]
         await pilot.press("f1")
         assert app.current_mode == "board"
 
@@ -340,7 +382,7 @@ async def test_a_hidden_screens_status_bar_catches_up_when_shown(seeded: Workspa
         clock.advance(3725)
         app.last_updated = clock()  # data changed while the board was hidden
         await pilot.pause()
-        assert board_bar._shown is not None and "01:02:05" not in str(board_bar._shown)  # skipped while hidden
+        assert "01:02:05" not in drawn(board_bar)[1]  # skipped while hidden
         await pilot.press("f1")
         await pilot.pause()
-        assert str(board_bar._shown) == str(board_bar.render_text()) and "01:02:05" in str(board_bar._shown)
+        assert drawn(board_bar)[1] == str(board_bar.stamp_text()) and "01:02:05" in drawn(board_bar)[1]

@@ -1,12 +1,14 @@
-"""One line under the Header: READ-ONLY marker, screen keys, and when the data last changed.
+"""One line under the Header: READ-ONLY marker and screen keys on the left, and on the right
+when the data last changed.
 
 "updated 03:12:05" names the time of the last data change. While the file watcher is live
 ("live 03:12:05": live, last change at 03:12:05) the screen is current by construction (a change shows within
 ~0.1 s), so nothing here changes with the clock and an idle dashboard writes nothing at all to
 the terminal. When it is not (starting, polling after the watcher failed), the age is added from
 one minute on ("updated 03:12:05, 4 min ago") and advances once a minute: then the age is the
-point. The widget redraws only when its text changes, without a layout pass, and only on the
-screen being shown.
+point. Each part redraws only when its own text changes, only on the screen being shown: the
+right part is a widget of its own, so a stamp that moves every second under load repaints its
+dozen cells, not the whole line (Textual repaints a widget's whole region).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import time
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import Static
 
@@ -25,17 +29,23 @@ if TYPE_CHECKING:
     from catalyst_tui.ui.app import CatalystApp
 
 
-class StatusBar(Static):
+class StatusBar(Horizontal):
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
+    StatusBar > .tabs { width: 1fr; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    StatusBar > .stamp { width: auto; height: 1; margin-left: 1; }
     """
 
     if TYPE_CHECKING:
         app: CatalystApp
 
     _timer: Timer | None = None
-    _shown: Text | None = None
+    _shown: tuple[Text, Text] | None = None  # the tabs and the stamp, as drawn
     _drawn_key: tuple[object, ...] | None = None  # what the text depends on while live, as last drawn
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="tabs")
+        yield Static(classes="stamp")
 
     def on_mount(self) -> None:
         app = self.app
@@ -63,10 +73,14 @@ class StatusBar(Static):
         if self.is_attached and not self.screen.is_current:
             return  # a hidden screen's bar catches up when it is shown again
         self._drawn_key = key
-        text = self.render_text()
-        if self._shown is None or text != self._shown:
-            self._shown = text
-            self.update(text, layout=False)
+        tabs, stamp = self.tabs_text(), self.stamp_text()
+        was = self._shown
+        self._shown = (tabs, stamp)
+        if was is None or tabs != was[0]:
+            self.query_one(".tabs", Static).update(tabs, layout=False)
+        if was is None or stamp != was[1]:
+            # the stamp's width is its text's: a layout pass only when that width changes
+            self.query_one(".stamp", Static).update(stamp, layout=was is None or stamp.cell_len != was[1].cell_len)
         delay = self._next_change()
         if delay is not None:
             self._timer = self.set_timer(delay, self._changed)  # re-armed: never overlapping
@@ -82,17 +96,24 @@ class StatusBar(Static):
             return None
         return 60.0 - (elapsed % 60.0) + 0.05
 
-    def render_text(self) -> Text:
+    def tabs_text(self) -> Text:
+        """The left part: READ-ONLY and the screens' keys (cut with an ellipsis when cramped)."""
         app = self.app
         text = Text(no_wrap=True, overflow="ellipsis")
         if app.read_only:
             text.append(" READ-ONLY ", style="reverse bold")
             text.append(" ")
         current = app.current_mode
-        for name, entry in SCREENS.items():
-            label = f"{entry.key.upper()} {entry.title}"
-            text.append(label, style="bold underline" if name == current else "")
-            text.append(" │ ", style="dim")
+        for i, (name, entry) in enumerate(SCREENS.items()):
+            if i:
+                text.append(" │ ", style="dim")
+            text.append(f"{entry.key.upper()} {entry.title}", style="bold underline" if name == current else "")
+        return text
+
+    def stamp_text(self) -> Text:
+        """The right part: where the data comes from and when it last changed."""
+        app = self.app
+        text = Text(no_wrap=True)
         elapsed = self._age()
         origin = app.ws.mirror
         if origin is not None:  # a snapshot, not the hub: say which one and how old, never "live"
@@ -105,7 +126,7 @@ class StatusBar(Static):
             stamp = time.strftime("%H:%M:%S", time.localtime(app.last_updated))
             if app.live:
                 text.append("live", style="bold")
-                text.append(f" {stamp}")  # short: it must fit beside the five tabs at 80 columns
+                text.append(f" {stamp}")
             else:
                 text.append(f"updated {stamp}" + (f", {age(elapsed // 60 * 60)} ago" if elapsed >= 60 else ""))
         if app.index_fallback:
