@@ -79,11 +79,27 @@ def test_throughput_of_a_fresh_agent_is_over_the_span_observed() -> None:
     s = DispatchStats(clock=lambda: now)
     for i in range(30):
         s.observe(fin(i, now - 30 + i), now)
-    assert s.observed_span("5m") == pytest.approx(35)  # 30 s, rounded up to the 5 s bucket holding `now`
-    assert s.figures("5m", now).throughput_per_s == pytest.approx(30 / 35)
-    assert s.figures("1m", now).throughput_per_s == pytest.approx(30 / 31)
+    assert s.observed_span("5m") == pytest.approx(30)  # from the first record to the bucket holding `now`
+    assert s.figures("5m", now).throughput_per_s == pytest.approx(1.0)
+    assert s.figures("1m", now).throughput_per_s == pytest.approx(1.0)
     assert s.figures("5m", now + 600).throughput_per_s == 0.0  # idle since: the records left the window
     assert s.observed_span("5m") == 300  # a whole window observed by now: the plain rate
+
+
+def test_a_steady_stream_reads_one_steady_rate() -> None:
+    """10 dispatches a second for 40 s, read every 0.1 s: the rate is 10/s at every read, never
+    the fall and climb of a span that ended at the end of the bucket still filling."""
+    t0 = 1_700_000_000.0
+    s = DispatchStats(clock=lambda: t0)
+    rates = []
+    for k in range(400):
+        now = t0 + 0.1 * (k + 1)
+        s.observe(fin(k, now), now)
+        if k >= 50:  # after the first 5 s bucket (the floor: a first record is not a burst)
+            rates.append(s.figures("5m", now).throughput_per_s)
+    assert min(rates) == pytest.approx(10, rel=0.03) and max(rates) == pytest.approx(10, rel=0.03)
+    quiet = t0 + 40 + 20  # then silence: the rate decays as buckets go by
+    assert s.figures("5m", quiet).throughput_per_s == pytest.approx(400 / 60, rel=0.01)
 
 
 def test_windows_select_by_age() -> None:

@@ -175,13 +175,18 @@ class DispatchStats:
     def observed_span(self, window: str) -> float:
         """Seconds of the window actually observed: a fresh agent's rate is over its own life,
         not over a window it did not exist for (one bucket at least, so a first record is not a
-        burst). Bucket-aligned, so it changes only when a bucket does."""
+        burst). It ends at the newest record, or at the start of the bucket holding "now" once
+        that is later: a steady stream then reads one steady rate (ending at the end of the
+        bucket still filling, the rate fell by a bucket's worth at each new bucket and climbed
+        back within it), and a tenant that went quiet decays bucket by bucket. It moves only
+        when a record arrives or a bucket slides (what ``figures`` memoises on)."""
         ring = self.rings[window]
         span = WINDOWS[window]
         start = self.since if self.since is not None else self.first_ts
         if start is None or ring.head is None:
             return span
-        return min(span, max(ring.width, (ring.head + 1) * ring.width - start))
+        end = max(self.last_ts or start, ring.head * ring.width)
+        return min(span, max(ring.width, end - start))
 
     def figures(self, window: str | None = None, now: float | None = None) -> Figures:
         """The window's figures; memoised until a record arrives or a bucket slides (so judging
