@@ -33,6 +33,19 @@ def duration_ms(ms: float) -> str:
     return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
 
 
+def latency(ms: float) -> str:
+    """``8 ms``, ``45 ms``, ``330 ms``, ``1.2 s``, ``12 s``: two significant figures. A live
+    percentile moves between neighbouring histogram bins (327, 334 ms) from one read to the
+    next: a third digit is noise to the operator, and shown, it redraws the figure."""
+    if ms < 99.5:
+        return f"{ms:.0f} ms"
+    if ms < 995:
+        return f"{round(ms, -1):.0f} ms"
+    if ms < 9950:
+        return f"{ms / 1000:.1f} s"
+    return f"{ms / 1000:.0f} s"
+
+
 def rate(per_min: float) -> str:
     """``7``, ``780``, ``2.1k``, ``54k``: two significant figures from 100 on. A rate over a
     sliding window moves in its third digit on every record: that digit is noise, and shown,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalyst_tui.core.humanize import rate, size
+from catalyst_tui.core.humanize import latency, rate, size
 
 
 @pytest.mark.parametrize("n, shown", [
@@ -18,3 +18,9 @@ def test_sizes_are_binary_units_everywhere(n: int, shown: str) -> None:
 def test_rate_two_significant_figures_from_100() -> None:
     assert [rate(v) for v in (0, 7.4, 99.4, 100, 784, 2065, 2149, 9949, 9951, 54_321)] == \
         ["0", "7", "99", "100", "780", "2.1k", "2.1k", "9.9k", "10k", "54k"]
+
+
+def test_latency_two_significant_figures() -> None:
+    assert [latency(v) for v in (0, 8.4, 45, 99.4, 99.6, 321, 327, 334, 994, 996, 4210, 9949, 9951, 12_345)] == \
+        ["0 ms", "8 ms", "45 ms", "99 ms", "100 ms", "320 ms", "330 ms", "330 ms", "990 ms", "1.0 s", "4.2 s",
+         "9.9 s", "10 s", "12 s"]

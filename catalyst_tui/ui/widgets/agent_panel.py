@@ -20,11 +20,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Sparkline, Static
 
-from catalyst_tui.core.health import AgentStatus
-from catalyst_tui.core.humanize import duration_ms, rate, size
+from catalyst_tui.core.health import WINDOWS, AgentStatus
+from catalyst_tui.core.humanize import latency, rate, size
 from catalyst_tui.core.models import Health
 from catalyst_tui.core.text import visible
-from catalyst_tui.ui.widgets.sparkline_bars import drawn_bars
+from catalyst_tui.ui.widgets.sparkline_bars import CompactSparkline, drawn_bars
 
 HEALTH_CLASSES = {h: f"-{h.value}" for h in Health}
 REDRAW_EVERY_S = 0.5  # per panel: at most two redraws a second while its figures stream
@@ -40,10 +40,23 @@ def spell_end(drawn_at: float) -> float:
     return math.ceil((drawn_at + REDRAW_EVERY_S - TICK_SLACK_S) / REDRAW_EVERY_S) * REDRAW_EVERY_S
 
 
+def plotted(series: Series | None, window: str) -> Series | None:
+    """What the sparklines plot of a live window's series: the latency of complete buckets only.
+    The newest bucket is still filling, and the mean of its first few records moves on nearly
+    every read (the bar wobbling a step up and down each second, redrawn each time); it holds
+    the previous bucket's mean until it closes (5 s at 5 min). Errors are counts: the bucket
+    still filling only grows, and a burst shows at once."""
+    if series is None or window not in WINDOWS or len(series[0]) < 2:
+        return series
+    lat, errs = series
+    return [*lat[:-1], lat[-2]], errs
+
+
 def figures_text(status: AgentStatus) -> Text:
-    """``p95 4.2 s err 12% q 3``: the figures the thresholds judge, over the window shown."""
+    """``p95 4.2 s err 12% q 3``: the figures the thresholds judge, over the window shown (p95
+    at two significant figures, like the throughput)."""
     f = status.view
-    p95 = duration_ms(f.p95_ms) if f.p95_ms is not None else "-"
+    p95 = latency(f.p95_ms) if f.p95_ms is not None else "-"
     return Text(f"p95 {p95} err {f.error_rate:.0%} q {f.queue_depth}", no_wrap=True, overflow="ellipsis")
 
 
@@ -111,10 +124,10 @@ class AgentPanel(Vertical, can_focus=True):
         # each sparkline says what it plots; the span is the window in the screen's sub-title
         with Horizontal(classes="spark-row"):
             yield Static("lat", classes="spark-label")
-            yield Sparkline([0.0], classes="sparkline-latency")
+            yield CompactSparkline([0.0], classes="sparkline-latency")
         with Horizontal(classes="spark-row"):
             yield Static("err", classes="spark-label")
-            yield Sparkline([0.0], classes="sparkline-errors")
+            yield CompactSparkline([0.0], classes="sparkline-errors")
         yield Static(Text(""), classes="reason")
 
     @property
@@ -130,6 +143,7 @@ class AgentPanel(Vertical, can_focus=True):
         timer, the latest status wins).
         """
         self.status = status
+        series = plotted(series, status.view.window)
         self._latest = (status, series)
         self._keys = None
         if (status.health is not self._health or status.view.window != self._window
