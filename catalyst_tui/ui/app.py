@@ -90,14 +90,17 @@ class CatalystApp(BoardShell):
         self._theme_ready = True  # from here on, every theme change is saved
         if not self.index.seq:
             self.run_load_index()
+        if not self.is_headless:  # losing the terminal ends the process (watched from the first frame on)
+            self.call_after_refresh(self._watch_hangup)
         # Agents' logs can be large: read them right after the first frame, not before it.
         self.call_after_refresh(self._start_agents, set(self.ws.config.agent_names))
         if self.services:
             self.call_after_refresh(self._start_runtime)  # after the first frame
-        if not self.is_headless:
-            from catalyst_tui.ui import hangup
 
-            hangup.watch(self)  # losing the terminal ends the process
+    def _watch_hangup(self) -> None:
+        from catalyst_tui.ui import hangup
+
+        hangup.watch(self)
 
     def watch_theme(self, name: str) -> None:
         if getattr(self, "_theme_ready", False) and not self.read_only:  # read-only: no writes at all

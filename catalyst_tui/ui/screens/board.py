@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 class BoardScreen(CatalystScreen):
-    AUTO_FOCUS = None  # the board view is focused in on_mount, after the first frame
+    AUTO_FOCUS = ""  # none (None means the app's "*"): the board view is focused after the first frame
     DEFAULT_CSS = """
     BoardScreen #board-filter { display: none; height: 1; border: none; padding: 0 1; }
     BoardScreen #board-filter.-shown { display: block; }
