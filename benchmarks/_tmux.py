@@ -71,3 +71,49 @@ def cpu_seconds(pid: int) -> float:
         except (OSError, ValueError, IndexError):
             continue
     return total / 1e9
+
+
+class ControlClient:
+    """A persistent tmux client in control mode (``tmux -C``) on a session: ``capture-pane`` as a
+    command over its pipe, answered by the same server from the same pane as ``tmux capture-pane``
+    run as a new process each time, without a fork and exec per look (each costs milliseconds of
+    CPU on a small machine, taken from the process being measured)."""
+
+    def __init__(self, session: TmuxSession) -> None:
+        self.session = session
+        self.proc = subprocess.Popen([*session.base, "-C", "attach-session", "-t", session.name],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.command("refresh-client -f no-output")  # the pane's bytes are not streamed to us
+
+    def command(self, line: str) -> list[str]:
+        """Run one tmux command; its output lines (between its %begin and %end)."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+        out: list[str] = []
+        inside = False
+        while True:
+            raw = self.proc.stdout.readline()
+            if not raw:
+                raise RuntimeError(f"tmux control client ended ({line!r})")
+            text = raw.decode(errors="replace").rstrip("\n")
+            if not inside:
+                inside = text.startswith("%begin ")  # anything before is a notification
+                continue
+            if text.startswith(("%end ", "%error ")):
+                return out
+            out.append(text)
+
+    def capture(self) -> str:
+        return "\n".join(self.command(f"capture-pane -p -t {self.session.name}"))
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()

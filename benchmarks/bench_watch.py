@@ -6,6 +6,12 @@
 
 * latency: an ``enqueued`` record appended to one agent's log, until its panel shows the new
   queue depth (tmux capture-pane polled every 5 ms): p50 / p95, idle and under the load below.
+  The pane is read through one persistent control-mode client (``tmux -C``): the same
+  capture-pane of the same pane, without a fork and exec of tmux per look (~4 ms of CPU each
+  on this machine, a core's worth at that rate, taken from the dashboard being measured;
+  ``--fork-capture`` measures the old way). Beside it, in the same run, a trivial process
+  that redraws "q N" on the same file change (inotify, one write) through the same tmux path:
+  the floor of the harness, the kernel and tmux.
   Two cadences: "lone" writes, each more than a panel's redraw spell (0.5 s) after the last
   one shown, drawn at once (the leading edge); and "stream" writes 50-130 ms apart, which a
   panel shows at most twice a second (the trailing edge: up to a spell later, by design).
@@ -45,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import _ttytrace  # noqa: E402  (benchmarks/_ttytrace.py)
-from _tmux import TmuxSession, cpu_seconds, wait_for  # noqa: E402  (benchmarks/_tmux.py)
+from _tmux import ControlClient, TmuxSession, cpu_seconds, wait_for  # noqa: E402  (benchmarks/_tmux.py)
 
 from catalyst_tui.core.agents import AgentPaths, write_state  # noqa: E402
 from catalyst_tui.core.models import AgentState  # noqa: E402
@@ -65,6 +71,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+# The floor of the latency phase: a process that shows "q N" (N: the enqueued lines of the log)
+# as soon as inotify says the log changed; one write to the terminal per change.
+FLOOR_APP = ("import os, sys\nfrom inotify_simple import INotify, flags\npath = sys.argv[1]\n"
+             "ino = INotify()\nino.add_watch(path, flags.MODIFY)\nfd = os.open(path, os.O_RDONLY)\n"
+             "n = 0\nos.write(1, b'\\x1b[2J\\x1b[Hfloor ready')\nwhile True:\n    ino.read()\n"
+             "    while chunk := os.read(fd, 1 << 20):\n        n += chunk.count(b'\"enqueued\"')\n"
+             "    os.write(1, f'\\x1b[H\\x1b[2Kq {n}'.encode())\n")
+FORK_CAPTURE = [False]  # --fork-capture: one tmux process per look, as before
 
 
 def make_workspace(base: Path, name: str = "ws") -> Workspace:
@@ -155,40 +171,62 @@ CADENCES = {"lone": lambda k: SPELL_S + 0.05 + (k % 5) * 0.04,  # 0.55-0.71 s: e
 TARGET_MS = {"lone": 50, "stream": SPELL_S * 1000 + 50}
 
 
-def phase_latency(base: Path, n: int, load_too: bool, n_stream: int) -> dict[str, float]:
+def _measure(ws: Workspace, look: object, count: int, cadence: str, depth: list[int]) -> list[float]:
+    """``count`` writes to joni's log, each until ``look()`` shows its queue depth."""
+    lat: list[float] = []
+    time.sleep(CADENCES["lone"](0))  # the first write of each run is a lone one either way
+    for _ in range(count):
+        depth[0] += 1
+        pat = re.compile(rf"\bq {depth[0]}\b")
+        start = time.monotonic()
+        append_line(ws.agent("joni").dispatch,
+                    f'{{"event":"enqueued","id":"j{depth[0]}","ts":{time.time():.3f}}}\n'.encode())
+        while not pat.search(look()):  # type: ignore[operator]
+            if time.monotonic() - start > 10:
+                raise SystemExit(f"write {depth[0]} not on screen after 10 s")
+            time.sleep(0.005)
+        lat.append((time.monotonic() - start) * 1000)
+        time.sleep(CADENCES[cadence](depth[0]))
+    return lat
+
+
+def phase_latency(base: Path, n: int, load_too: bool, n_stream: int, n_floor: int) -> dict[str, float]:
     ws = make_workspace(base, "lat")
     t = start_dashboard(base, ws, "lat")
+    ws.agent("joni").dispatch.touch()  # the floor process opens it at start
+    floor_py = base / "floor_app.py"
+    floor_py.write_text(FLOOR_APP)
+    floor = TmuxSession(base, "floor")
+    floor.start(f"{shlex.quote(PY)} {shlex.quote(str(floor_py))} {shlex.quote(str(ws.agent('joni').dispatch))}")
+    wait_for(lambda: "floor ready" in floor.capture(), 30, "the floor process")
+    looks = {"dashboard": t.capture, "floor": floor.capture}
+    clients: list[ControlClient] = []
+    if not FORK_CAPTURE[0]:
+        clients = [ControlClient(t), ControlClient(floor)]
+        looks = {"dashboard": clients[0].capture, "floor": clients[1].capture}
     out: dict[str, float] = {}
     try:
-        depth = 0
+        depth = [0]
         for label in ["idle", "load"] if load_too else ["idle"]:
             ctx = Load(ws, 100.0, [a for a in ws.config.agent_names if a != "joni"]) if label == "load" \
                 else contextlib.nullcontext()
             with ctx:
                 time.sleep(1.0 if label == "load" else 0.2)
-                for cadence, count in (("lone", n), ("stream", n_stream)):
-                    lat: list[float] = []
-                    time.sleep(CADENCES["lone"](0))  # the first write of each run is a lone one either way
-                    for _ in range(count):
-                        depth += 1
-                        pat = re.compile(rf"\bq {depth}\b")
-                        start = time.monotonic()
-                        append_line(ws.agent("joni").dispatch,
-                                    f'{{"event":"enqueued","id":"j{depth}","ts":{time.time():.3f}}}\n'.encode())
-                        while not pat.search(t.capture()):
-                            if time.monotonic() - start > 10:
-                                raise SystemExit(f"write {depth} not on screen after 10 s")
-                            time.sleep(0.005)
-                        lat.append((time.monotonic() - start) * 1000)
-                        time.sleep(CADENCES[cadence](depth))
-                    key = f"{label}_{cadence}"
+                for who, cadence, count in (("dashboard", "lone", n), ("dashboard", "stream", n_stream),
+                                            ("floor", "lone", n_floor)):
+                    lat = _measure(ws, looks[who], count, cadence, depth)
+                    key = f"{label}_{cadence}" if who == "dashboard" else f"{label}_floor"
                     out[f"{key}_p50_ms"] = statistics.median(lat)
                     out[f"{key}_p95_ms"] = pct(lat, 95)
-                    print(f"latency ({label}, {cadence} writes): {count} writes, p50 {out[f'{key}_p50_ms']:.0f} ms, "
-                          f"p95 {out[f'{key}_p95_ms']:.0f} ms, max {max(lat):.0f} ms "
-                          f"(target p95 <= {TARGET_MS[cadence]:.0f} ms)")
+                    what = f"{cadence} writes" if who == "dashboard" else "the floor: a trivial process, lone writes"
+                    target = f" (target p95 <= {TARGET_MS[cadence]:.0f} ms)" if who == "dashboard" else ""
+                    print(f"latency ({label}, {what}): {count} writes, p50 {out[f'{key}_p50_ms']:.0f} ms, "
+                          f"p95 {out[f'{key}_p95_ms']:.0f} ms, max {max(lat):.0f} ms{target}")
     finally:
+        for c in clients:
+            c.close()
         t.kill()
+        floor.kill()
     return out
 
 
@@ -367,6 +405,8 @@ def main() -> int:
                     help="comma-separated phases (default: latency,load,idle,ssh; with --quick: no ssh)")
     ap.add_argument("--idle", type=float, default=60.0,
                     help="seconds of the idle phases (the ssh phase's idle window: at most 60)")
+    ap.add_argument("--fork-capture", action="store_true",
+                    help="latency: look at the pane with one tmux process per look (the previous harness)")
     ap.add_argument("--step", type=int, help="override [watch] step_ms for this run")
     ap.add_argument("--debounce", type=int, help="override [watch] debounce_ms for this run")
     ap.add_argument("--trace", type=Path, help="ssh phase: save the stream here and print bytes by second and row")
@@ -374,6 +414,7 @@ def main() -> int:
     if args.trace:
         global TRACE, TRACE_DIR
         TRACE, TRACE_DIR = _ttytrace.Trace(), args.trace
+    FORK_CAPTURE[0] = args.fork_capture
     if args.step:
         WATCH_ENV["CATALYST_WATCH__STEP_MS"] = str(args.step)
     if args.debounce:
@@ -390,7 +431,8 @@ def main() -> int:
     print("load average (1/5/15 min) at the start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))  # a shared machine
     try:
         if "latency" in phases:
-            phase_latency(base, 8 if args.quick else 100, load_too=True, n_stream=8 if args.quick else 30)
+            phase_latency(base, 8 if args.quick else 100, load_too=True, n_stream=8 if args.quick else 30,
+                          n_floor=8 if args.quick else 30)
         if "load" in phases:
             phase_load(base, 2.0 if args.quick else 60.0)
         if "idle" in phases:
