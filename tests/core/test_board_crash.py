@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ CHILD = textwrap.dedent("""
     from catalyst_tui.core.workspace import Workspace
     root, op, step, nth = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     board = Workspace.open(root).board
+    board.journal_rotate_bytes = int(os.environ.get("TEST_ROTATE_BYTES", board.journal_rotate_bytes))
     seen = {"n": 0}
     def hook(name):
         if name == step:
@@ -39,9 +41,10 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def _run(root: Path, op: str, step: str, nth: int, arg: str) -> int:
+def _run(root: Path, op: str, step: str, nth: int, arg: str, rotate: int | None = None) -> int:
+    env = {**os.environ, **({"TEST_ROTATE_BYTES": str(rotate)} if rotate else {})}
     proc = subprocess.run([sys.executable, "-c", CHILD, str(root), op, step, str(nth), arg],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, env=env)
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc.returncode
 
@@ -97,3 +100,25 @@ def test_kill_9_during_a_restore(ws: Workspace, step: str) -> None:
     Workspace.open(ws.root).board.add("joni", "a later write")  # heals
     _consistent(ws, all_ids | {c for c in Workspace.open(ws.root).board.load().cards})
     assert _run(ws.root, "restore", "none", 1, done[0]) == (1 if step == "indexed" else 0)
+
+
+@pytest.mark.parametrize("step", ["summarized", "sealed"])
+def test_kill_9_while_the_journal_is_sealed(ws: Workspace, step: str) -> None:
+    """Killed between a segment's summary and its rename, or right after the rename: no event is
+    lost or read twice, and the next writer seals and writes as usual."""
+    all_ids, done = _seed(ws)
+    before = [e.id for e in ws.board.journal.read()[0]]
+    assert _run(ws.root, "archive_done", step, 1, str(NOW - 7 * DAY), rotate=1) == -signal.SIGKILL
+    board = Workspace.open(ws.root).board
+    assert [e.id for e in board.journal.read()[0]] == before  # the killed batch journaled nothing yet
+    assert [n for n, _ in board.journal.segments()] == ([1] if step == "sealed" else [])
+    _consistent(ws, all_ids)
+    board.journal_rotate_bytes = 1
+    board.archive_done(NOW - 7 * DAY)  # seals (again) and archives
+    ids = [e.id for e in board.journal.read()[0]]
+    assert ids[: len(before)] == before and len(ids) == len(set(ids))
+    segs = board.journal.segments()
+    assert segs and all(board.journal.summary_path(n).is_file() for n, _ in segs)
+    assert board.history(done[0])[-1].action == "archive"
+    _live, archived = _consistent(ws, all_ids)
+    assert archived == set(done)

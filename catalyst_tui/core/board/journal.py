@@ -180,7 +180,7 @@ class AuditJournal(msgspec.Struct):
             self.append([abort_event(seq, now) for seq in sorted(found)])
         return sorted(found)
 
-    def seal(self) -> int | None:
+    def seal(self, hook: Callable[[str], None] | None = None) -> int | None:
         """Seal the live file as the next segment when it has grown past ``rotate_bytes``; its number.
 
         Index lock held, after :meth:`heal`. The summary is written (whole, durable) before the
@@ -204,6 +204,8 @@ class AuditJournal(msgspec.Struct):
             cards=sorted({e.card for e in events if e.card}), by=sorted({e.by for e in events}))
         try:
             storage.atomic_write_bytes(self.summary_path(n), msgspec.json.encode(summary))
+            if hook is not None:
+                hook("summarized")  # tests: a kill between the summary and the rename
             try:
                 os.rename(self.path, self.path.with_name(f"audit-{n:06d}.jsonl"))  # n is new: nothing is replaced
             except OSError:
@@ -215,6 +217,8 @@ class AuditJournal(msgspec.Struct):
                             "it stays one file for now") from None
         with contextlib.suppress(OSError):
             storage.fsync_dir(self.path.parent)
+        if hook is not None:
+            hook("sealed")
         return n
 
     def append(self, events: Iterable[AuditEvent]) -> None:

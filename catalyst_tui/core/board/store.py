@@ -243,7 +243,7 @@ class BoardStore:
             journal = self.journal
             journal.heal(idx.seq, self.clock)  # a writer killed between its journal and index writes
             try:
-                journal.seal()  # past its size: a new segment (after heal: a sealed one needs no voiding)
+                journal.seal(self.step_hook)  # past its size: a new segment (after heal: a sealed one needs no voiding)
             except CardError as exc:
                 log.warning("%s", exc)  # the journal stays one file a while longer; the change goes on
             self._pending, self._archive_out, self._created = [], {}, []
