@@ -193,7 +193,10 @@ class AuditJournal(msgspec.Struct):
             return None
         if not stat.S_ISREG(st.st_mode) or st.st_size < self.rotate_bytes:
             return None  # a FIFO or a directory is reported by the append that follows
-        events, _ = read_all(self.path, decode_audit, storage.LIMITS["journal"])
+        events, errors = read_all(self.path, decode_audit, storage.LIMITS["journal"])
+        unreadable = [e for e in errors if e.line == 0]
+        if unreadable:  # a summary of what could not be read would hide its events from readers
+            raise CardError(f"{self.path}: not rotated: {unreadable[0]}")
         listed = self.segments()
         n = listed[-1][0] + 1 if listed else 1
         seqs = [e.seq for e in events if e.seq is not None]

@@ -244,8 +244,10 @@ class BoardStore:
             journal.heal(idx.seq, self.clock)  # a writer killed between its journal and index writes
             try:
                 journal.seal(self.step_hook)  # past its size: a new segment (after heal: a sealed one needs no voiding)
-            except CardError as exc:
-                log.warning("%s", exc)  # the journal stays one file a while longer; the change goes on
+            except CardError as exc:  # the journal stays one file a while longer; the change goes on
+                if str(exc) not in self._warned:
+                    self._warned.add(str(exc))
+                    log.warning("%s", exc)
             self._pending, self._archive_out, self._created = [], {}, []
             self._txn_seq = idx.seq + 1
             if idx.version < INDEX_VERSION:
