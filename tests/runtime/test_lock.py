@@ -55,3 +55,55 @@ def test_a_reused_pid_is_not_the_holder(tmp_path: Path) -> None:
     (tmp_path / "runtime.lock").write_text(
         f'{{"pid": {os.getpid()}, "start": 1.0, "host": "{os.uname().nodename}", "kind": "daemon", "since": 1.0}}\n')
     assert lock.holder() is None  # our pid, but a process that started long ago is not us
+
+
+def _daemon_refusal(ws_root: Path) -> tuple[int, str]:
+    proc = subprocess.run([sys.executable, "-m", "catalyst_tui", "daemon", "--workspace", str(ws_root), "--once"],
+                          capture_output=True, text=True, timeout=60)
+    return proc.returncode, proc.stderr
+
+
+def test_a_lock_file_that_cannot_be_taken_is_named_with_its_real_reason(tmp_path: Path) -> None:
+    """Not "another process runs the jobs" when none does: one line naming the file and why."""
+    from catalyst_tui.core.workspace import Workspace
+
+    ws = Workspace.create(tmp_path / "ws")
+    path = ws.internal_dir / "runtime.lock"
+    cases = {
+        "a directory": (lambda: path.mkdir(), "Is a directory"),
+        "a symlink": (lambda: path.symlink_to(tmp_path / "elsewhere"), "a symbolic link, never followed"),
+        "a FIFO": (lambda: os.mkfifo(path), "not a regular file"),
+    }
+    for what, (make, reason) in cases.items():
+        make()
+        try:
+            code, err = _daemon_refusal(ws.root)
+        finally:
+            path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
+        lines = err.strip().splitlines()
+        assert code == 1, (what, err)
+        assert len(lines) == 1 and str(path) in lines[0] and reason in lines[0], (what, err)
+        assert "another process" not in lines[0] and "Traceback" not in err
+
+
+def test_a_lock_held_under_garbage_says_so(tmp_path: Path) -> None:
+    """A real process holds the flock and the file does not name it: said as such."""
+    from catalyst_tui.core.workspace import Workspace
+
+    ws = Workspace.create(tmp_path / "ws")
+    path = ws.internal_dir / "runtime.lock"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, os, sys\n"
+        f"fd = os.open({str(path)!r}, os.O_RDWR | os.O_CREAT)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        "os.write(fd, b'\\x00garbage{{{')\n"
+        "print('held', flush=True)\n"
+        "sys.stdin.read()\n")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        code, err = _daemon_refusal(ws.root)
+        assert code == 1 and err.strip() == (f"catalyst-tui: error: {path}: locked by another process, and its "
+                                             "content is not a lock record")
+    finally:
+        holder.kill()
+        holder.wait(5)

@@ -178,3 +178,31 @@ def test_what_tenants_wrote_before_the_start_is_judged_at_once(fast_ws: Workspac
         assert not changes  # judged once, from its logs: no transition to tell
     finally:
         rt.stop()
+
+
+def test_stop_keeps_the_lock_while_a_duty_still_runs(fast_ws: Workspace) -> None:
+    """A push stuck past stop's bound (a stalled target): the lock is not let go under it."""
+    import threading
+
+    from catalyst_tui.core.runtime import RuntimeLock
+    from catalyst_tui.core.runtime.scheduler import Outcome
+
+    release = threading.Event()
+    set_config(fast_ws, "snapshot", interval_s=3600.0)
+    rt = Runtime(Workspace.open(fast_ws.root), kind="daemon", role="holder")
+    rt.duties.jobs["snapshot"].run = lambda ctx: Outcome("done") if release.wait(30) else Outcome("timed out")
+    rt.start(watch=False)
+    other = RuntimeLock(fast_ws.internal_dir)
+    try:
+        rt.kick("snapshot")
+        until(lambda: rt.jobs()["snapshot"].running, what="the stuck push")
+        assert rt.stop(0.3) is False  # not everything ended within the bound
+        assert not other.try_acquire("dashboard")  # still held: nobody can start a push beside it
+        assert rt.holder() is not None and rt.holder().pid == os.getpid()  # type: ignore[union-attr]
+        release.set()
+        until(lambda: other.try_acquire("dashboard"), what="the lock let go once the push ended")
+        final = published.read(fast_ws.internal_dir)
+        assert final is not None and not final.jobs["snapshot"].running and final.jobs["snapshot"].summary == "done"
+    finally:
+        release.set()
+        other.release()

@@ -352,3 +352,39 @@ def test_restore_never_writes_through_a_link_in_the_destination(make_ws: Make, t
     with pytest.raises(SnapshotError, match=r"escapes .* through a link"):
         mirror_of(tmp_path / "m").restore(out)
     assert list(outside.iterdir()) == []  # not even the "sub" directory was created through the link
+
+
+def test_a_push_asked_to_stop_ends_before_its_commit_and_the_next_one_continues(make_ws: Make,
+                                                                                 tmp_path: Path) -> None:
+    from catalyst_tui.core.outcomes import read_outcomes
+    from catalyst_tui.core.snapshot import PushInterrupted
+
+    ws = make_ws({"data/a": b"a" * 100, "data/b": b"b" * 200, "data/c": b"c" * 300})
+    url = f"file://{tmp_path / 'mirror'}"
+    first = push(ws, url)
+    write(ws.root, "data/a", b"A" * 100)
+    write(ws.root, "data/b", b"B" * 200)  # two new objects
+    objects = lambda: set(FileTarget(tmp_path / "mirror").list("objects"))  # noqa: E731
+    before = objects()
+    asked: list[int] = []
+
+    def stop_after_one() -> str | None:
+        asked.append(1)
+        return "stopping" if len(asked) > 1 else None  # lets the first object go, then stops
+
+    with pytest.raises(PushInterrupted, match=r"push stopped after [01] of \d+ objects \(stopping\)") as caught:
+        push(ws, url, stop=stop_after_one)
+    assert caught.value.reason == "stopping" and len(asked) == 2
+    sent_by_cut = len(objects() - before)
+    mirror = mirror_of(tmp_path / "mirror")
+    assert mirror.current() == first.record and mirror.verify() == []  # the previous snapshot, whole
+    assert not list((tmp_path / "mirror").glob("staging/*"))  # no lease left behind
+    snapshot_push = {o.name: o for o in read_outcomes(ws.root, ws.config)}["snapshot_push"]
+    assert snapshot_push.last_ok  # a process stopping is not a failed push
+    with pytest.raises(PushInterrupted, match=r"after 0 of \d+ objects \(at its cap\)"):
+        push(ws, url, stop=lambda: "at its cap")
+    snapshot_push = {o.name: o for o in read_outcomes(ws.root, ws.config)}["snapshot_push"]
+    assert snapshot_push.last_ok is False  # a push that cannot finish within its cap is
+    done = push(ws, url)
+    assert done.record.seq == 2 and done.objects_sent == 2 - sent_by_cut  # what the cut push sent is kept
+    assert mirror.current() == done.record and mirror.verify() == []

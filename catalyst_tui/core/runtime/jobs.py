@@ -106,12 +106,15 @@ class JanitorJob:
 
 
 class SnapshotJob:
+    """A push, cut at its cap or when the process stops, between two objects and before the
+    commit (the mirror keeps its current snapshot; what was sent is not sent again)."""
+
     def __init__(self, host: JobHost) -> None:
         self.host = host
 
     def __call__(self, ctx: JobContext) -> Outcome:
         from catalyst_tui.core.health import SharedProblem
-        from catalyst_tui.core.snapshot import push
+        from catalyst_tui.core.snapshot import PushInterrupted, push
 
         if self.host.paused():
             return Outcome("skipped: read-only")
@@ -120,8 +123,19 @@ class SnapshotJob:
         def progress(phase: str, done: int, total: int) -> None:
             say(f"{phase} {100.0 * done / total if total else 0.0:.0f}%")
 
+        def stop() -> str | None:
+            if ctx.stopping.is_set():
+                return "stopping"
+            return "at its cap" if time.monotonic() >= ctx.deadline else None
+
         try:
-            result = push(self.host.ws, progress=progress, clock=self.host.clock)
+            result = push(self.host.ws, progress=progress, clock=self.host.clock, stop=stop)
+        except PushInterrupted as exc:
+            if exc.reason == "stopping":
+                return Outcome("stopped before its commit: the mirror keeps its snapshot")
+            self.host.report_shared("snapshot", [SharedProblem("snapshot", "snapshot push cut at its cap",
+                                                               agents=None)])
+            raise
         except Exception:
             self.host.report_shared("snapshot", [SharedProblem("snapshot", "snapshot push failed", agents=None)])
             raise

@@ -8,6 +8,7 @@ that is gone (or reused: the start time differs) is reported as no holder at all
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import os
@@ -60,6 +61,26 @@ class RuntimeLock:
         self.path = Path(internal_dir) / LOCK_NAME
         self._fd: int | None = None
         self.holder_info: Holder | None = None
+        self.problem: str | None = None  # why the last try failed, when it was not another holder
+
+    def refusal(self) -> str:
+        """One line for a process that could not take the lock: the holder, or the real reason."""
+        h = self.holder()
+        if h is not None:
+            return f"{self.path}: the workspace's jobs already run in {h.describe()}"
+        if self.problem is not None:
+            return f"{self.path}: cannot take the runtime lock: {self.problem}"
+        try:
+            data = storage.read_bytes(self.path, "record", follow=False)
+        except OSError as exc:
+            return f"{self.path}: locked by another process, and its content cannot be read: {os_reason(exc)}"
+        if not data.strip():
+            return f"{self.path}: locked by another process that names no holder yet (starting or stopping)"
+        try:
+            _DECODE.decode(data)
+        except msgspec.DecodeError:
+            return f"{self.path}: locked by another process, and its content is not a lock record"
+        return f"{self.path}: the workspace's jobs already run in another process (pid gone or reused)"
 
     @property
     def held(self) -> bool:
@@ -68,24 +89,33 @@ class RuntimeLock:
     def try_acquire(self, kind: str) -> bool:
         if self._fd is not None:
             return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.problem = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.problem = os_reason(exc)
+            return False
         # The holder truncates and rewrites the file: never through a symbolic link or onto an
         # inode another name shares (a file outside the workspace), never a FIFO.
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
         except OSError as exc:
-            log.warning("%s: not taken: %s", self.path, os_reason(exc))
+            self.problem = "a symbolic link, never followed" if exc.errno == errno.ELOOP else os_reason(exc)
+            log.warning("%s: not taken: %s", self.path, self.problem)
             return False
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
-                log.warning("%s: not taken: %s", self.path,
-                            f"{storage.file_kind(st.st_mode)}, not a regular file" if not stat.S_ISREG(st.st_mode)
-                            else f"{st.st_nlink} hard links")
-                raise OSError
+                self.problem = (f"{storage.file_kind(st.st_mode)}, not a regular file" if not stat.S_ISREG(st.st_mode)
+                                else f"{st.st_nlink} hard links (another name shares it)")
+                log.warning("%s: not taken: %s", self.path, self.problem)
+                os.close(fd)
+                return False
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except OSError as exc:
             os.close(fd)
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):  # held: not a problem, a holder
+                self.problem = os_reason(exc)
             return False
         info = me(kind)
         data = msgspec.json.encode(info) + b"\n"

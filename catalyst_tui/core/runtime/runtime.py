@@ -61,7 +61,7 @@ HISTORY_S = 60.0  # a minute: the history file's grain
 FOLLOW_S = 1.0  # a viewer's cheap stat of runtime.json
 INDEX_SOURCES = frozenset({"index", "audit", "board"})
 DUTIES = ("janitor", "snapshot")
-STOP_GRACE_S = 30.0  # how long stop() waits for a push in progress (a janitor run caps itself at once)
+STOP_GRACE_S = 30.0  # how long stop() waits for a run in progress (both stop at their next file or object)
 
 
 class RoleError(CatalystError):
@@ -184,9 +184,7 @@ class Runtime:
         self._previous = published.read(self.ws.internal_dir)
         if self.role_wanted != "viewer" and not self._try_hold() and self.role_wanted == "holder":
             self._started = False
-            h = self.holder()
-            who = h.describe() if h is not None else "another process"
-            raise RoleError(f"{self.lock.path}: the workspace's jobs already run in {who}")
+            raise RoleError(self.lock.refusal())
         if not self.is_holder:
             self.feeds.add(Job("follow", self._follow, lambda: FOLLOW_S, lambda: 30.0, first_delay=lambda: 0.0,
                                publish=False))
@@ -211,14 +209,18 @@ class Runtime:
 
     def stop(self, timeout: float = STOP_GRACE_S) -> bool:
         """Stop every job and thread this runtime started; a run in progress ends first (the
-        janitor stops at its next file, whole; a push finishes). True: everything ended."""
+        janitor stops at its next file, whole; a push at its next object or before its commit,
+        the mirror untouched; a commit begun finishes). True: everything ended within
+        ``timeout``. The lock is let go only once no duty runs any more: a duty still running
+        then keeps it until it ends (or the process exits)."""
         if self._stopped:
             return True
         self._stopped = True
         if self.watcher is not None:
             self.watcher.stop()
         ended = self.feeds.stop(timeout)
-        ended = self.duties.stop(timeout) and ended
+        duties_ended = self.duties.stop(timeout)
+        ended = duties_ended and ended
         if self._watch_thread is not None:
             self._watch_thread.join(5)
             ended = ended and not self._watch_thread.is_alive()
@@ -231,16 +233,24 @@ class Runtime:
                 log.exception("metrics exporter stop failed")
         if self.is_holder:
             self._publish()
-            self.lock.release()
+            if duties_ended:
+                self.lock.release()
+            else:  # a push stuck past the bound (a stalled target): nobody else may start one meanwhile
+                self._event("runtime", f"{self.lock.path}: kept while a duty still runs (released when it ends, "
+                                       "or when this process exits)", level="warning")
+                threading.Thread(target=self._release_after_duties, name="run_release", daemon=True).start()
         return ended
+
+    def _release_after_duties(self) -> None:
+        self.duties.stop(None)  # joins the duty threads: they are past re-arming already
+        self._publish()
+        self.lock.release()
 
     def run_once(self) -> dict[str, JobState]:
         """``daemon --once``: hold the lock, run each due duty (and one port scan and health pass), stop."""
         self._previous = published.read(self.ws.internal_dir)
         if not self.lock.try_acquire(self.kind):
-            h = self.holder()
-            raise RoleError(f"{self.lock.path}: the workspace's jobs already run in "
-                            f"{h.describe() if h is not None else 'another process'}")
+            raise RoleError(self.lock.refusal())
         try:
             for sched in (self.feeds, self.duties):
                 for job in list(sched.jobs.values()):

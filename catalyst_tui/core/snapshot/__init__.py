@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 from catalyst_tui.core.faces import lazy_getattr
 
 if TYPE_CHECKING:
-    from catalyst_tui.core.snapshot.hub import PushResult, hub_history, load_state, push, save_state, state_path
+    from catalyst_tui.core.snapshot.hub import (
+        PushInterrupted,
+        PushResult,
+        hub_history,
+        load_state,
+        push,
+        save_state,
+        state_path,
+    )
     from catalyst_tui.core.snapshot.manifest import (
         CACHE_NAME,
         OBJECTS_DIR,
@@ -47,6 +55,7 @@ _WHERE = {
     "Mirror": "mirror",
     "OBJECTS_DIR": "manifest",
     "POINTER": "mirror",
+    "PushInterrupted": "hub",
     "PushResult": "hub",
     "Record": "record",
     "SnapshotError": "manifest",
@@ -80,6 +89,7 @@ __all__ = [
     "FileEntry",
     "FileTarget",
     "Mirror",
+    "PushInterrupted",
     "PushResult",
     "Record",
     "Restored",

@@ -81,6 +81,19 @@ class StaleHash(SnapshotError):
     """A staged file no longer matches its cached hash: a file was rewritten in place."""
 
 
+class PushInterrupted(SnapshotError):
+    """The push was asked to stop (``push(stop=...)``) before its commit: the mirror still
+    points at the previous snapshot; the objects already sent stay there and are not sent again
+    by the next push. ``reason`` is what ``stop`` said (e.g. "stopping", "at its 60 s cap")."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+Stop = Callable[[], str | None]  # None: go on; a reason: stop before the next object / the commit
+
+
 @dataclass
 class PushResult:
     url: str
@@ -126,11 +139,19 @@ def _read_verified(path: str, size: int, sha: str) -> Iterator[bytes]:
                         "the next push re-hashes every file")
 
 
-def _upload(target: Target, snap: Snapshot, progress: Progress | None) -> tuple[int, int]:
+def _interrupted(stop: Stop | None, url: str, what: str) -> None:
+    reason = stop() if stop is not None else None
+    if reason is not None:
+        raise PushInterrupted(f"{url}: push stopped {what} ({reason}); the mirror keeps its current snapshot",
+                              reason)
+
+
+def _upload(target: Target, snap: Snapshot, progress: Progress | None, stop: Stop | None) -> tuple[int, int]:
     objects = snap.objects
     total = sum(objects.values())
     done = sent = sent_bytes = 0
     for sha, size in objects.items():
+        _interrupted(stop, target.url, f"after {sent} of {len(objects)} objects")
         key = object_key(sha)
         if target.size(key) != size:  # absent or truncated: (re)upload; content is checked at commit
             target.write(key, _read_verified(snap.sources[sha], size, sha))
@@ -171,16 +192,25 @@ def _tampered(mirror: Mirror, cur: Record, state: HubState, snap: Snapshot, *, d
 
 
 def push(ws: Workspace, url: str | None = None, *, adopt: bool = False, progress: Progress | None = None,
-         clock: Callable[[], float] = time.time) -> PushResult:
-    """Take a snapshot and push it to ``url`` (default: ``[snapshot] target``)."""
+         clock: Callable[[], float] = time.time, stop: Stop | None = None) -> PushResult:
+    """Take a snapshot and push it to ``url`` (default: ``[snapshot] target``).
+
+    ``stop`` is asked before each object and before the commit; when it gives a reason the push
+    ends there with :class:`PushInterrupted` (nothing committed, no lease left). The commit
+    itself (verify every object, switch the pointer) is never cut: it is one read of the
+    snapshot, and a cut there would have to be undone by the mirror's own recovery."""
     url = url or ws.config.snapshot.target
     started = time.monotonic()
     ws.internal_dir.mkdir(exist_ok=True)
     try:
         with storage.locked(ws.internal_dir / PUSH_LOCK, timeout=0.5):
-            result = _push_locked(ws, url, adopt, progress, clock, started)
+            result = _push_locked(ws, url, adopt, progress, clock, started, stop)
     except LockTimeout:
         raise SnapshotError(f"{ws.internal_dir / PUSH_LOCK}: another push from this workspace is running") from None
+    except PushInterrupted as exc:
+        if exc.reason != "stopping":  # a process stopping is no failure of the push; a cap is
+            outcomes.record(ws.root, "snapshot_push", False, f"{type(exc).__name__}: {exc}", clock())
+        raise
     except (CatalystError, OSError) as exc:  # the exporter's "snapshot push failing" (docs/metrics.md)
         outcomes.record(ws.root, "snapshot_push", False, f"{type(exc).__name__}: {exc}", clock())
         raise
@@ -189,20 +219,20 @@ def push(ws: Workspace, url: str | None = None, *, adopt: bool = False, progress
 
 
 def _push_locked(ws: Workspace, url: str, adopt: bool, progress: Progress | None,
-                 clock: Callable[[], float], started: float) -> PushResult:
+                 clock: Callable[[], float], started: float, stop: Stop | None) -> PushResult:
     state = load_state(ws) or HubState(secrets.token_hex(16))
     if progress:
         progress("snapshot", 0, 1)
     deep = state.takes % ws.config.snapshot.full_rehash_every == 0
     snap = take_snapshot(ws, full=deep)
     try:
-        return _push_snapshot(ws, url, snap, state, adopt, progress, clock, started, deep)
+        return _push_snapshot(ws, url, snap, state, adopt, progress, clock, started, deep, stop)
     finally:
         unlink_log_objects(ws, snap.entries)  # whatever the outcome: never left as a second name
 
 
 def _push_snapshot(ws: Workspace, url: str, snap: Snapshot, state: HubState, adopt: bool, progress: Progress | None,
-                   clock: Callable[[], float], started: float, deep: bool) -> PushResult:
+                   clock: Callable[[], float], started: float, deep: bool, stop: Stop | None) -> PushResult:
     state.takes += 1
     hub_max = max(state.seq, state.reserved)
     notes: list[str] = []
@@ -224,12 +254,13 @@ def _push_snapshot(ws: Workspace, url: str, snap: Snapshot, state: HubState, ado
                                              "started": clock()}))
         try:
             try:
-                sent, sent_bytes = _upload(target, snap, progress)
+                sent, sent_bytes = _upload(target, snap, progress, stop)
             except StaleHash:
                 # The (size, mtime, inode) cache was fooled: forget it and the staged copies.
                 (ws.internal_dir / CACHE_NAME).unlink(missing_ok=True)
                 prune_staged(ws, set())
                 raise
+            _interrupted(stop, target.url, "before its commit")
             target.write_bytes(manifest_key(snap.id), snap.manifest)
             record = Record(snap.id, state.generation, seq, clock(), len(snap.entries), snap.size)
             state.reserved = seq
