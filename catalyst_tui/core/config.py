@@ -125,7 +125,6 @@ class MetricsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 class PortsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     file: Annotated[str, _doc("relative to the workspace (docs/ports.md)")] = "PORTS.md"
     scan_interval_s: Annotated[float, _doc("live listeners, re-armed after each scan", gt=0)] = 10.0
-    file_poll_s: Annotated[float, _doc("cheap stat of the file: an edit triggers a re-check", gt=0)] = 1.0
     ephemeral_check: Annotated[bool, _doc("warn about documented ports in the kernel's ephemeral range")] = True
 
 
@@ -271,6 +270,23 @@ def validate(data: Any, source: str = CONFIG_NAME) -> WorkspaceConfig:
         raise ConfigError(str(exc)) from None
 
 
+# Keys earlier versions wrote into every catalyst.toml and that nothing reads any more: accepted
+# (a workspace made then must still open) with a warning, never an "unknown field" error.
+RETIRED_KEYS = {
+    ("ports", "file_poll_s"): "no longer read: PORTS.md is re-checked as soon as the change feed sees it change",
+}
+
+
+def _drop_retired(data: dict[str, Any], source: str) -> None:
+    import logging
+
+    for (section, key), why in RETIRED_KEYS.items():
+        table = data.get(section)
+        if isinstance(table, dict) and key in table:
+            del table[key]
+            logging.getLogger("catalyst_tui.config").warning("%s: %s.%s: %s (remove it)", source, section, key, why)
+
+
 def parse_config(text: str, source: str = CONFIG_NAME, env: Mapping[str, str] | None = None) -> WorkspaceConfig:
     """Parse and validate ``catalyst.toml`` text (+ ``CATALYST_*`` overrides from ``env``)."""
     overrides = _env_overrides(os.environ if env is None else env)
@@ -281,6 +297,7 @@ def parse_config(text: str, source: str = CONFIG_NAME, env: Mapping[str, str] | 
     if overrides:
         data = _merge(data, overrides)
         source = f"{source} (with CATALYST_* overrides)"
+    _drop_retired(data, source)
     return validate(data, source)
 
 

@@ -119,3 +119,19 @@ def test_errors_name_the_file_the_key_and_the_problem_in_toml_words(toml: str, m
     with pytest.raises(ConfigError) as exc:
         parse_config(toml, env={})
     assert str(exc.value).startswith(message) and "\n" not in str(exc.value)
+
+
+def test_a_retired_key_from_an_earlier_catalyst_toml_opens_with_a_warning(tmp_path: Path,
+                                                                           caplog: pytest.LogCaptureFixture) -> None:
+    """Earlier versions wrote `[ports] file_poll_s` into every catalyst.toml; nothing reads it now."""
+    assert "file_poll_s" not in default_config_toml()
+    old = default_config_toml().replace("[ports]\n", "[ports]\nfile_poll_s = 1.0\n", 1)
+    (tmp_path / "catalyst.toml").write_text(old)
+    with caplog.at_level("WARNING", logger="catalyst_tui.config"):
+        cfg = load_config(tmp_path, env={})
+    assert cfg == WorkspaceConfig()
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == "catalyst_tui.config"]
+    assert warning.startswith(f"{tmp_path / 'catalyst.toml'}: ports.file_poll_s: no longer read")
+    assert warning.endswith("(remove it)")
+    with pytest.raises(ConfigError, match=r"ports\.file_pol\b"):  # a misspelt key is still refused
+        parse_config("[ports]\nfile_pol = 1.0\n", env={})
