@@ -26,7 +26,10 @@ alerting hook), :class:`AgentsUpdated`, :class:`IndexChanged`, :class:`PortsScan
 :class:`JanitorSummary` / :class:`SnapshotSummary` of its last run), :class:`StateChanged`,
 :class:`ConfigReloaded`, :class:`WatchModeChanged`.
 
-A lazy face (core/faces.py).
+Inside: ``runtime.py`` (life, lock, live configuration, publishing) with its two parts
+``agents_feed.py`` (change feed, health reads and sweeps, transitions) and ``follow.py`` (a
+viewer following the holder, takeover); ``scheduler.py``, ``jobs.py``, ``lock.py``,
+``state.py``, ``events.py``, ``liveconfig.py``, ``alerting.py``. A lazy face (core/faces.py).
 """
 
 from __future__ import annotations

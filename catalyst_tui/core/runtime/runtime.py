@@ -11,6 +11,10 @@ Two kinds of work, on plain threads:
 A viewer that may take over (not ``role="viewer"``) tries the lock every
 ``[runtime] takeover_s``; when it gets it, the duties start where the dead holder's schedule
 left them (a due run happens once, not twice).
+
+This module is the life of it (start, stop, hold, kick, run once), live configuration,
+shared problems and publishing; the health feeds are in ``agents_feed.py``, a viewer's
+following and takeover in ``follow.py``.
 """
 
 from __future__ import annotations
@@ -22,53 +26,34 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from catalyst_tui.core.errors import CatalystError, os_reason
-from catalyst_tui.core.models import Health
 from catalyst_tui.core.runtime import state as published
-from catalyst_tui.core.runtime.events import (
-    AgentsUpdated,
-    ConfigReloaded,
-    EventHub,
-    HealthChanged,
-    IndexChanged,
-    Listener,
-    SharedProblemsChanged,
-    StateChanged,
-    WatchModeChanged,
-)
-from catalyst_tui.core.runtime.jobs import (
-    SWEEP_S,
-    HealthSweep,
-    HistoryJob,
-    JanitorJob,
-    PortsJob,
-    SnapshotJob,
-    janitor_shared_problems,
-)
+from catalyst_tui.core.runtime.agents_feed import AgentsFeed
+from catalyst_tui.core.runtime.events import ConfigReloaded, EventHub, Listener, SharedProblemsChanged, StateChanged
+from catalyst_tui.core.runtime.follow import DUTIES, FOLLOW_S, ViewerFollow
+from catalyst_tui.core.runtime.jobs import SWEEP_S, HealthSweep, HistoryJob, JanitorJob, PortsJob, SnapshotJob
 from catalyst_tui.core.runtime.liveconfig import merge
 from catalyst_tui.core.runtime.lock import Holder, RuntimeLock, me
-from catalyst_tui.core.runtime.scheduler import Job, JobContext, Outcome, Scheduler
-from catalyst_tui.core.runtime.state import JanitorSummary, JobState, RuntimeState
+from catalyst_tui.core.runtime.scheduler import Job, Scheduler
+from catalyst_tui.core.runtime.state import JobState, RuntimeState
 from catalyst_tui.core.storage import FileSignature
 
 if TYPE_CHECKING:
     from catalyst_tui.core.applog import AppLog
-    from catalyst_tui.core.health import AgentStatus, ChangeSet, SharedProblem, WorkspaceMonitor, WorkspaceWatcher
+    from catalyst_tui.core.health import AgentStatus, SharedProblem, WorkspaceMonitor, WorkspaceWatcher
     from catalyst_tui.core.workspace import Workspace
 
 log = logging.getLogger("catalyst_tui.runtime")
 
 HISTORY_S = 60.0  # a minute: the history file's grain
-FOLLOW_S = 1.0  # a viewer's cheap stat of runtime.json
-INDEX_SOURCES = frozenset({"index", "audit", "board"})
-DUTIES = ("janitor", "snapshot")
 STOP_GRACE_S = 30.0  # how long stop() waits for a run in progress (both stop at their next file or object)
+__all__ = ["DUTIES", "RoleError", "Runtime"]
 
 
 class RoleError(CatalystError):
     """A duty was asked of a viewer (``daemon`` on a held workspace, ``kick`` in a viewer)."""
 
 
-class Runtime:
+class Runtime(AgentsFeed, ViewerFollow):
     def __init__(self, ws: Workspace, *, kind: str = "dashboard", role: str = "auto",
                  clock: Callable[[], float] = time.time, log: AppLog | None = None) -> None:
         """``role``: ``auto`` (hold when free, else view and take over), ``holder`` (hold or raise),
@@ -269,91 +254,6 @@ class Runtime:
         if not self.duties.kick(name):
             raise RoleError(f"no job {name!r}")
 
-    # ------------------------------------------------------------------ agents' health
-    def refresh_agents(self, names: set[str] | list[str]) -> dict[str, AgentStatus]:
-        """Read the named agents' new lines now (from any thread); posts AgentsUpdated."""
-        with self.monitor_lock:  # read together, judged together: each tenant against its peers
-            statuses = self.monitor.refresh_many(set(names))
-        self._judged(statuses)
-        return statuses
-
-    def flush_history(self) -> int:
-        """Append the agents' completed minutes to their history files (a duty: the holder only)."""
-        with self.monitor_lock:
-            return self.monitor.flush_history()
-
-    def sweep(self) -> dict[str, AgentStatus]:
-        with self.monitor_lock:
-            return self.monitor.status_all()
-
-    def statuses_swept(self, statuses: dict[str, AgentStatus]) -> None:
-        """Pass on only what changed: an unchanged sweep draws nothing and sends no byte."""
-        known = self.statuses
-        self._judged({n: st for n, st in statuses.items()
-                      if n not in known or (known[n].health, known[n].reasons) != (st.health, st.reasons)})
-
-    def _judged(self, statuses: dict[str, AgentStatus]) -> None:
-        if not statuses:
-            return
-        self.statuses = {**self.statuses, **statuses}  # replaced whole: readers on other threads see one or the other
-        self.events.emit(AgentsUpdated(statuses))
-        for name, st in statuses.items():
-            now, before = st.health.value, self._health.get(name)
-            self._health[name] = now
-            if before is None or before == now:
-                continue
-            reason = st.reasons[0] if st.reasons else ""
-            worse = st.health.worse_than(Health(before))
-            if self.log is not None:
-                text = f"{name} turned {now}" if worse else f"{name} {'recovered' if now == 'ok' else now}"
-                self.log.tenant(name, "health", text, level="warning" if worse else "info", health=now, was=before,
-                                reason=reason)
-            self.events.emit(HealthChanged(agent=name, health=now, was=before, reason=reason, worse=worse,
-                                           ts=self.clock()))
-
-    # ------------------------------------------------------------------ the change feed
-    def _start_watcher(self) -> None:
-        from catalyst_tui.core.health import WorkspaceWatcher
-
-        cfg = self.ws.config
-        self.watcher = WorkspaceWatcher(self.ws.root, cfg.agent_names, cfg.watch, self._changed, self._mode_changed,
-                                        cfg.ports.file)
-        self._watch_thread = threading.Thread(target=self._watch, name="run_watch", daemon=True)
-        self._watch_thread.start()
-
-    def _watch(self) -> None:
-        assert self.watcher is not None
-        try:
-            self.watcher.run()
-        except Exception:  # never "watching" while stale: say so, and keep the other jobs going
-            log.exception("the file watcher failed")
-            self._mode_changed("polling", "the file watcher stopped unexpectedly")
-
-    def _changed(self, change: ChangeSet) -> None:  # watcher thread
-        if change.shared & INDEX_SOURCES:
-            self.events.emit(IndexChanged())
-        if "config" in change.shared:
-            self.reload_config()
-        if "ports" in change.shared:
-            self.ports_job.forget_file()
-            self.feeds.kick("ports")
-        if change.agents:
-            self.refresh_agents(set(change.agents))
-
-    def _mode_changed(self, mode: str, reason: str | None) -> None:  # watcher thread
-        from catalyst_tui.core.health import SharedProblem
-
-        self.watch_mode, self.watch_reason = mode, reason
-        if mode == "watching":
-            self.report_shared("watch", [])
-            self._event("watch", f"watching {self.ws.root}")
-        else:
-            text = f"polling every {self.ws.config.watch.poll_interval_s:g} s: {reason}"
-            self.report_shared("watch", [SharedProblem("watch", text, agents=())])
-            self._event("watch", text, level="warning")
-        self.events.emit(WatchModeChanged(mode, reason))
-        self._publish()
-
     def reload_config(self) -> None:
         """Re-read catalyst.toml: what can apply now applies; the rest is named (restart to apply)."""
         from catalyst_tui.core.config import load_config
@@ -397,51 +297,6 @@ class Runtime:
         else:
             self.shared.pop(source, None)
         self.events.emit(SharedProblemsChanged(source, list(problems)))
-
-    # ------------------------------------------------------------------ viewer
-    def _follow(self, ctx: JobContext) -> Outcome:
-        """A viewer: read the holder's state when it changed; try to take over now and then."""
-        now = time.monotonic()
-        if (self.role_wanted != "viewer" and not self.is_holder
-                and now - self._last_takeover >= self.ws.config.runtime.takeover_s):
-            self._last_takeover = now
-            self._previous = published.read(self.ws.internal_dir) or self._previous
-            if self._try_hold():
-                self.feeds.jobs["follow"].interval = lambda: 3600.0  # nothing to follow any more
-                return Outcome("took over the jobs")
-        if self.is_holder:
-            return Outcome("holder")
-        sig = published.signature(self.ws.internal_dir)
-        if sig != self._followed_sig:
-            self._followed_sig = sig
-            self.followed = published.read(self.ws.internal_dir)
-            self._viewer_shared()
-            self.events.emit(StateChanged(self.followed, "viewer", self.runs_jobs_text()))
-        return Outcome("following")
-
-    def _viewer_shared(self) -> None:
-        from catalyst_tui.core.health import SharedProblem
-
-        jobs = self.followed.jobs if self.followed is not None else {}
-        for name in DUTIES:
-            job = jobs.get(name)
-            problems: list[SharedProblem] = []
-            if job is not None and job.result == "error":
-                problems = [SharedProblem(name, f"{name} failed in {self.runs_jobs_text().removeprefix('runs in ')}",
-                                          agents=None)]
-            elif job is not None and isinstance(job.detail, JanitorSummary):
-                problems = janitor_shared_problems(job.detail)
-            self.report_shared(name, problems)
-
-    def _due_in(self, name: str, never_run: float | None = None) -> float:
-        """Seconds until ``name`` is due, continuing the previous holder's schedule (a job never
-        run is due one interval after start-up, or ``never_run``)."""
-        interval = self.duties.jobs[name].interval()
-        prev = getattr(self, "_previous", None)
-        job = prev.jobs.get(name) if prev is not None else None
-        if job is None or job.last_run is None:
-            return interval if never_run is None else never_run
-        return max(0.0, job.last_run + interval - self.clock())
 
     # ------------------------------------------------------------------ publishing
     def _job_changed(self, job: Job, publish: bool) -> None:
