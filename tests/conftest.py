@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,13 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
 def ws(tmp_path: Path) -> Workspace:
     """A fresh workspace with the nine default agents and an empty board."""
     return Workspace.create(tmp_path / "ws")
+
+
+@pytest.fixture
+def demo_ports_free() -> Iterator[None]:
+    """The demo's documented hub ports (3131, 18800, 19100) free for this test, and kept from the
+    other test runs on this machine while it runs (tests/demo_ports.py)."""
+    from demo_ports import demo_ports
+
+    with demo_ports():
+        yield

@@ -17,6 +17,7 @@ from pathlib import Path
 import msgspec
 import psutil
 import pytest
+from demo_ports import demo_ports
 from rt_helpers import set_config
 
 import catalyst_tui
@@ -123,13 +124,14 @@ def test_killing_a_make_demo_session_ends_everything_it_started(tmp_path: Path, 
         pytest.skip("make or the Makefile is not here")
     venv = Path(sys.executable).parent.parent
     env = {"XDG_DATA_HOME": str(tmp_path / "data"), "VENV": str(venv)}
-    pid = start_in_tmux(tmux, f"make -s -C {shlex.quote(str(REPO))} demo", env)
-    demo_ws = tmp_path / "data" / "catalyst-tui" / "demo"
-    until(lambda: "bjork" in capture(tmux) and (demo_ws / ".catalyst" / "runtime.json").exists(), timeout=40,
-          what="the demo dashboard")
-    procs = until(lambda: (t := tree(pid)) and any("simulate" in " ".join(p.cmdline()) for p in t) and t,
-                  what="the demo's children")  # the simulator, the hub stand-ins (when their ports are free) ...
-    kill_session_and_check(tmux, procs)
+    with demo_ports(require_free=False):  # its hub stand-ins must not take another run's demo ports meanwhile
+        pid = start_in_tmux(tmux, f"make -s -C {shlex.quote(str(REPO))} demo", env)
+        demo_ws = tmp_path / "data" / "catalyst-tui" / "demo"
+        until(lambda: "bjork" in capture(tmux) and (demo_ws / ".catalyst" / "runtime.json").exists(), timeout=40,
+              what="the demo dashboard")
+        procs = until(lambda: (t := tree(pid)) and any("simulate" in " ".join(p.cmdline()) for p in t) and t,
+                      what="the demo's children")  # the simulator, the hub stand-ins (when their ports are free) ...
+        kill_session_and_check(tmux, procs)
 
 
 def test_a_second_demo_says_so_and_exits_1(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from catalyst_tui.core.models import AgentState
 from catalyst_tui.core.runtime import (
     HealthChanged,
     JanitorSummary,
+    JobState,
     RoleError,
     Runtime,
     SnapshotSummary,
@@ -131,16 +132,26 @@ def test_a_changed_threshold_changes_the_verdict_without_a_restart(fast_ws: Work
 
 
 def test_run_once_runs_each_due_duty_once(fast_ws: Workspace) -> None:
+    # A stepped clock: "due" is the published last run + the interval against the runtime's clock,
+    # so the test never depends on how long a run takes on a loaded machine.
     set_config(fast_ws, "janitor", interval_s=1.0)
-    first = Runtime(fast_ws, kind="daemon", role="holder").run_once()
+    ws = Workspace.open(fast_ws.root)  # the fixture's object keeps the 0.3 s it was opened with
+    assert ws.config.janitor.interval_s == 1.0
+    now = [time.time()]
+
+    def once() -> dict[str, JobState]:
+        return Runtime(ws, kind="daemon", role="holder", clock=lambda: now[0]).run_once()
+
+    first = once()
     assert first["janitor"].runs == 1 and first["snapshot"].runs == 1  # never run before: due
-    again = Runtime(fast_ws, kind="daemon", role="holder").run_once()
-    assert again["janitor"].runs == 0  # ran a moment ago: not due yet
-    time.sleep(1.05)
-    later = Runtime(fast_ws, kind="daemon", role="holder").run_once()
+    now[0] += 0.95
+    again = once()
+    assert again["janitor"].runs == 0  # ran 0.95 s ago: not due yet
+    now[0] += 0.1
+    later = once()
     assert later["janitor"].runs == 1 and later["ports"].runs == 1
     assert later["ports"].result == "ok", later["ports"].error  # the default PORTS.md parses and is checked
-    assert published.read(fast_ws.internal_dir) is not None
+    assert published.read(ws.internal_dir) is not None
 
 
 def test_janitor_failures_carry_their_file_and_tenant() -> None:

@@ -34,7 +34,8 @@ def _upgrade(port: int, path: str = "/ws?width=80&height=24", **headers: str) ->
 
 
 @pytest.mark.browser
-def test_the_dashboard_in_chromium_read_only_and_offline(ws: Workspace, web_server, chromium) -> None:
+def test_the_dashboard_in_chromium_read_only_and_offline(ws: Workspace, demo_ports_free, web_server, chromium) -> None:
+    # demo_ports_free: the session's port scan must not see another test run's demo on the hub ports
     card = ws.board.add("aretha", "Fix the router", "backlog")  # the card focused when the board opens
     server = web_server()
     assert "read-only" in server.banner and server.url in server.banner
