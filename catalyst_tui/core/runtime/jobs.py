@@ -78,47 +78,66 @@ def janitor_shared_problems(summary: JanitorSummary) -> list[SharedProblem]:
                           agents=tuple(agents) if agents else None)]
 
 
-class JanitorJob:
+class SharedDuty:
+    """A duty of the holder that the triage hears of: skipped while the app is read-only; when a run
+    raises, its :meth:`failure` text is a shared-layer problem until a run reports otherwise."""
+
+    source = ""
+    failed = ""  # the problem's text when a run raises
+
     def __init__(self, host: JobHost) -> None:
         self.host = host
 
     def __call__(self, ctx: JobContext) -> Outcome:
         from catalyst_tui.core.health import SharedProblem
-        from catalyst_tui.core.janitor import Janitor
 
         if self.host.paused():
             return Outcome("skipped: read-only")
-        say = _throttled(ctx.progress)
+        try:
+            return self.run(ctx, _throttled(ctx.progress))
+        except Exception as exc:
+            self.host.report_shared(self.source, [SharedProblem(self.source, self.failure(exc), agents=None)])
+            raise
+
+    def failure(self, exc: Exception) -> str:
+        """The shared problem's text for a run that raised ``exc``."""
+        return self.failed
+
+    def run(self, ctx: JobContext, say: Callable[[str], None]) -> Outcome:
+        raise NotImplementedError
+
+
+class JanitorJob(SharedDuty):
+    source, failed = "janitor", "janitor run failed"
+
+    def run(self, ctx: JobContext, say: Callable[[str], None]) -> Outcome:
+        from catalyst_tui.core.janitor import Janitor
+
         # A stop asked during the run ends it at the next file, whole (the run's own time cap).
         stopping = ctx.stopping
         monotonic = lambda: time.monotonic() + (1e9 if stopping.is_set() else 0.0)  # noqa: E731
-        try:
-            report = Janitor(self.host.ws, clock=self.host.clock, monotonic=monotonic).run(
-                progress=lambda n: say(f"walked {n:,} files"))
-        except Exception:
-            self.host.report_shared("janitor", [SharedProblem("janitor", "janitor run failed", agents=None)])
-            raise
+        report = Janitor(self.host.ws, clock=self.host.clock, monotonic=monotonic).run(
+            progress=lambda n: say(f"walked {n:,} files"))
         summary = janitor_summary(report)
-        self.host.report_shared("janitor", janitor_shared_problems(summary))
+        self.host.report_shared(self.source, janitor_shared_problems(summary))
         t = summary.totals
         return Outcome(f"archived {t.get('archived', 0)}, removed {t.get('removed', 0)}, "
                        f"flagged {t.get('flagged', 0)}" + (" (capped)" if summary.capped else ""), summary)
 
 
-class SnapshotJob:
+class SnapshotJob(SharedDuty):
     """A push, cut at its cap or when the process stops, between two objects and before the
     commit (the mirror keeps its current snapshot; what was sent is not sent again)."""
 
-    def __init__(self, host: JobHost) -> None:
-        self.host = host
+    source, failed = "snapshot", "snapshot push failed"
 
-    def __call__(self, ctx: JobContext) -> Outcome:
-        from catalyst_tui.core.health import SharedProblem
+    def failure(self, exc: Exception) -> str:
+        from catalyst_tui.core.snapshot import PushInterrupted
+
+        return "snapshot push cut at its cap" if isinstance(exc, PushInterrupted) else self.failed
+
+    def run(self, ctx: JobContext, say: Callable[[str], None]) -> Outcome:
         from catalyst_tui.core.snapshot import PushInterrupted, push
-
-        if self.host.paused():
-            return Outcome("skipped: read-only")
-        say = _throttled(ctx.progress)
 
         def progress(phase: str, done: int, total: int) -> None:
             say(f"{phase} {100.0 * done / total if total else 0.0:.0f}%")
@@ -131,15 +150,10 @@ class SnapshotJob:
         try:
             result = push(self.host.ws, progress=progress, clock=self.host.clock, stop=stop)
         except PushInterrupted as exc:
-            if exc.reason == "stopping":
+            if exc.reason == "stopping":  # a stop is no failed push (a cap is: raised on)
                 return Outcome("stopped before its commit: the mirror keeps its snapshot")
-            self.host.report_shared("snapshot", [SharedProblem("snapshot", "snapshot push cut at its cap",
-                                                               agents=None)])
             raise
-        except Exception:
-            self.host.report_shared("snapshot", [SharedProblem("snapshot", "snapshot push failed", agents=None)])
-            raise
-        self.host.report_shared("snapshot", [])
+        self.host.report_shared(self.source, [])
         rec = result.record
         summary = SnapshotSummary(url=result.url, id=rec.id, seq=rec.seq, noop=result.noop, files=rec.files,
                                   size=rec.size, bytes_sent=result.bytes_sent, duration_s=round(result.duration_s, 3),
