@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import msgspec
 import pytest
 from snaphelpers import tree, write
 
@@ -127,6 +128,28 @@ def test_a_restored_index_never_gets_back_the_changes_it_went_back_past(make_ws:
     view = Workspace.open(ws.root).board.load()
     assert {c.id: c.column for c in view.cards.values()} == {**restored, a.id: "done"}
     assert [e.action for e in Workspace.open(ws.root).board.history(b.id)] == ["add"]
+
+
+def test_a_restore_over_a_journal_sealed_since_reads_no_event_twice(make_ws: Make, tmp_path: Path) -> None:
+    """The snapshot's live journal was sealed into a segment after the push: restored with
+    ``--force``, that segment (and any newer one) belongs to the abandoned timeline; left in
+    place, its events would be read again beside the restored live file's."""
+    ws = make_ws()
+    ws.config = msgspec.structs.replace(ws.config, snapshot=msgspec.structs.replace(ws.config.snapshot,
+                                                                                   include_logs=True))
+    a = ws.board.add("bjork", "card A")
+    push(ws, f"file://{tmp_path / 'm'}")
+    ws.board.journal_rotate_bytes = 1  # each write from now on seals the live file first
+    ws.board.move(a.id, "doing")
+    ws.board.move(a.id, "review")
+    assert len(ws.board.journal.segments()) == 2
+    done = restore_into(Mirror(FileTarget(tmp_path / "m")), ws.root, force=True)
+    board = Workspace.open(ws.root).board
+    assert [e.action for e in board.history(a.id)] == ["add"]
+    events = board.audit()[0]
+    assert len({e.id for e in events}) == len(events)
+    assert board.journal.segments() == []
+    assert done.aside is not None and (done.aside / "board/audit-000001.jsonl").is_file()  # kept aside, not lost
 
 
 @pytest.mark.parametrize("path", [".catalyst/janitor/journal.jsonl", ".catalyst/snapshot-state.json",

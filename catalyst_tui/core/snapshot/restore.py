@@ -60,6 +60,7 @@ class _Aside:
         self.into = into
         self.dir = into / INTERNAL / f"{ASIDE_PREFIX}{stamp}-{os.urandom(3).hex()}"
         self.kept = 0
+        self.restored: set[str] = set()  # the paths the snapshot writes
 
     def _make_dir(self) -> None:
         """The aside directory, made by a descent that follows no link: a ``.catalyst`` planted
@@ -75,6 +76,8 @@ class _Aside:
         if not self.dir.is_dir() or self.dir.is_symlink():
             self._make_dir()
         for e in [entries] if isinstance(entries, FileEntry) else entries:
+            if not isinstance(entries, FileEntry):
+                self.restored.add(e.path)
             src = self.into / e.path
             try:
                 st = os.lstat(src)
@@ -109,9 +112,34 @@ def restore_into(mirror: Mirror, into: Path, snapshot_id: str | None = None, *, 
         rec = mirror.restore(into, snapshot_id, seen=seen, accept_rollback=accept_rollback, before_write=aside,
                              warnings=warnings)
         if aside is not None:
+            _drop_abandoned_segments(into / "board", aside)
             _rebase_board(into / "board", aside)
     kept = aside.kept if aside is not None else 0
     return Restored(rec, into, aside.dir if aside is not None and kept else None, kept, warnings)
+
+
+def _drop_abandoned_segments(board: Path, aside: _Aside) -> None:
+    """A snapshot that brings the audit journal brings every segment of its timeline: a sealed
+    segment on disk it does not hold was sealed after it (from the very events its live file
+    holds, and newer ones), so left in place those events would be read twice. Kept aside, then
+    removed (index lock held)."""
+    from catalyst_tui.core.board.journal import SEGMENT
+
+    if "board/audit.jsonl" not in aside.restored:
+        return  # no journal in the snapshot: the workspace's own stays whole, segments and all
+    try:
+        names = os.listdir(board)
+    except OSError:
+        return
+    for name in sorted(names):
+        rel = f"board/{name}"
+        if rel in aside.restored or not (SEGMENT.fullmatch(name) or SEGMENT.fullmatch(name + "l")):
+            continue
+        aside(FileEntry(rel, 0, ""))
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(board / name)
+    with contextlib.suppress(OSError):
+        storage.fsync_dir(board)
 
 
 def _rebase_board(board: Path, aside: _Aside) -> None:
