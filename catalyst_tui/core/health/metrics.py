@@ -30,6 +30,10 @@ OPEN_KEEP = 50_000  # bound on tracked in-flight dispatch ids
 DONE_KEEP = 16_384  # dedupe horizon: recently finished ids (as hashes)
 SKEW_REPORT_S = 5.0  # a lead smaller than this is normal jitter (a finished ts is start + latency)
 BASELINE_MIN_SAMPLES = 20
+# the shortest span a rate is taken over: a whole bucket (5 s at 5 min, 60 s at 1 h) made a
+# tenant that starts streaming read low and climb for that long (600/min a second into a steady
+# 3,000/min); one second still keeps a first record from reading as a burst
+MIN_SPAN_S = 1.0
 # The exporter's latency histogram: cumulative counts at these upper bounds (seconds), since the
 # monitor started reading. Fixed bounds (not the engine's log bins) so that Prometheus can sum
 # buckets across agents and restarts.
@@ -174,9 +178,9 @@ class DispatchStats:
 
     def observed_span(self, window: str) -> float:
         """Seconds of the window actually observed: a fresh agent's rate is over its own life,
-        not over a window it did not exist for (one bucket at least, so a first record is not a
-        burst). It ends at the newest record, or at the start of the bucket holding "now" once
-        that is later: a steady stream then reads one steady rate (ending at the end of the
+        not over a window it did not exist for (``MIN_SPAN_S`` at least, so a first record is
+        not a burst). It ends at the newest record, or at the start of the bucket holding "now"
+        once that is later: a steady stream then reads one steady rate (ending at the end of the
         bucket still filling, the rate fell by a bucket's worth at each new bucket and climbed
         back within it), and a tenant that went quiet decays bucket by bucket. It moves only
         when a record arrives or a bucket slides (what ``figures`` memoises on)."""
@@ -186,7 +190,7 @@ class DispatchStats:
         if start is None or ring.head is None:
             return span
         end = max(self.last_ts or start, ring.head * ring.width)
-        return min(span, max(ring.width, end - start))
+        return min(span, max(min(ring.width, MIN_SPAN_S), end - start))
 
     def figures(self, window: str | None = None, now: float | None = None) -> Figures:
         """The window's figures; memoised until a record arrives or a bucket slides (so judging
