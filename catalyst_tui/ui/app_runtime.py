@@ -46,7 +46,9 @@ JOB_WRITES = {"janitor": "janitor run", "snapshot": "snapshot push"}  # guard_wr
 class RuntimeShell(FastStartApp):
     runs_jobs = True  # False: always a viewer of the workspace's runtime (web sessions)
     read_only: reactive[bool] = reactive(False)
-    triage: reactive[Triage | None] = reactive(None)  # None until the first statuses are in
+    # None until the first statuses are in; its watchers repaint their own widgets (a repaint of
+    # the app is the whole screen: ~12 KB over ssh each time a shared problem came or went)
+    triage: reactive[Triage | None] = reactive(None, repaint=False)
     last_updated: reactive[float] = reactive(0.0, repaint=False)  # the StatusBar redraws itself
     live: reactive[bool] = reactive(False, repaint=False)  # the change feed is watching: the screen is current
 

@@ -47,6 +47,26 @@ def test_summarize_names_affected_tenants(seeded: Workspace) -> None:
     assert text.startswith("9 of 9 affected") and text.endswith("; shared: hub port 3131 down")
 
 
+async def test_a_new_triage_repaints_the_triage_line_not_the_screen(seeded: Workspace) -> None:
+    """A shared problem that comes and goes (a port scan's finding) changes one line: the rest of
+    the screen is not repainted (a whole screen is ~12 KB over ssh, the line ~100 bytes)."""
+    app = make_app(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        screen, line = app.screen, app.screen.query_one(TriageLine)
+        repaints: list[dict[str, object]] = []
+        lines: list[dict[str, object]] = []
+        real_screen, real_line = screen.refresh, line.refresh
+        screen.refresh = lambda *a, **k: (repaints.append(k), real_screen(*a, **k))[1]  # type: ignore[method-assign]
+        line.refresh = lambda *a, **k: (lines.append(k), real_line(*a, **k))[1]  # type: ignore[method-assign]
+        app.report_shared("ports", [SharedProblem("ports", "hub port 3131 down", agents=("bjork",))])
+        await pilot.pause()
+        app.report_shared("ports", [])
+        await pilot.pause()
+        assert str(line.render()) == "● all 9 healthy" and len(lines) >= 2
+        assert repaints == []
+
+
 async def test_triage_line_on_screen_and_report_shared(seeded: Workspace) -> None:
     app = make_app(seeded)
     async with app.run_test(size=(80, 24)) as pilot:
