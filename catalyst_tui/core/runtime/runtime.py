@@ -280,6 +280,9 @@ class Runtime(AgentsFeed, ViewerFollow):
             self._event("config", f"catalyst.toml re-read: {len(live)} key(s) applied"
                                   + (f"; restart to apply: {', '.join(restart)}" if restart else ""),
                         applied=live, restart=restart)
+        if any(k.startswith("ports.") for k in live):  # PORTS.md is parsed with them: not only when it changes
+            self.ports_job.forget_file()
+            self.feeds.kick("ports")
         self.feeds.reschedule()
         self.duties.reschedule()
         self.statuses_swept(self.sweep())  # the new thresholds judge now, not at the next sweep
