@@ -74,6 +74,15 @@ def tree(pid: int) -> list[psutil.Process]:
         return []
 
 
+def _command(p: psutil.Process) -> str:
+    """A process's command line, "" once it is gone or a zombie (a demo child that exited at once,
+    e.g. a hub stand-in whose port another process holds, is a zombie until its parent reaps it)."""
+    try:
+        return " ".join(p.cmdline())
+    except psutil.Error:
+        return ""
+
+
 def _running(p: psutil.Process) -> bool:
     try:
         return p.status() != psutil.STATUS_ZOMBIE
@@ -129,7 +138,7 @@ def test_killing_a_make_demo_session_ends_everything_it_started(tmp_path: Path, 
         demo_ws = tmp_path / "data" / "catalyst-tui" / "demo"
         until(lambda: "bjork" in capture(tmux) and (demo_ws / ".catalyst" / "runtime.json").exists(), timeout=40,
               what="the demo dashboard")
-        procs = until(lambda: (t := tree(pid)) and any("simulate" in " ".join(p.cmdline()) for p in t) and t,
+        procs = until(lambda: (t := tree(pid)) and any("simulate" in _command(p) for p in t) and t,
                       what="the demo's children")  # the simulator, the hub stand-ins (when their ports are free) ...
         kill_session_and_check(tmux, procs)
 
