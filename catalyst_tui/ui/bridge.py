@@ -70,7 +70,7 @@ def _role_changed(app: RuntimeShell, event: StateChanged) -> None:
     before = app.jobs_runner
     app.jobs_runner = event.holder or "nobody runs the jobs"
     if event.role == "viewer" and event.state is not None:
-        from catalyst_tui.core.runtime.runtime import DUTIES
+        from catalyst_tui.core.runtime import DUTIES
 
         app.jobs = {**app.jobs, **{k: v for k, v in event.state.jobs.items() if k in DUTIES}}
     if event.role == "holder" and before.startswith("runs in ") and before != app.jobs_runner and before != "starting":

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
         StateChanged,
         WatchModeChanged,
     )
+    from catalyst_tui.core.runtime.follow import DUTIES
     from catalyst_tui.core.runtime.liveconfig import RESTART_KEYS
     from catalyst_tui.core.runtime.lock import Holder, RuntimeLock
     from catalyst_tui.core.runtime.runtime import RoleError, Runtime
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
 _WHERE = {
     "AgentsUpdated": "events",
     "ConfigReloaded": "events",
+    "DUTIES": "follow",
     "FlaggedItem": "state",
     "HealthChanged": "events",
     "Holder": "lock",
@@ -89,6 +91,7 @@ _WHERE = {
     "WatchModeChanged": "events",
 }
 __all__ = [
+    "DUTIES",
     "RESTART_KEYS",
     "AgentsUpdated",
     "ConfigReloaded",

@@ -46,7 +46,7 @@ log = logging.getLogger("catalyst_tui.runtime")
 
 HISTORY_S = 60.0  # a minute: the history file's grain
 STOP_GRACE_S = 30.0  # how long stop() waits for a run in progress (both stop at their next file or object)
-__all__ = ["DUTIES", "RoleError", "Runtime"]
+__all__ = ["RoleError", "Runtime"]
 
 
 class RoleError(CatalystError):
