@@ -217,3 +217,20 @@ def test_stop_keeps_the_lock_while_a_duty_still_runs(fast_ws: Workspace) -> None
     finally:
         release.set()
         other.release()
+
+
+def test_a_lock_nobody_can_take_is_named_to_the_viewer_with_its_reason(fast_ws: Workspace, tmp_path: Path) -> None:
+    (fast_ws.internal_dir / "runtime.lock").symlink_to(tmp_path / "elsewhere")
+    seen: list[StateChanged] = []
+    rt = Runtime(fast_ws)
+    rt.subscribe(seen.append, kinds=(StateChanged,))
+    rt.start(watch=False)
+    try:
+        assert rt.role == "viewer"
+        assert rt.runs_jobs_text() == "nobody runs the jobs: runtime.lock: a symbolic link, never followed"
+        until(lambda: bool(seen), what="the viewer's state")
+        assert seen[-1].holder == rt.runs_jobs_text()
+        assert rt.duties.jobs["janitor"].state.runs == 0
+    finally:
+        rt.stop()
+    assert not (tmp_path / "elsewhere").exists()  # never followed

@@ -89,7 +89,8 @@ class RuntimeLock:
     def try_acquire(self, kind: str) -> bool:
         if self._fd is not None:
             return True
-        self.problem = None
+        # self.problem keeps the last try's reason until this one has its own: a viewer naming
+        # why nobody runs the jobs must not read "no problem" while a retry is under way
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -114,8 +115,8 @@ class RuntimeLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             os.close(fd)
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):  # held: not a problem, a holder
-                self.problem = os_reason(exc)
+            # held: not a problem, a holder
+            self.problem = None if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN) else os_reason(exc)
             return False
         info = me(kind)
         data = msgspec.json.encode(info) + b"\n"
@@ -126,6 +127,7 @@ class RuntimeLock:
         os.fsync(fd)
         self._fd = fd
         self.holder_info = info
+        self.problem = None
         return True
 
     def release(self) -> None:

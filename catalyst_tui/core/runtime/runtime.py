@@ -132,7 +132,11 @@ class Runtime(AgentsFeed, ViewerFollow):
         if self.is_holder:
             return f"runs in this {self.kind}"
         h = self.holder()
-        return f"runs in {h.describe()}" if h is not None else "nobody runs the jobs (read-only view)"
+        if h is not None:
+            return f"runs in {h.describe()}"
+        if self.lock.problem is not None:  # an operator must learn why no process can run them
+            return f"nobody runs the jobs: {self.lock.path.name}: {self.lock.problem}"
+        return "nobody runs the jobs (read-only view)"
 
     @property
     def monitor(self) -> WorkspaceMonitor:
