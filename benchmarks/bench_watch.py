@@ -43,7 +43,6 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,9 +50,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import _ttytrace  # noqa: E402  (benchmarks/_ttytrace.py)
+from _load import Load  # noqa: E402  (benchmarks/_load.py)
+from _sshtty import sshd_with_tty  # noqa: E402  (benchmarks/_sshtty.py)
 from _tmux import ControlClient, TmuxSession, cpu_seconds, wait_for  # noqa: E402  (benchmarks/_tmux.py)
 
-from catalyst_tui.core.agents import AgentPaths, write_state  # noqa: E402
+from catalyst_tui.core.agents import write_state  # noqa: E402
 from catalyst_tui.core.models import AgentState  # noqa: E402
 from catalyst_tui.core.storage import append_line  # noqa: E402
 from catalyst_tui.core.workspace import Workspace  # noqa: E402
@@ -110,52 +111,6 @@ def start_dashboard(base: Path, ws: Workspace, name: str = "dash", env: dict[str
         wait_for(lambda: "slash" in t.capture() and "p95" in t.capture(), 30, "the Agents screen")
         time.sleep(SETTLE["dash"])  # the watcher is up and polling is off
     return t
-
-
-class Load:
-    """``agents`` x ``rate`` dispatch records per second (enqueued + finished pairs), in a thread."""
-
-    def __init__(self, ws: Workspace, rate: float = 100.0, agents: list[str] | None = None) -> None:
-        self.ws = ws
-        self.rate = rate
-        self.agents = agents or ws.config.agent_names
-        self.written = dict.fromkeys(self.agents, 0)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        paths = {a: AgentPaths(self.ws.root, a).dispatch for a in self.agents}
-        tick = 0.02
-        per_tick = self.rate * tick
-        carry = 0.0
-        seq = 0
-        next_t = time.monotonic()
-        while not self.stop.is_set():
-            carry += per_tick
-            n = int(carry)
-            carry -= n
-            now = time.time()
-            for _ in range(n):
-                seq += 1
-                for agent, path in paths.items():
-                    if seq % 2:  # every agent: enqueued, then (next record) finished, same id
-                        line = f'{{"event":"enqueued","id":"L{seq // 2}","ts":{now:.3f}}}\n'
-                    else:
-                        st = "error" if seq % 40 == 0 else "ok"
-                        line = (f'{{"event":"finished","id":"L{(seq - 1) // 2}","latency_ms":{50 + seq % 300},'
-                                f'"status":"{st}","ts":{now:.3f}}}\n')
-                    append_line(path, line.encode())
-                    self.written[agent] += 1
-            next_t += tick
-            self.stop.wait(max(0.0, next_t - time.monotonic()))
-
-    def __enter__(self) -> Load:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join(10)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -310,30 +265,6 @@ def phase_idle(base: Path, seconds: float) -> dict[str, float]:
     finally:
         dash.kill()
         bare.kill()
-
-
-@contextlib.contextmanager
-def sshd_with_tty(workdir: Path) -> Iterator[object]:
-    """tests/sshd_harness.py, with the ``tty`` group added to sshd so ``ssh -t`` gets a pty."""
-    import grp
-
-    import sshd_harness
-
-    real = subprocess.Popen
-    tty_gid = grp.getgrnam("tty").gr_gid
-
-    def popen(argv, *a, **kw):  # type: ignore[no-untyped-def]
-        if os.geteuid() == 0 and "extra_groups" in kw and str(argv[0]).endswith("sshd"):
-            kw["extra_groups"] = [*kw["extra_groups"], tty_gid]
-        return real(argv, *a, **kw)
-
-    sshd_harness.subprocess.Popen = popen  # type: ignore[misc]
-    try:
-        with sshd_harness.SshServer.start(workdir) as server:
-            sshd_harness.subprocess.Popen = real  # type: ignore[misc]
-            yield server
-    finally:
-        sshd_harness.subprocess.Popen = real  # type: ignore[misc]
 
 
 def phase_ssh(base: Path, seconds: float, idle_s: float) -> dict[str, float]:
