@@ -10,6 +10,8 @@ import pytest
 
 from catalyst_tui.core.workspace import Workspace
 
+from ci_rules import pytest_runtest_makereport  # noqa: F401  (under CI a skip is a failure)
+
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
