@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ci_rules import pytest_runtest_makereport  # noqa: F401  (under CI a skip is a failure)
 
 from catalyst_tui.core.workspace import Workspace
-
-from ci_rules import pytest_runtest_makereport  # noqa: F401  (under CI a skip is a failure)
 
 
 @pytest.fixture(autouse=True)
