@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from catalyst_tui.core.workspace import Workspace
+from board_state import stored
+
 from catalyst_tui.ui.testing import make_app, seed_workspace, settle, wait_for_data
 
 # aretha's backlog is empty (the cursor's first column): the first frame used to sit on it
@@ -18,11 +19,6 @@ CARDS = {
     "joni": [("todo", "Draft the release notes"), ("review", "Proofread the FAQ")],
     "slash": [("backlog", "Heartbeat watchdog")],
 }
-
-
-def column_on_disk(ws: Workspace, title: str) -> str:
-    (card,) = [c for c in ws.board.load().cards.values() if c.title == title]
-    return card.column
 
 
 def summary(app, agent: str) -> str:
@@ -40,8 +36,8 @@ async def test_after_start_up_shift_right_moves_the_card_the_summary_names(tmp_p
         assert view.focused_card().title == "Rotate hub keys"
         await pilot.press("shift+right")
         await settle(pilot)
-        assert column_on_disk(ws, "Rotate hub keys") == "review"
-        assert column_on_disk(ws, "Audit the vault") == "review"
+        assert stored(ws, "Rotate hub keys").column == "review"
+        assert stored(ws, "Audit the vault").column == "review"
 
 
 async def test_a_number_key_lands_on_the_lanes_first_card(tmp_path: Path) -> None:
@@ -55,8 +51,8 @@ async def test_a_number_key_lands_on_the_lanes_first_card(tmp_path: Path) -> Non
         assert view.focused_card().title == "Draft the release notes"
         await pilot.press("shift+right")
         await settle(pilot)
-        assert column_on_disk(ws, "Draft the release notes") == "doing"
-        assert column_on_disk(ws, "Proofread the FAQ") == "review"
+        assert stored(ws, "Draft the release notes").column == "doing"
+        assert stored(ws, "Proofread the FAQ").column == "review"
         # a lane's cursor already on a card stays there when the operator comes back
         await pilot.press("right", "1", "5")
         assert view.focused_card().title == "Proofread the FAQ"

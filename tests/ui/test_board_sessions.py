@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from board_state import stored
+
 from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui.testing import make_app, settle, wait_for_data
 
@@ -10,13 +12,8 @@ def _notes(app) -> list[str]:  # type: ignore[no-untyped-def]
     return [n.message for n in app._notifications]
 
 
-def _card(ws: Workspace, title: str):  # type: ignore[no-untyped-def]
-    (card,) = [c for c in ws.board.load().cards.values() if c.title == title]
-    return card
-
-
 async def test_u_undoes_this_dashboards_archive_not_a_cli_move(seeded: Workspace) -> None:
-    router = _card(seeded, "Fix the router")
+    router = stored(seeded, "Fix the router")
     app = make_app(seeded)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
@@ -45,7 +42,7 @@ async def test_u_undoes_this_dashboards_archive_not_a_cli_move(seeded: Workspace
 
 
 async def test_r_restores_one_of_the_lanes_archived_cards(seeded: Workspace) -> None:
-    shipped = _card(seeded, "Ship 0.1")
+    shipped = stored(seeded, "Ship 0.1")
     seeded.board.archive(shipped.id)
     app = make_app(seeded)
     async with app.run_test(size=(80, 24)) as pilot:
