@@ -13,7 +13,7 @@ SPECIALS = ("fifo", "devzero", "sparse")
 
 
 def plant(path: Path, kind: str) -> None:
-    """Replace ``path`` by a FIFO, a symlink to /dev/zero or a 1 GiB sparse file."""
+    """Replace ``path`` by a FIFO, a symlink to /dev/zero, a 1 GiB sparse file or a directory."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.is_symlink() or path.exists():
         path.unlink()
@@ -24,6 +24,8 @@ def plant(path: Path, kind: str) -> None:
     elif kind == "sparse":
         with open(path, "wb") as fh:
             fh.truncate(1 << 30)
+    elif kind == "dir":
+        path.mkdir()
     else:
         raise AssertionError(kind)
 

@@ -6,26 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
+from hostile_files import plant
 
 from catalyst_tui.core import storage
 from catalyst_tui.core.errors import FileRefused
-
-
-def _plant(path: Path, kind: str) -> None:
-    """Put something that is not a readable small regular file at ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if kind == "fifo":
-        os.mkfifo(path)
-    elif kind == "devzero":
-        os.symlink("/dev/zero", path)
-    elif kind == "sparse":
-        with open(path, "wb") as fh:
-            fh.truncate(1 << 30)
-    elif kind == "dir":
-        path.mkdir()
-    else:
-        raise AssertionError(kind)
-
 
 # every kind of file under each of its caps (a 1 GiB sparse file is within the object cap: the cap
 # itself is tested on its own below)
@@ -37,7 +21,7 @@ CASES = [(kind, what) for what in sorted(storage.LIMITS) for kind in ("fifo", "d
 @pytest.mark.parametrize(("kind", "what"), CASES)
 def test_read_bytes_refuses_special_and_huge_files(tmp_path: Path, kind: str, what: str) -> None:
     target = tmp_path / "f"
-    _plant(target, kind)
+    plant(target, kind)
     with pytest.raises(FileRefused) as info:
         storage.read_bytes(target, what)
     msg = str(info.value)
@@ -113,14 +97,14 @@ def test_write_under_creates_and_replaces_inside(tmp_path: Path) -> None:
 
 @pytest.mark.timeout(10)
 def test_fifo_body_under_the_root_does_not_hang(tmp_path: Path) -> None:
-    _plant(tmp_path / "agents" / "a" / "cards" / "c.md", "fifo")
+    plant(tmp_path / "agents" / "a" / "cards" / "c.md", "fifo")
     with pytest.raises(FileRefused, match="FIFO"):
         storage.read_under(tmp_path, "agents/a/cards/c.md", "body")
 
 
 def test_no_descriptor_leaks_on_refusals(tmp_path: Path) -> None:
     os.symlink(tmp_path, tmp_path / "loop")
-    _plant(tmp_path / "d" / "fifo", "fifo")
+    plant(tmp_path / "d" / "fifo", "fifo")
     before = len(os.listdir("/proc/self/fd"))
     for _ in range(50):
         for rel in ("loop/x", "d/fifo", "d/fifo/x", "nope/x", "d/nope"):
