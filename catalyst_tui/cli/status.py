@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from catalyst_tui.cli.common import UsageError, add_json_flag, add_workspace_arg, open_workspace, print_json
-from catalyst_tui.core.errors import ConfigError, WorkspaceError
+from catalyst_tui.cli.common import add_json_flag, add_workspace_arg, open_workspace, print_json
 from catalyst_tui.core.health import WINDOWS
 from catalyst_tui.core.humanize import duration_ms
 from catalyst_tui.core.status import status_report
@@ -31,11 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        ws = open_workspace(args)
-    except (WorkspaceError, ConfigError) as exc:  # a typo in a path is not a tenant down
-        raise UsageError(str(exc)) from None
-    report = status_report(ws, window=getattr(args, "window", None))
+    # no workspace (NoWorkspace, ConfigError): exit 2 from cli.main, like every command (a typo
+    # in a path is not a tenant down)
+    report = status_report(open_workspace(args), window=getattr(args, "window", None))
     tri, view = report.triage, report.view
     if args.json:
         print_json(report.to_json())
