@@ -13,7 +13,6 @@ dozen cells, not the whole line (Textual repaints a widget's whole region).
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -22,7 +21,7 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import Static
 
-from catalyst_tui.core.humanize import age
+from catalyst_tui.core.humanize import age, clock
 from catalyst_tui.ui.registry import SCREENS
 
 if TYPE_CHECKING:
@@ -123,7 +122,7 @@ class StatusBar(Horizontal):
         elif elapsed is None:
             text.append("loading…")
         else:
-            stamp = time.strftime("%H:%M:%S", time.localtime(app.last_updated))
+            stamp = clock(app.last_updated, "%H:%M:%S")
             if app.live:
                 text.append("live", style="bold")
                 text.append(f" {stamp}")
