@@ -44,7 +44,6 @@ JOB_WRITES = {"janitor": "janitor run", "snapshot": "snapshot push"}  # guard_wr
 
 
 class RuntimeShell(FastStartApp):
-    runs_jobs = True  # False: always a viewer of the workspace's runtime (web sessions)
     read_only: reactive[bool] = reactive(False)
     # None until the first statuses are in; its watchers repaint their own widgets (a repaint of
     # the app is the whole screen: ~12 KB over ssh each time a shared problem came or went)
@@ -69,7 +68,7 @@ class RuntimeShell(FastStartApp):
         self._agents_busy = False
         self._agents_pending: set[str] = set()
         self.set_reactive(RuntimeShell.read_only, read_only)
-        self.viewer = viewer or read_only or not self.runs_jobs
+        self.viewer = viewer or read_only
         self.agents_signal: Signal[dict[str, AgentStatus]] = Signal(self, "agents")
         self.ports_signal: Signal[PortsReport | None] = Signal(self, "ports")
         self.jobs_signal: Signal[dict[str, JobState]] = Signal(self, "jobs")

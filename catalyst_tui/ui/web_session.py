@@ -1,6 +1,6 @@
 """The dashboard as one browser tab runs it: ``catalyst-tui web`` starts one such process per tab.
 
-A web session is a *viewer* of the workspace's runtime (``runs_jobs = False``): it never takes
+A web session is a *viewer* of the workspace's runtime (``viewer=True``): it never takes
 ``.catalyst/runtime.lock``, so it never runs a janitor or a snapshot push (not on schedule, not
 on a key) nor the exporter; it runs only the read-only feeds it draws from (change feed, health,
 port scan) and shows the holder's jobs ("runs in daemon pid 4242"). It is read-only unless the
@@ -26,9 +26,8 @@ JOB_WRITES = frozenset({"janitor run", "snapshot push"})  # guard_write's names 
 
 
 class WebSessionApp(CatalystApp):
-    runs_jobs = False  # always a viewer of the runtime: it never runs the janitor or a push
-
     def __init__(self, ws: Workspace, allow_writes: bool = False, **kw: Any) -> None:
+        # always a viewer of the runtime: it never runs the janitor or a push
         super().__init__(ws, read_only=not allow_writes, viewer=True, **kw)
         self.allow_writes = allow_writes
 
