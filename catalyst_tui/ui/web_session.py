@@ -21,8 +21,7 @@ from typing import Any
 from catalyst_tui.core.errors import CatalystError
 from catalyst_tui.core.workspace import Workspace
 from catalyst_tui.ui.app import CatalystApp
-
-JOB_WRITES = frozenset({"janitor run", "snapshot push"})  # guard_write's names for the jobs
+from catalyst_tui.ui.app_runtime import JOB_WRITES
 
 
 class WebSessionApp(CatalystApp):
@@ -32,7 +31,7 @@ class WebSessionApp(CatalystApp):
         self.allow_writes = allow_writes
 
     def guard_write(self, what: str) -> bool:
-        if what in JOB_WRITES:
+        if what in JOB_WRITES.values():
             self.notify(f"web session: {what} not done (a web session never runs the workspace's jobs)",
                         severity="warning", markup=False)
             return False
