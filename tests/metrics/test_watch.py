@@ -71,10 +71,13 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     return str(request.param)
 
 
-def _start(ws: Workspace, cfg: WatchConfig) -> tuple[WorkspaceWatcher, Recorder, threading.Thread]:
+def _start(ws: Workspace, cfg: WatchConfig,
+           clock: FrozenClock | None = None) -> tuple[WorkspaceWatcher, Recorder, threading.Thread]:
     rec = Recorder()
     w = WorkspaceWatcher(ws.root, ws.config.agent_names, cfg, rec.changes.put,
                          lambda m, r: rec.modes.append((m, r)))
+    if clock is not None:
+        w.clock = clock  # the pacer's clock: it moves only when the test says so
     t = threading.Thread(target=w.run, daemon=True)
     t.start()
     end = time.monotonic() + 5
@@ -305,17 +308,7 @@ def test_disabled_watching_polls(ws: Workspace) -> None:
 
 def _start_paced(ws: Workspace, clock: FrozenClock,
                  **cfg: object) -> tuple[WorkspaceWatcher, Recorder, threading.Thread]:
-    rec = Recorder()
-    w = WorkspaceWatcher(ws.root, ws.config.agent_names,
-                         WatchConfig(backend="inotify", read_every_ms=200, **cfg),  # type: ignore[arg-type]
-                         rec.changes.put, lambda m, r: rec.modes.append((m, r)))
-    w.clock = clock  # the pacer's clock: it moves only when the test says so
-    t = threading.Thread(target=w.run, daemon=True)
-    t.start()
-    end = time.monotonic() + 5
-    while w.mode == "starting" and time.monotonic() < end:
-        time.sleep(0.02)
-    return w, rec, t
+    return _start(ws, WatchConfig(backend="inotify", read_every_ms=200, **cfg), clock)  # type: ignore[arg-type]
 
 
 def _next_change(rec: Recorder, timeout: float = 5.0) -> ChangeSet:
