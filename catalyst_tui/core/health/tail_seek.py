@@ -8,7 +8,6 @@ file in chunks, decoding one timestamp per chunk, so the cost does not grow with
 from __future__ import annotations
 
 import os
-import stat
 from typing import Any
 
 import msgspec
@@ -67,31 +66,26 @@ def seek_since(tail: JsonlTail[Any], cutoff: float, max_bytes: int = MAX_SCAN_BY
     chunk whose first line is older than the cutoff. A file that is mostly recent is read
     whole; only the tail of a long history is ever touched.
     """
-    try:
-        st = os.stat(tail.path)
+    try:  # one descriptor for the whole scan: never blocks on a FIFO, no symlink followed
+        fd, st = storage.open_regular(tail.path, follow=False)
     except OSError:
-        return  # missing or unreadable: the tail's own read reports it
-    if not stat.S_ISREG(st.st_mode):
-        return  # a directory or FIFO under the log's name is reported by the tail, never opened here
-    size = st.st_size
-    pos = size
-    while pos > 0 and size - pos < max_bytes:
-        start = max(0, pos - SCAN_CHUNK)
-        try:
-            fd, _ = storage.open_regular(tail.path, follow=False)
-        except OSError:
-            return
-        try:
-            chunk = os.pread(fd, pos - start + 1, start)
-        except OSError:
-            return
-        finally:
-            os.close(fd)
-        if start == 0:
-            return  # reached the beginning: read everything
-        found = _first_ts(chunk)
-        if found is not None and found[1] < cutoff:
-            tail.seek_tail(size - start - _first_at_or_after(chunk, found[0], cutoff))
-            return
-        pos = start
+        return  # missing, unreadable, not a regular file: the tail's own read reports it
+    try:
+        size = st.st_size
+        pos = size
+        while pos > 0 and size - pos < max_bytes:
+            start = max(0, pos - SCAN_CHUNK)
+            if start == 0:
+                return  # reached the beginning: read everything
+            try:
+                chunk = os.pread(fd, pos - start + 1, start)
+            except OSError:
+                return
+            found = _first_ts(chunk)
+            if found is not None and found[1] < cutoff:
+                tail.seek_tail(size - start - _first_at_or_after(chunk, found[0], cutoff))
+                return
+            pos = start
+    finally:
+        os.close(fd)
     tail.seek_tail(size - pos)
