@@ -147,10 +147,6 @@ class AuditJournal(msgspec.Struct):
             except (msgspec.DecodeError, msgspec.ValidationError):
                 continue
 
-    def last_event(self) -> AuditEvent | None:
-        """The last whole, decodable event of the file (reads its tail only)."""
-        return next(self.tail_events(), None)
-
     # ------------------------------------------------------------------ writing (index lock held)
     def heal(self, index_seq: int, clock: Callable[[], float]) -> list[int]:
         """Void the events of transactions killed before their index write; the seqs voided.

@@ -34,7 +34,6 @@ HISTORY_NAME = "history.jsonl"
 COARSE = 8  # engine bins per history bin (the engine's are 1 % wide)
 LONG_WINDOWS: dict[str, float] = {"24h": 86400.0, "7d": 7 * 86400.0}
 SLOTS = 60  # buckets in a long window's sparkline
-KEEP_S = 7 * 86400.0
 
 
 class Minute(msgspec.Struct, forbid_unknown_fields=False):
