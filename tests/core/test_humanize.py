@@ -20,6 +20,11 @@ def test_rate_two_significant_figures_from_100() -> None:
         ["0", "7", "99", "100", "780", "2.1k", "2.1k", "9.9k", "10k", "54k"]
 
 
+def test_rate_at_its_unit_boundaries_reads_as_latency_does() -> None:
+    # just under 1,000 rounds up to the next unit ("1.0k"), never a four-digit "1000" beside it
+    assert [rate(v) for v in (99.6, 994, 996, 999.6, 1000)] == ["100", "990", "1.0k", "1.0k", "1.0k"]
+
+
 def test_latency_two_significant_figures() -> None:
     assert [latency(v) for v in (0, 8.4, 45, 99.4, 99.6, 321, 327, 334, 994, 996, 4210, 9949, 9951, 12_345)] == \
         ["0 ms", "8 ms", "45 ms", "99 ms", "100 ms", "320 ms", "330 ms", "330 ms", "990 ms", "1.0 s", "4.2 s",
