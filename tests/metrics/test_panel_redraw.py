@@ -151,6 +151,29 @@ async def test_the_trailing_redraw_comes_by_itself(ws: Workspace) -> None:
         assert "q 1" in figures(panel) and panel.redraws == 2
 
 
+async def test_a_spell_already_ended_arms_no_zero_second_timer(ws: Workspace) -> None:
+    feed = Feed(ws)
+    async with PanelApp().run_test(size=(30, 8)) as pilot:
+        panel, clock = await started(pilot, feed)
+        clock.advance(0.6)
+        status = feed.write()
+        assert panel.show(status, status.series) and panel.redraws == 2  # drawn at once
+        drawn_at = clock.now
+        assert spell_end(drawn_at) < drawn_at + REDRAW_EVERY_S  # its tick comes before a whole spell
+        clock.now = (spell_end(drawn_at) + drawn_at + REDRAW_EVERY_S) / 2  # past the tick, within the spell
+        delays: list[float] = []
+        real = panel.set_timer
+        panel.set_timer = lambda delay, callback: (delays.append(delay), real(delay, callback))[1]  # type: ignore[method-assign, assignment]
+        status = feed.write()
+        assert panel.show(status, status.series) and panel.pending
+        assert delays and delays[0] > 0  # a 0 s Textual Timer divides by zero when it fires late
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if not panel.pending:
+                break
+        assert "q 2" in figures(panel) and panel.redraws == 3
+
+
 async def test_nothing_is_drawn_when_nothing_shown_changed(ws: Workspace) -> None:
     feed = Feed(ws)
     async with PanelApp().run_test(size=(30, 8)) as pilot:

@@ -29,6 +29,7 @@ from catalyst_tui.ui.widgets.sparkline_bars import CompactSparkline, drawn_bars
 HEALTH_CLASSES = {h: f"-{h.value}" for h in Health}
 REDRAW_EVERY_S = 0.5  # per panel: at most two redraws a second while its figures stream
 TICK_SLACK_S = 0.1  # a timer firing up to this late still lands on the next tick
+MIN_TIMER_S = 0.001  # the shortest trailing timer (see show)
 Series = tuple[list[float], list[float]]
 
 
@@ -152,7 +153,9 @@ class AgentPanel(Vertical, can_focus=True):
         if self._timer or not self._differs(status, series):
             return self._timer
         self._timer = True
-        self.set_timer(max(0.0, spell_end(self._drawn_at) - self.clock()), self.draw_pending)
+        # never a 0 s timer: Textual's Timer divides by its delay when it fires late (a spell
+        # that ended a moment ago, on a loaded machine, raised ZeroDivisionError)
+        self.set_timer(max(MIN_TIMER_S, spell_end(self._drawn_at) - self.clock()), self.draw_pending)
         return True
 
     def draw_pending(self) -> None:
