@@ -125,6 +125,9 @@ class AgentsFeed:
         from catalyst_tui.core.health import SharedProblem
 
         self.watch_mode, self.watch_reason = mode, reason
+        # the mode first: a view must never read the reason a watcher stopped while it still
+        # shows the feed as live (the shared problem below reaches it as a second event)
+        self.events.emit(WatchModeChanged(mode, reason))
         if mode == "watching":
             self.report_shared("watch", [])
             self._event("watch", f"watching {self.ws.root}")
@@ -132,5 +135,4 @@ class AgentsFeed:
             text = f"polling every {self.ws.config.watch.poll_interval_s:g} s: {reason}"
             self.report_shared("watch", [SharedProblem("watch", text, agents=())])
             self._event("watch", text, level="warning")
-        self.events.emit(WatchModeChanged(mode, reason))
         self._publish()
